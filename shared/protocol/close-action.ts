@@ -1,0 +1,44 @@
+import { CloseCode, CloseReason } from "./close-codes.js";
+
+/**
+ * What a client must do after its socket closed. Decided by code AND exact reason.
+ * Contract: DESIGN.md §2 "Close codes".
+ */
+export const CloseAction = {
+  /** Another connection of this user took over: do not reconnect; offer "Use here". */
+  stayClosedReplaced: "stay-closed-replaced",
+  /** A normal close: do not reconnect. */
+  stayClosed: "stay-closed",
+  /** Reconnect with backoff. */
+  reconnect: "reconnect",
+  /** Refresh the access token (rotation), then reconnect; if the refresh fails, log in. */
+  refreshThenReconnect: "refresh-then-reconnect",
+  /** Credentials are unusable: ask the user to log in; never retry by itself. */
+  login: "login",
+} as const;
+export type CloseAction = (typeof CloseAction)[keyof typeof CloseAction];
+
+/** Whether the first reconnect delay should be spread (jittered 0–5 s) to avoid a thundering herd. */
+export function isServiceRestart(code: number, reason: string): boolean {
+  return code === CloseCode.serviceRestart && reason === CloseReason.serviceRestart;
+}
+
+/** The one mapping from a close (code, reason) to the client's next action. Pure. */
+export function closeAction(code: number, reason: string): CloseAction {
+  switch (code) {
+    case CloseCode.normal:
+      return reason === CloseReason.replaced ? CloseAction.stayClosedReplaced : CloseAction.stayClosed;
+    case CloseCode.policyViolation:
+      if (reason === CloseReason.tokenExpired) return CloseAction.refreshThenReconnect;
+      if (reason === CloseReason.tokenInvalid || reason === CloseReason.authenticationFailed) {
+        return CloseAction.login;
+      }
+      // Any other 1008 (e.g. "Protocol error") is not an authentication verdict: retry with backoff.
+      return CloseAction.reconnect;
+    case CloseCode.heartbeatTimeout:
+    case CloseCode.serviceRestart:
+    default:
+      // 1001, 1006, 1009, 1011, 1012, 4001 and anything unknown: abnormal, reconnect with backoff.
+      return CloseAction.reconnect;
+  }
+}

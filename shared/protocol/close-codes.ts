@@ -1,0 +1,66 @@
+/**
+ * WebSocket close codes and exact reasons the Switchboard server sends, grouped by what the
+ * client does next. This file is the only place a close code or reason may be written down:
+ * the server imports it to close sockets, the extension imports it (through `closeAction`) to
+ * decide what to do. Reasons are compared exactly and never translated.
+ *
+ * Modelled on centrifuge-js `src/codes.ts` and engine.io-parser `commons.ts`.
+ * Contract: DESIGN.md §2 "Close codes".
+ */
+
+export const CloseCode = {
+  /** RFC 6455 normal closure. With `CloseReason.replaced` it means "a newer connection of this user took over". */
+  normal: 1000,
+  /** RFC 6455 "going away" — a browser navigating away. Treated as abnormal by the client (reconnect). */
+  goingAway: 1001,
+  /** RFC 6455 abnormal closure: never sent on the wire, reported locally when the TCP link dies. */
+  abnormal: 1006,
+  /** RFC 6455 policy violation: the server uses it for every authentication outcome. */
+  policyViolation: 1008,
+  /** RFC 6455 message too big: a frame over `WS_MAX_PAYLOAD_BYTES` (sent by `ws` itself). */
+  messageTooBig: 1009,
+  /** RFC 6455 service restart: graceful shutdown or rolling deploy. */
+  serviceRestart: 1012,
+  /** Application code: the server saw `HEARTBEAT_MAX_MISSED` pings go unanswered. */
+  heartbeatTimeout: 4001,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+export const CloseReason = {
+  /** With 1000: replaced by a newer connection of the same user. Stay closed. */
+  replaced: "New connection established",
+  /** With 4001: the server saw 3 missed pongs. Reconnect with backoff. */
+  heartbeatTimeout: "Heartbeat timeout",
+  /** With 1008: the access token expired. Refresh it, then reconnect. */
+  tokenExpired: "Token expired",
+  /** With 1008: bad signature or format. Log in again. */
+  tokenInvalid: "Token invalid",
+  /** With 1008: e.g. the token's subject is not the path's user id. Log in again. */
+  authenticationFailed: "Authentication failed",
+  /** With 1012: graceful shutdown. Reconnect with a jittered first delay. */
+  serviceRestart: "Service restart",
+  /** With 1008: the client sent too many bad frames in a row. Reconnect with backoff. */
+  protocolError: "Protocol error",
+  /** With 1000: the user signed out on this browser. */
+  signedOut: "Signed out",
+} as const;
+export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
+
+/** The exact (code, reason) pairs the server sends, by name. */
+export const ServerClose = {
+  replaced: { code: CloseCode.normal, reason: CloseReason.replaced },
+  heartbeatTimeout: { code: CloseCode.heartbeatTimeout, reason: CloseReason.heartbeatTimeout },
+  tokenExpired: { code: CloseCode.policyViolation, reason: CloseReason.tokenExpired },
+  tokenInvalid: { code: CloseCode.policyViolation, reason: CloseReason.tokenInvalid },
+  authenticationFailed: { code: CloseCode.policyViolation, reason: CloseReason.authenticationFailed },
+  serviceRestart: { code: CloseCode.serviceRestart, reason: CloseReason.serviceRestart },
+  protocolError: { code: CloseCode.policyViolation, reason: CloseReason.protocolError },
+  signedOut: { code: CloseCode.normal, reason: CloseReason.signedOut },
+} as const satisfies Record<string, { code: CloseCode; reason: CloseReason }>;
+
+/** Subprotocol the server speaks; the client offers it first, then `bearer.<token>`. */
+export const SUBPROTOCOL = "switchboard.v1";
+/** Prefix of the subprotocol entry carrying the access token (never put tokens in URLs). */
+export const BEARER_PROTOCOL_PREFIX = "bearer.";
+/** Path prefix of the chat socket: `/ws/chat/{userId}`. */
+export const WS_PATH_PREFIX = "/ws/chat/";

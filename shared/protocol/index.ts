@@ -1,0 +1,5 @@
+export * from "./close-codes.js";
+export * from "./close-action.js";
+export * from "./backoff.js";
+export * from "./frames.js";
+export * from "./rest.js";

@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { CloseAction, CloseCode, CloseReason, closeAction, ServerClose } from "../../shared/protocol/index.js";
+
+// Every row of DESIGN.md §2 "Close codes", pinned.
+describe("closeAction(code, reason)", () => {
+  const rows: Array<[number, string, CloseAction]> = [
+    [1000, "New connection established", "stay-closed-replaced"],
+    [1000, "", "stay-closed"],
+    [1000, "bye", "stay-closed"],
+    [1000, "new connection established", "stay-closed"], // exact, case-sensitive
+    [4001, "Heartbeat timeout", "reconnect"],
+    [4001, "", "reconnect"],
+    [1008, "Token expired", "refresh-then-reconnect"],
+    [1008, "Token invalid", "login"],
+    [1008, "Authentication failed", "login"],
+    [1012, "Service restart", "reconnect"],
+    [1001, "", "reconnect"],
+    [1006, "", "reconnect"],
+    [1009, "", "reconnect"],
+    [1011, "Internal error", "reconnect"],
+    [4999, "whatever", "reconnect"],
+  ];
+  it.each(rows)("(%i, %j) → %s", (code, reason, action) => {
+    expect(closeAction(code, reason)).toBe(action);
+  });
+
+  it("maps every pair the server sends to a defined action", () => {
+    const actions = Object.values(CloseAction) as string[];
+    for (const { code, reason } of Object.values(ServerClose)) {
+      expect(actions).toContain(closeAction(code, reason));
+    }
+  });
+
+  it("uses the exact constants of the contract", () => {
+    expect(CloseCode.normal).toBe(1000);
+    expect(CloseCode.heartbeatTimeout).toBe(4001);
+    expect(CloseCode.policyViolation).toBe(1008);
+    expect(CloseCode.serviceRestart).toBe(1012);
+    expect(CloseReason.replaced).toBe("New connection established");
+    expect(CloseReason.heartbeatTimeout).toBe("Heartbeat timeout");
+    expect(CloseReason.tokenExpired).toBe("Token expired");
+    expect(CloseReason.tokenInvalid).toBe("Token invalid");
+    expect(CloseReason.authenticationFailed).toBe("Authentication failed");
+    expect(CloseReason.serviceRestart).toBe("Service restart");
+  });
+});
