@@ -1,0 +1,111 @@
+/**
+ * Configuration from the environment, with defaults. Every variable is documented in README.md
+ * ("Configuration"). `loadConfig` throws a `ConfigError` that says what to fix.
+ */
+
+export const CACHE_FORMAT_MODES = ["dual", "v2", "v1"] as const;
+export type CacheFormatMode = (typeof CACHE_FORMAT_MODES)[number];
+
+export interface Config {
+  nodeEnv: string;
+  isProduction: boolean;
+  port: number;
+  host: string;
+  /** Unset → `npm start` starts a private redis-server. */
+  redisUrl: string | undefined;
+  /** Unset → embedded PGlite in `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  jwtSecret: string;
+  accessTokenTtlS: number;
+  refreshTokenTtlS: number;
+  allowedOrigins: string[];
+  heartbeatIntervalMs: number;
+  heartbeatMaxMissed: number;
+  wsMaxPayloadBytes: number;
+  httpMaxBodyBytes: number;
+  userCacheTtlS: number;
+  cacheFormatMode: CacheFormatMode;
+  demoPassword: string;
+  seedDemoUsers: boolean;
+  shutdownTimeoutMs: number;
+  instanceId: string;
+  logLevel: string;
+  historyMaxLen: number;
+  historyMaxAgeS: number;
+  resumeMaxEvents: number;
+  /** Serve the built web app from this folder at `/` when it exists. */
+  webAppDir: string;
+}
+
+export const DEFAULT_JWT_SECRET = "switchboard-dev-secret-change-me-0123456789";
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new ConfigError(`${name} must be an integer ≥ ${min} (got "${raw}"). Unset it to use the default ${fallback}.`);
+  }
+  return value;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const nodeEnv = env.NODE_ENV ?? "development";
+  const isProduction = nodeEnv === "production";
+  const jwtSecret = env.JWT_SECRET ?? DEFAULT_JWT_SECRET;
+  if (isProduction && (jwtSecret === DEFAULT_JWT_SECRET || jwtSecret.length < 32)) {
+    throw new ConfigError(
+      "Refusing to start in production with the default or a short JWT_SECRET. " +
+        'Set JWT_SECRET to at least 32 random characters (e.g. `openssl rand -base64 48`).',
+    );
+  }
+  const mode = (env.CACHE_FORMAT_MODE ?? "dual") as CacheFormatMode;
+  if (!CACHE_FORMAT_MODES.includes(mode)) {
+    throw new ConfigError(`CACHE_FORMAT_MODE must be one of ${CACHE_FORMAT_MODES.join(", ")} (got "${mode}").`);
+  }
+  const port = int(env, "PORT", 8080);
+  const host = env.HOST ?? "127.0.0.1";
+  const defaultOrigins = [`http://localhost:${port}`, `http://127.0.0.1:${port}`];
+  const allowedOrigins = (env.ALLOWED_ORIGINS ?? defaultOrigins.join(","))
+    .split(",")
+    .map((o) => o.trim())
+    .filter(Boolean);
+  return {
+    nodeEnv,
+    isProduction,
+    port,
+    host,
+    redisUrl: env.REDIS_URL || undefined,
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: env.DATA_DIR ?? ".data",
+    jwtSecret,
+    accessTokenTtlS: int(env, "ACCESS_TOKEN_TTL_S", 900, 1),
+    refreshTokenTtlS: int(env, "REFRESH_TOKEN_TTL_S", 30 * 24 * 3600, 1),
+    allowedOrigins,
+    heartbeatIntervalMs: int(env, "HEARTBEAT_INTERVAL_MS", 20_000, 10),
+    heartbeatMaxMissed: int(env, "HEARTBEAT_MAX_MISSED", 3, 1),
+    wsMaxPayloadBytes: int(env, "WS_MAX_PAYLOAD_BYTES", 65_536, 128),
+    httpMaxBodyBytes: int(env, "HTTP_MAX_BODY_BYTES", 65_536, 128),
+    userCacheTtlS: int(env, "USER_CACHE_TTL_S", 3600, 1),
+    cacheFormatMode: mode,
+    demoPassword: env.DEMO_PASSWORD ?? "demo",
+    seedDemoUsers: !isProduction && env.SEED_DEMO_USERS !== "false",
+    shutdownTimeoutMs: int(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 100),
+    instanceId: env.INSTANCE_ID ?? `i-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+    logLevel: env.LOG_LEVEL ?? (nodeEnv === "test" ? "silent" : "info"),
+    historyMaxLen: int(env, "HISTORY_MAX_LEN", 1000, 1),
+    historyMaxAgeS: int(env, "HISTORY_MAX_AGE_S", 24 * 3600, 1),
+    resumeMaxEvents: int(env, "RESUME_MAX_EVENTS", 500, 1),
+    webAppDir: env.WEB_APP_DIR ?? "dist/web",
+  };
+}

@@ -1,0 +1,57 @@
+import { pino, type Logger } from "pino";
+import { maskText } from "./mask.js";
+
+export type { Logger };
+
+/**
+ * JSON logs (pino). Secrets are removed by path (`redact`), and every string that reaches a
+ * log line is masked (e-mails, phones, JWTs) by the `formatters.log` hook, so a stray
+ * `{ email }` or a message quoting a value cannot leak personal data.
+ */
+export const REDACT_PATHS = [
+  "password",
+  "*.password",
+  "token",
+  "*.token",
+  "accessToken",
+  "*.accessToken",
+  "refreshToken",
+  "*.refreshToken",
+  "authorization",
+  "*.authorization",
+  "req.headers.authorization",
+  "req.headers.cookie",
+  'req.headers["sec-websocket-protocol"]',
+  "headers.authorization",
+  "headers.cookie",
+  'headers["sec-websocket-protocol"]',
+];
+
+function maskDeep(value: unknown, depth = 0): unknown {
+  if (typeof value === "string") return maskText(value);
+  if (depth > 4 || value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map((v) => maskDeep(v, depth + 1));
+  if (value instanceof Error) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = maskDeep(v, depth + 1);
+  return out;
+}
+
+export function createLogger(options: { level?: string; name?: string; destination?: NodeJS.WritableStream } = {}): Logger {
+  return pino(
+    {
+      name: options.name ?? "switchboard",
+      level: options.level ?? "info",
+      redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+      formatters: { log: (object) => maskDeep(object) as Record<string, unknown> },
+      hooks: {
+        logMethod(args, method) {
+          // Mask the message string too (the formatter only sees the merged object).
+          const masked = args.map((a) => (typeof a === "string" ? maskText(a) : a)) as typeof args;
+          method.apply(this, masked);
+        },
+      },
+    },
+    (options.destination as pino.DestinationStream | undefined) ?? pino.destination({ dest: 1, sync: false }),
+  );
+}

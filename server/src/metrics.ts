@@ -1,0 +1,29 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/**
+ * Prometheus metrics (DESIGN.md §8). One registry per app instance, so several servers can run
+ * in one test process without clashing.
+ */
+export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: "switchboard_process_" });
+  const metrics = {
+    registry,
+    wsConnections: new Gauge({ name: "switchboard_ws_connections", help: "Open authenticated chat sockets on this instance", registers: [registry] }),
+    wsReplacements: new Counter({ name: "switchboard_ws_replacements_total", help: "Sockets closed because a newer connection of the same user took over", registers: [registry] }),
+    wsHeartbeatTimeouts: new Counter({ name: "switchboard_ws_heartbeat_timeouts_total", help: "Sockets closed with 4001 after missed pongs", registers: [registry] }),
+    wsCloses: new Counter({ name: "switchboard_ws_closes_total", help: "Socket closes by code", labelNames: ["code"] as const, registers: [registry] }),
+    wsConnects: new Counter({ name: "switchboard_ws_connects_total", help: "Accepted (authenticated) chat sockets", registers: [registry] }),
+    wsBadFrames: new Counter({ name: "switchboard_ws_bad_frames_total", help: "Frames rejected with an error frame", labelNames: ["code"] as const, registers: [registry] }),
+    httpRequests: new Counter({ name: "switchboard_http_requests_total", help: "HTTP requests by route and status", labelNames: ["route", "status"] as const, registers: [registry] }),
+    httpDuration: new Histogram({ name: "switchboard_http_request_duration_seconds", help: "HTTP request duration", labelNames: ["route"] as const, buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry] }),
+    cacheReads: new Counter({ name: "switchboard_cache_reads_total", help: "user:{id} cache reads by detected format and result (hit, miss, error)", labelNames: ["format", "result"] as const, registers: [registry] }),
+    cacheMigrations: new Counter({ name: "switchboard_cache_migrations_total", help: "Lazy rewrites of legacy cache values to v2, by source format", labelNames: ["from"] as const, registers: [registry] }),
+    dbQueries: new Counter({ name: "switchboard_db_queries_total", help: "Database queries issued", registers: [registry] }),
+    eventsPublished: new Counter({ name: "switchboard_events_published_total", help: "Events appended for users", labelNames: ["kind"] as const, registers: [registry] }),
+    redisUp: new Gauge({ name: "switchboard_redis_up", help: "1 when Redis answers, 0 when this instance runs degraded", registers: [registry] }),
+  };
+  return metrics;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
