@@ -3,3 +3,4 @@ export * from "./close-action.js";
 export * from "./backoff.js";
 export * from "./frames.js";
 export * from "./rest.js";
+export * from "./extension.js";
