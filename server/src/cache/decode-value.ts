@@ -1,0 +1,107 @@
+import { decompress, DecompressError, type DecompressLimits } from "./decompress.js";
+import { bomLength, detectLeadingFormat, type ValueFormat } from "./detect-format.js";
+import { looksLikeEnvelope, unwrapEnvelope } from "./envelope.js";
+import { decodePickle, PickleRejectedError } from "./pickle-walker.js";
+import { asUserRecord, type UserRecord } from "./user-record.js";
+
+/**
+ * Decodes one raw cache value into a user record, dispatching on its leading bytes.
+ * Never throws: every failure is an outcome with a reason (for metrics and masked logs).
+ */
+export type DecodeOutcome =
+  /** A user record was recovered. */
+  | { kind: "data"; format: ValueFormat; data: UserRecord }
+  /** A pickle, and pickles are not decoded by this caller (always so on the online path). */
+  | { kind: "not-decoded"; format: "v1-pickle"; reason: string }
+  /** A pickle with content outside plain data (a global, object construction...). */
+  | { kind: "rejected"; format: "v1-pickle"; reason: string }
+  /** Unknown bytes, corrupt JSON/compression, or not a user object. */
+  | { kind: "invalid"; format: ValueFormat; reason: string };
+
+export interface DecodeOptions extends DecompressLimits {
+  /** Decode pickles as plain data (migration tool only, with its flag). @default false */
+  allowPickle?: boolean;
+  /** The user id the key names; a record for another id is invalid. */
+  expectedId?: number;
+}
+
+type JsonOutcome = { ok: true; format: ValueFormat; value: unknown } | { ok: false; reason: string };
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** `{...}` → v2 envelope or v1 object; `"..."` → double-encoded v1 object. */
+function decodeJsonFamily(value: Buffer, allowEnvelope: boolean): JsonOutcome {
+  const text = value.toString("utf8", bomLength(value));
+  const parsed = parseJson(text);
+  if (!parsed.ok) return { ok: false, reason: "malformed JSON" };
+  let inner = parsed.value;
+  let format: ValueFormat = "v1-json";
+  if (typeof inner === "string") {
+    const again = parseJson(inner);
+    if (!again.ok) return { ok: false, reason: "double-encoded JSON with malformed inner JSON" };
+    inner = again.value;
+    format = "v1-double-json";
+  }
+  if (inner === null || typeof inner !== "object" || Array.isArray(inner)) return { ok: false, reason: "JSON that is not an object" };
+  if (looksLikeEnvelope(inner)) {
+    if (!allowEnvelope || format !== "v1-json") return { ok: false, reason: "a v2 envelope where only v1 data is expected" };
+    const data = unwrapEnvelope(inner);
+    return data ? { ok: true, format: "v2", value: data } : { ok: false, reason: "v2 envelope failed validation" };
+  }
+  return { ok: true, format, value: inner };
+}
+
+function finish(format: ValueFormat, value: unknown, expectedId: number | undefined): DecodeOutcome {
+  const data = asUserRecord(value, expectedId);
+  if (data) return { kind: "data", format, data };
+  const reason = asUserRecord(value) ? `record for another user id than ${expectedId}` : "not a user object (no integer id)";
+  return { kind: "invalid", format, reason };
+}
+
+export async function decodeValue(value: Buffer, options: DecodeOptions = {}): Promise<DecodeOutcome> {
+  const leading = detectLeadingFormat(value);
+  switch (leading) {
+    case "json-object":
+    case "json-string": {
+      const json = decodeJsonFamily(value, true);
+      const format: ValueFormat = leading === "json-string" ? "v1-double-json" : json.ok ? json.format : "v1-json";
+      return json.ok ? finish(json.format, json.value, options.expectedId) : { kind: "invalid", format, reason: json.reason };
+    }
+    case "gzip":
+    case "zlib": {
+      const format = leading === "gzip" ? "v1-gzip" : "v1-zlib";
+      let inflated: Buffer;
+      try {
+        inflated = await decompress(leading, value, options);
+      } catch (error) {
+        return { kind: "invalid", format, reason: error instanceof DecompressError ? error.message : "decompression failed" };
+      }
+      const innerLeading = detectLeadingFormat(inflated);
+      if (innerLeading !== "json-object" && innerLeading !== "json-string") {
+        return { kind: "invalid", format, reason: "compressed content is not JSON" };
+      }
+      const json = decodeJsonFamily(inflated, false);
+      return json.ok ? finish(format, json.value, options.expectedId) : { kind: "invalid", format, reason: json.reason };
+    }
+    case "pickle": {
+      if (!options.allowPickle) return { kind: "not-decoded", format: "v1-pickle", reason: "pickle is not decoded here" };
+      let plain: unknown;
+      try {
+        plain = decodePickle(value);
+      } catch (error) {
+        const reason = error instanceof PickleRejectedError ? error.message : "pickle walk failed";
+        return { kind: "rejected", format: "v1-pickle", reason };
+      }
+      const outcome = finish("v1-pickle", plain, options.expectedId);
+      return outcome.kind === "invalid" ? { kind: "rejected", format: "v1-pickle", reason: outcome.reason } : outcome;
+    }
+    case "unknown":
+      return { kind: "invalid", format: "unknown", reason: value.length === 0 ? "empty value" : "unrecognised leading bytes" };
+  }
+}

@@ -1,0 +1,38 @@
+import { promisify } from "node:util";
+import { gunzip, inflate, type ZlibOptions } from "node:zlib";
+import { MAX_INPUT_BYTES, MAX_OUTPUT_BYTES } from "./limits.js";
+
+const gunzipAsync = promisify<Buffer, ZlibOptions, Buffer>(gunzip);
+const inflateAsync = promisify<Buffer, ZlibOptions, Buffer>(inflate);
+
+export class DecompressError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "DecompressError";
+  }
+}
+
+export interface DecompressLimits {
+  /** @default MAX_INPUT_BYTES (10 MB) */
+  maxInputBytes?: number;
+  /** @default MAX_OUTPUT_BYTES (100 MB) */
+  maxOutputBytes?: number;
+}
+
+/**
+ * Inflates a gzip or zlib value on the libuv thread pool (never blocking the event loop), with
+ * zlib's own `maxOutputLength` cap: a bomb fails with ERR_BUFFER_TOO_LARGE after at most
+ * `maxOutputBytes` were produced, instead of allocating its full size.
+ */
+export async function decompress(kind: "gzip" | "zlib", value: Buffer, limits: DecompressLimits = {}): Promise<Buffer> {
+  const maxInput = limits.maxInputBytes ?? MAX_INPUT_BYTES;
+  if (value.length > maxInput) throw new DecompressError(`compressed value is ${value.length} bytes, over the ${maxInput}-byte input cap`);
+  const options: ZlibOptions = { maxOutputLength: limits.maxOutputBytes ?? MAX_OUTPUT_BYTES };
+  try {
+    return await (kind === "gzip" ? gunzipAsync(value, options) : inflateAsync(value, options));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === "ERR_BUFFER_TOO_LARGE" ? "inflates past the output cap" : "is corrupt or truncated";
+    throw new DecompressError(`${kind} value ${reason} (${code ?? "unknown error"})`, { cause: error });
+  }
+}

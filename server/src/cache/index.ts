@@ -1,0 +1,9 @@
+export { UserCache, type UserCacheOptions, type UserRecord } from "./user-cache.js";
+export { cacheCommands, readCapped, type CacheCommands, type CacheCommandsPipeline } from "./cache-commands.js";
+export { decodeValue, type DecodeOptions, type DecodeOutcome } from "./decode-value.js";
+export { detectLeadingFormat, isZlibHeader, VALUE_FORMATS, type LeadingFormat, type ValueFormat } from "./detect-format.js";
+export { decompress, DecompressError } from "./decompress.js";
+export { encodeEnvelope, encodeV1Json, EnvelopeSchema, InvalidUserRecordError, unwrapEnvelope, type Envelope } from "./envelope.js";
+export { DEFAULT_KEY_PREFIX, MAX_INPUT_BYTES, MAX_OUTPUT_BYTES } from "./limits.js";
+export { decodePickle, PickleRejectedError } from "./pickle-walker.js";
+export { asUserRecord, userIdFromKey, UserRecordSchema } from "./user-record.js";

@@ -1,0 +1,78 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Redis } from "ioredis";
+
+/**
+ * The shared legacy-cache corpus (`../shared/fixtures/legacy-cache/corpus.jsonl` beside the repo):
+ * real values written by Python, one JSON object a line (see its README).
+ */
+export const CORPUS_CLASSES = [
+  "v2",
+  "v1-json",
+  "v1-double-json",
+  "v1-gzip",
+  "v1-zlib",
+  "v1-pickle",
+  "v1-pickle-datetime",
+  "pickle-malicious",
+  "unparseable",
+  "bomb",
+  "other-prefix",
+] as const;
+export type CorpusClass = (typeof CORPUS_CLASSES)[number];
+
+export interface CorpusEntry {
+  key: string;
+  value: Buffer;
+  /** TTL to load with, in ms; -1 = no TTL. */
+  pttlMs: number;
+  class: CorpusClass;
+  data: Record<string, unknown> | null;
+  note: string;
+}
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const CORPUS_PATH = path.resolve(repoRoot, "..", "shared", "fixtures", "legacy-cache", "corpus.jsonl");
+export const CANARY_PATH = "/tmp/switchboard-pickle-canary";
+
+let cached: CorpusEntry[] | undefined;
+
+export function loadCorpus(): CorpusEntry[] {
+  if (cached) return cached;
+  if (!existsSync(CORPUS_PATH)) {
+    throw new Error(
+      `Legacy cache corpus not found at ${CORPUS_PATH}. It lives in the shared folder beside the repo ` +
+        `(../shared/fixtures/legacy-cache/corpus.jsonl); copy or check out "shared/" next to the repository.`,
+    );
+  }
+  cached = readFileSync(CORPUS_PATH, "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => {
+      const raw = JSON.parse(line) as { key: string; value_b64: string; pttl_ms: number; class: CorpusClass; data: CorpusEntry["data"]; note: string };
+      if (!CORPUS_CLASSES.includes(raw.class)) throw new Error(`corpus: unknown class "${raw.class}" for ${raw.key}`);
+      return { key: raw.key, value: Buffer.from(raw.value_b64, "base64"), pttlMs: raw.pttl_ms, class: raw.class, data: raw.data, note: raw.note };
+    });
+  return cached;
+}
+
+export function corpusOf(...classes: CorpusClass[]): CorpusEntry[] {
+  return loadCorpus().filter((entry) => classes.includes(entry.class));
+}
+
+/** Loads entries into Redis with their TTLs (`-1` → no TTL). */
+export async function loadCorpusInto(redis: Redis, entries: CorpusEntry[] = loadCorpus()): Promise<void> {
+  const pipeline = redis.pipeline();
+  for (const entry of entries) {
+    if (entry.pttlMs > 0) pipeline.set(entry.key, entry.value, "PX", entry.pttlMs);
+    else pipeline.set(entry.key, entry.value);
+  }
+  const results = await pipeline.exec();
+  for (const [error] of results ?? []) if (error) throw error;
+}
+
+/** The user id in a corpus key (`user:42` → 42). */
+export function corpusUserId(entry: CorpusEntry): number {
+  return Number(entry.key.slice(entry.key.indexOf(":") + 1));
+}

@@ -1,0 +1,58 @@
+import { existsSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { decodeValue } from "../../server/src/cache/decode-value.js";
+import { CANARY_PATH, corpusOf, corpusUserId, loadCorpus } from "../helpers/corpus.js";
+
+const V1_READABLE = { "v1-json": "v1-json", "v1-double-json": "v1-double-json", "v1-gzip": "v1-gzip", "v1-zlib": "v1-zlib" } as const;
+
+describe("decodeValue on the shared corpus", () => {
+  it("reads v2 and every JSON-family / compressed v1 value to the expected user object", async () => {
+    for (const entry of corpusOf("v2", "v1-json", "v1-double-json", "v1-gzip", "v1-zlib")) {
+      const outcome = await decodeValue(entry.value, { expectedId: corpusUserId(entry) });
+      expect(outcome, entry.key).toEqual({ kind: "data", format: entry.class === "v2" ? "v2" : V1_READABLE[entry.class as keyof typeof V1_READABLE], data: entry.data });
+    }
+  });
+
+  it("never parses a pickle unless asked (the online path)", async () => {
+    for (const entry of corpusOf("v1-pickle", "v1-pickle-datetime", "pickle-malicious")) {
+      const outcome = await decodeValue(entry.value, { expectedId: corpusUserId(entry) });
+      expect(outcome, entry.key).toMatchObject({ kind: "not-decoded", format: "v1-pickle" });
+    }
+  });
+
+  it("decodes plain-data pickles (protocols 0-5, datetime as ISO 8601) when allowed", async () => {
+    const entries = corpusOf("v1-pickle", "v1-pickle-datetime");
+    expect(new Set(entries.map((e) => e.note)).size).toBeGreaterThanOrEqual(6);
+    for (const entry of entries) {
+      const outcome = await decodeValue(entry.value, { expectedId: corpusUserId(entry), allowPickle: true });
+      expect(outcome, `${entry.key} ${entry.note}`).toEqual({ kind: "data", format: "v1-pickle", data: entry.data });
+    }
+  });
+
+  it("rejects malicious pickles without running them", async () => {
+    for (const entry of corpusOf("pickle-malicious")) {
+      const outcome = await decodeValue(entry.value, { expectedId: corpusUserId(entry), allowPickle: true });
+      expect(outcome, entry.note).toMatchObject({ kind: "rejected", format: "v1-pickle" });
+      expect((outcome as { reason: string }).reason).toMatch(/global (posix|builtins)\.(system|eval)/);
+    }
+    expect(existsSync(CANARY_PATH)).toBe(false);
+  });
+
+  it("reports unparseable values and the gzip bomb as invalid", async () => {
+    for (const entry of corpusOf("unparseable", "bomb")) {
+      const outcome = await decodeValue(entry.value, { expectedId: corpusUserId(entry), allowPickle: true });
+      expect(outcome.kind, `${entry.key} ${entry.note}`).toBe("invalid");
+    }
+    const [bomb] = corpusOf("bomb");
+    expect(await decodeValue(bomb!.value)).toMatchObject({ format: "v1-gzip", reason: expect.stringMatching(/output cap/) });
+  });
+
+  it("refuses a record whose id is not the key's", async () => {
+    const [entry] = corpusOf("v1-json");
+    expect(await decodeValue(entry!.value, { expectedId: 1 })).toMatchObject({ kind: "invalid", reason: expect.stringMatching(/another user id/) });
+  });
+
+  it("covers every class of the corpus", () => {
+    expect(new Set(loadCorpus().map((e) => e.class)).size).toBe(11);
+  });
+});
