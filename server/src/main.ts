@@ -1,0 +1,67 @@
+import { ConfigError, loadConfig } from "./config.js";
+import { createLogger } from "./log/logger.js";
+import { RedisBinaryMissingError } from "./redis/local-redis-server.js";
+import { DEMO_USERS } from "./store/seed.js";
+import { createSwitchboardServer } from "./server.js";
+
+/** `npm start`: run one instance; SIGTERM/SIGINT shut it down gracefully within SHUTDOWN_TIMEOUT_MS. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`switchboard: configuration error: ${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.logLevel });
+  process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
+
+  let server;
+  try {
+    server = await createSwitchboardServer(config, { logger });
+  } catch (error) {
+    if (error instanceof RedisBinaryMissingError) {
+      process.stderr.write(`switchboard: ${error.message}\n`);
+      process.exit(69); // EX_UNAVAILABLE
+    }
+    logger.fatal({ err: error }, "could not start");
+    process.exit(1);
+  }
+
+  logger.info({ url: server.url, instanceId: config.instanceId }, "switchboard listening");
+  if (!process.env.SWITCHBOARD_QUIET) {
+    const lines = [
+      ``,
+      `  Switchboard is running at ${server.url}`,
+      `  Chat socket: ${server.url.replace(/^http/, "ws")}/ws/chat/{userId}`,
+      `  Metrics: ${server.url}/metrics   Health: ${server.url}/healthz   Ready: ${server.url}/readyz`,
+      `  Database: ${config.databaseUrl ? "PostgreSQL (DATABASE_URL)" : `embedded PGlite in ${config.dataDir}/pglite`}`,
+      `  Redis: ${config.redisUrl ? "REDIS_URL" : `private redis-server on port ${server.localRedis?.port}`}`,
+      ...(config.seedDemoUsers ? [`  Demo logins: ${DEMO_USERS.map((u) => `${u.username}${u.role === "admin" ? " (admin)" : ""}`).join(", ")} — password "${config.demoPassword === "demo" ? "demo" : "$DEMO_PASSWORD"}"`] : []),
+      ``,
+    ];
+    process.stdout.write(lines.join("\n") + "\n");
+  }
+
+  let signals = 0;
+  const stop = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      logger.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
+    const force = setTimeout(() => {
+      logger.error("shutdown took longer than SHUTDOWN_TIMEOUT_MS; exiting");
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    force.unref();
+    void server.shutdown().then(() => process.exit(0));
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+void main();

@@ -1,0 +1,108 @@
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+
+/**
+ * One SQL dialect (PostgreSQL), two engines: embedded PGlite in a data folder (the default) or
+ * a real Postgres through `pg` when `DATABASE_URL` is set. Everything above this file only sees
+ * `Db`.
+ */
+export interface Db {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
+  /** Run several statements (migrations); no parameters. */
+  exec(sql: string): Promise<void>;
+  /** Run `fn` in one transaction on one connection. */
+  transaction<T>(fn: (tx: Pick<Db, "query">) => Promise<T>): Promise<T>;
+  readonly engine: "pglite" | "postgres";
+  close(): Promise<void>;
+}
+
+export interface OpenDbOptions {
+  databaseUrl?: string;
+  /** PGlite data folder; `memory://` for an in-memory database. */
+  dataDir?: string;
+  onQuery?: () => void;
+}
+
+export async function openDb(options: OpenDbOptions): Promise<Db> {
+  return options.databaseUrl ? openPostgres(options.databaseUrl, options.onQuery) : openPglite(options.dataDir ?? ".data", options.onQuery);
+}
+
+async function openPglite(dataDir: string, onQuery?: () => void): Promise<Db> {
+  const { PGlite } = await import("@electric-sql/pglite");
+  let target = dataDir;
+  if (!dataDir.startsWith("memory://")) {
+    target = path.resolve(dataDir, "pglite");
+    await mkdir(target, { recursive: true });
+  }
+  const pg = await PGlite.create(target);
+  const db: Db = {
+    engine: "pglite",
+    async query<T>(sql: string, params?: unknown[]) {
+      onQuery?.();
+      const result = await pg.query<T>(sql, params);
+      return { rows: result.rows };
+    },
+    async exec(sql: string) {
+      await pg.exec(sql);
+    },
+    async transaction<T>(fn: (tx: Pick<Db, "query">) => Promise<T>) {
+      return pg.transaction(async (tx) =>
+        fn({
+          async query<R>(sql: string, params?: unknown[]) {
+            onQuery?.();
+            const result = await tx.query<R>(sql, params);
+            return { rows: result.rows };
+          },
+        }),
+      );
+    },
+    async close() {
+      await pg.close();
+    },
+  };
+  return db;
+}
+
+async function openPostgres(url: string, onQuery?: () => void): Promise<Db> {
+  const { default: pg } = await import("pg");
+  // Return BIGINT (int8) as JS numbers: ids stay far below 2^53.
+  pg.types.setTypeParser(20, (value: string) => Number(value));
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5000 });
+  // An idle client's error (e.g. Postgres restarted) must not crash the process.
+  pool.on("error", () => {});
+  await pool.query("select 1");
+  return {
+    engine: "postgres",
+    async query<T>(sql: string, params?: unknown[]) {
+      onQuery?.();
+      const result = await pool.query(sql, params as unknown[]);
+      return { rows: result.rows as T[] };
+    },
+    async exec(sql: string) {
+      await pool.query(sql);
+    },
+    async transaction<T>(fn: (tx: Pick<Db, "query">) => Promise<T>) {
+      const client = await pool.connect();
+      try {
+        await client.query("BEGIN");
+        const result = await fn({
+          async query<R>(sql: string, params?: unknown[]) {
+            onQuery?.();
+            const r = await client.query(sql, params as unknown[]);
+            return { rows: r.rows as R[] };
+          },
+        });
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

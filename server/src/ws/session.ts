@@ -1,0 +1,147 @@
+import type { WebSocket } from "ws";
+import {
+  ServerFrameType,
+  type ChatEvent,
+  type ServerFrame,
+} from "../../../shared/protocol/index.js";
+import type { Logger } from "../log/logger.js";
+import type { EventCursor, EventLog, StoredEvent } from "../realtime/ports.js";
+
+/**
+ * One authenticated chat socket. Delivery is ordered by `seq` and never duplicates: events at
+ * or below `lastSeq` are dropped, a gap is filled from the event log, and every send runs on one
+ * promise chain. Until the client's `resume` arrives (or `holdMs` passes) live events are held,
+ * so a resuming client gets what it missed before anything newer.
+ */
+export class Session {
+  readonly userId: number;
+  readonly connId: string;
+  generation = 0;
+  epoch = "";
+  lastSeq = 0;
+  #chain: Promise<void> = Promise.resolve();
+  #holding = true;
+  #held: StoredEvent[] = [];
+  #holdTimer: NodeJS.Timeout | undefined;
+  closed = false;
+
+  constructor(
+    readonly ws: WebSocket,
+    init: { userId: number; connId: string },
+    private readonly deps: { eventLog: EventLog; logger: Logger; resumeMaxEvents: number; holdMs: number; maxHeld?: number },
+  ) {
+    this.userId = init.userId;
+    this.connId = init.connId;
+  }
+
+  send(frame: ServerFrame): void {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(JSON.stringify(frame));
+  }
+
+  /** Run `task` after everything queued before it; failures are logged, never thrown. */
+  enqueue(task: () => Promise<void> | void): Promise<void> {
+    this.#chain = this.#chain.then(task).catch((error: unknown) => {
+      this.deps.logger.warn({ err: error, userId: this.userId }, "session task failed");
+    });
+    return this.#chain;
+  }
+
+  /** Called once the connection is the user's current one: sends `welcome`, starts the hold. */
+  start(welcome: { generation: number; head: EventCursor; heartbeatIntervalMs: number }): void {
+    this.generation = welcome.generation;
+    this.epoch = welcome.head.epoch;
+    this.lastSeq = welcome.head.seq;
+    this.send({
+      type: ServerFrameType.welcome,
+      userId: this.userId,
+      connId: this.connId,
+      generation: welcome.generation,
+      epoch: welcome.head.epoch,
+      seq: welcome.head.seq,
+      heartbeatIntervalMs: welcome.heartbeatIntervalMs,
+    });
+    this.#holdTimer = setTimeout(() => this.enqueue(() => this.#release()), this.deps.holdMs);
+    this.#holdTimer.unref?.();
+  }
+
+  /** A live event for this user (from the bus). */
+  deliver(stored: StoredEvent): void {
+    if (this.#holding) {
+      if (this.#held.length < (this.deps.maxHeld ?? 1000)) this.#held.push(stored);
+      return;
+    }
+    void this.enqueue(() => this.#deliverInOrder(stored));
+  }
+
+  /** The client's `resume {epoch, seq}`: replay what it missed, then `resumed`. */
+  resume(cursor: EventCursor): Promise<void> {
+    return this.enqueue(async () => {
+      const first = await this.deps.eventLog.since(this.userId, cursor, this.deps.resumeMaxEvents);
+      if (!first.recovered) {
+        this.epoch = first.head.epoch;
+        this.lastSeq = Math.max(this.#holding ? first.head.seq : this.lastSeq, first.head.seq);
+        this.send({ type: ServerFrameType.resumed, recovered: false, epoch: first.head.epoch, seq: first.head.seq });
+        await this.#release();
+        return;
+      }
+      // Replay from the client's cursor. Bounded per request: page through the log.
+      this.epoch = cursor.epoch;
+      let sentUpTo = cursor.seq;
+      let page = first;
+      for (let pages = 0; ; pages++) {
+        for (const stored of page.events) {
+          if (stored.seq <= sentUpTo) continue;
+          this.#sendEvent(stored);
+          sentUpTo = stored.seq;
+        }
+        if (!page.more || pages > 100) break;
+        page = await this.deps.eventLog.since(this.userId, { epoch: cursor.epoch, seq: sentUpTo }, this.deps.resumeMaxEvents);
+        if (!page.recovered) break;
+      }
+      this.lastSeq = sentUpTo;
+      this.send({ type: ServerFrameType.resumed, recovered: true, epoch: this.epoch, seq: sentUpTo });
+      await this.#release();
+    });
+  }
+
+  async #release(): Promise<void> {
+    if (!this.#holding) return;
+    this.#holding = false;
+    clearTimeout(this.#holdTimer);
+    const held = this.#held.sort((a, b) => a.seq - b.seq);
+    this.#held = [];
+    for (const stored of held) await this.#deliverInOrder(stored);
+  }
+
+  async #deliverInOrder(stored: StoredEvent): Promise<void> {
+    if (stored.epoch !== this.epoch) {
+      // The history was reset (e.g. Redis lost it): follow the new epoch from this event on.
+      this.epoch = stored.epoch;
+      this.lastSeq = stored.seq - 1;
+    }
+    if (stored.seq <= this.lastSeq) return; // already sent
+    if (stored.seq > this.lastSeq + 1) {
+      const gap = await this.deps.eventLog.since(this.userId, { epoch: this.epoch, seq: this.lastSeq }, this.deps.resumeMaxEvents);
+      if (gap.recovered) {
+        for (const missed of gap.events) {
+          if (missed.seq > this.lastSeq && missed.seq < stored.seq) this.#sendEvent(missed);
+        }
+      }
+    }
+    this.#sendEvent(stored);
+  }
+
+  #sendEvent(stored: StoredEvent): void {
+    this.lastSeq = stored.seq;
+    this.send({ type: ServerFrameType.event, seq: stored.seq, epoch: stored.epoch, event: stored.event });
+  }
+
+  dispose(): void {
+    this.closed = true;
+    clearTimeout(this.#holdTimer);
+    this.#held = [];
+  }
+}
+
+export type { ChatEvent };
