@@ -1,0 +1,45 @@
+/**
+ * Build-time configuration from SWITCHBOARD_* environment variables, read by both vite configs.
+ * The options page can override the server URL at run time.
+ */
+export interface BuildEnv {
+  /** @default "http://localhost:8080" */
+  serverUrl: string;
+  /** Match patterns of web-app pages the content script runs in. @default the server's host, any port */
+  webOrigins: string[];
+  /** @default 20000 */
+  keepaliveMs: number;
+  /** @default 300000 */
+  profileFreshMs: number;
+  /** @default 1000 */
+  backoffBaseMs: number;
+}
+
+function numberFrom(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number of milliseconds, got "${raw}".`);
+  return value;
+}
+
+/** `http://host:8080` → `http://host/*`: a match pattern without a port matches every port. */
+export function anyPortPattern(origin: string): string {
+  const url = new URL(origin);
+  return `${url.protocol}//${url.hostname}/*`;
+}
+
+export function readBuildEnv(): BuildEnv {
+  const serverUrl = new URL(process.env.SWITCHBOARD_SERVER_URL || "http://localhost:8080").origin;
+  const webOrigins = (process.env.SWITCHBOARD_WEB_ORIGINS || "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return {
+    serverUrl,
+    webOrigins: webOrigins.length > 0 ? webOrigins : [anyPortPattern(serverUrl), "http://127.0.0.1/*"],
+    keepaliveMs: numberFrom("SWITCHBOARD_KEEPALIVE_MS", 20_000),
+    profileFreshMs: numberFrom("SWITCHBOARD_PROFILE_FRESH_MS", 300_000),
+    backoffBaseMs: numberFrom("SWITCHBOARD_BACKOFF_BASE_MS", 1000),
+  };
+}

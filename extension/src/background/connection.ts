@@ -1,0 +1,273 @@
+import {
+  BACKOFF_RESET_AFTER_MS,
+  BEARER_PROTOCOL_PREFIX,
+  backoff,
+  CloseAction,
+  closeAction,
+  ClientFrameType,
+  CloseCode,
+  CloseReason,
+  isServiceRestart,
+  parseServerFrame,
+  restartJitter,
+  ServerFrameType,
+  SUBPROTOCOL,
+  type ClientFrame,
+  type ServerFrame,
+} from "../../../shared/protocol/index.js";
+import { ConnectionState, isParked } from "../../../shared/sdk/connection-state.js";
+
+/** The browser `WebSocket` surface used here; Node tests inject the `ws` package's class. */
+export interface SocketLike {
+  readonly readyState: number;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+export type SocketConstructor = new (url: string, protocols: string[]) => SocketLike;
+
+export interface Timers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface ConnectionOptions {
+  /** Application `{"type":"ping"}` period; Chrome keeps the worker alive only for data frames. @default 20000 */
+  keepaliveMs?: number;
+  /** No frame of any kind for this many keepalive periods → the link is dead. @default 2.5 */
+  deadAfterIntervals?: number;
+  /** Passed to `backoff()` (shared/protocol). */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Reset the attempt counter only after a socket stayed open this long. @default BACKOFF_RESET_AFTER_MS */
+  resetAttemptsAfterMs?: number;
+}
+
+export interface Credentials {
+  /** `ws(s)://host/ws/chat/{userId}` */
+  url: string;
+  accessToken: string;
+}
+
+export interface ConnectionDeps {
+  WebSocket: SocketConstructor;
+  timers: Timers;
+  random: () => number;
+  isOnline: () => boolean;
+  /** The current credentials, or null when signed out. */
+  credentials: () => Promise<Credentials | null>;
+  /** Refresh the access token (rotation): `login` when the user must sign in again, `retry` on a network failure. */
+  refresh: () => Promise<RefreshOutcome>;
+  onState: (next: ConnectionState, previous: ConnectionState) => void;
+  /** Every server frame except `pong`, from the current socket only. */
+  onFrame: (frame: ServerFrame) => void;
+  log?: (message: string) => void;
+}
+
+export type RefreshOutcome = "refreshed" | "login" | "retry";
+
+const OPEN = 1;
+
+/**
+ * The one connection of this browser. A state machine changed only through `setState`; every
+ * socket gets a generation and callbacks from an older one are ignored (STYLE points 4 and 5);
+ * what to do after a close comes from `closeAction()` in shared/protocol.
+ */
+export class Connection {
+  readonly #deps: ConnectionDeps;
+  readonly #keepaliveMs: number;
+  readonly #deadAfterMs: number;
+  readonly #options: ConnectionOptions;
+  #state: ConnectionState;
+  #generation = 0;
+  #attempt = 0;
+  #socket: SocketLike | null = null;
+  #keepaliveTimer: unknown = null;
+  #deadTimer: unknown = null;
+  #retryTimer: unknown = null;
+  #stableTimer: unknown = null;
+
+  constructor(deps: ConnectionDeps, initialState: ConnectionState, options: ConnectionOptions = {}) {
+    this.#deps = deps;
+    this.#state = initialState;
+    this.#options = options;
+    this.#keepaliveMs = options.keepaliveMs ?? 20_000;
+    this.#deadAfterMs = this.#keepaliveMs * (options.deadAfterIntervals ?? 2.5);
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /**
+   * Start after a (re)start of the worker. A parked state (signed out, replaced, auth required)
+   * stays parked: a restarted worker must never take the connection back from another browser.
+   */
+  start(): void {
+    if (isParked(this.#state)) return;
+    this.#connect();
+  }
+
+  /** Connect now, whatever the state: "Use here", a fresh sign-in, or coming back online. */
+  connectNow(): void {
+    this.#attempt = 0;
+    this.#connect();
+  }
+
+  /** Close for good (sign-out) or park in `next`. */
+  stop(next: ConnectionState = ConnectionState.signedOut): void {
+    this.#dropSocket(CloseCode.normal, CloseReason.signedOut);
+    this.#setState(next);
+  }
+
+  /** Send a client frame on the open socket; false when there is none. */
+  send(frame: ClientFrame): boolean {
+    if (this.#state !== ConnectionState.open || !this.#socket || this.#socket.readyState !== OPEN) return false;
+    this.#socket.send(JSON.stringify(frame));
+    return true;
+  }
+
+  /** The browser went offline/online (`offline`/`online` events of the worker). */
+  setOnline(online: boolean): void {
+    if (!online && (this.#state === ConnectionState.backoff || this.#state === ConnectionState.connecting)) {
+      this.#dropSocket();
+      this.#setState(ConnectionState.offline);
+    } else if (online && this.#state === ConnectionState.offline) {
+      this.#connect();
+    }
+  }
+
+  #setState(next: ConnectionState): void {
+    const previous = this.#state;
+    if (previous === next) return;
+    this.#state = next;
+    this.#deps.log?.(`connection: ${previous} -> ${next}`);
+    this.#deps.onState(next, previous);
+  }
+
+  async #connect(): Promise<void> {
+    this.#dropSocket();
+    if (!this.#deps.isOnline()) return this.#setState(ConnectionState.offline);
+    const generation = this.#generation;
+    this.#setState(ConnectionState.connecting);
+    const credentials = await this.#deps.credentials();
+    if (generation !== this.#generation) return;
+    if (!credentials) return this.#setState(ConnectionState.signedOut);
+    let socket: SocketLike;
+    try {
+      socket = new this.#deps.WebSocket(credentials.url, [SUBPROTOCOL, BEARER_PROTOCOL_PREFIX + credentials.accessToken]);
+    } catch (error) {
+      this.#deps.log?.(`connection: cannot open ${credentials.url}: ${String(error)}`);
+      return this.#retry(false);
+    }
+    this.#socket = socket;
+    const isCurrent = () => generation === this.#generation;
+    socket.onopen = () => {
+      if (!isCurrent()) return;
+      this.#armDeadTimer();
+      this.#scheduleKeepalive();
+      // Reset attempts only once the link proved stable, not on open (DESIGN §2 "Backoff").
+      this.#stableTimer = this.#deps.timers.setTimeout(() => {
+        if (isCurrent()) this.#attempt = 0;
+      }, this.#options.resetAttemptsAfterMs ?? BACKOFF_RESET_AFTER_MS);
+    };
+    socket.onmessage = (event) => {
+      if (!isCurrent() || typeof event.data !== "string") return;
+      this.#armDeadTimer();
+      const parsed = parseServerFrame(event.data);
+      if (!parsed.ok) return this.#deps.log?.(`connection: ignored a bad frame (${parsed.message})`);
+      if (parsed.frame.type === ServerFrameType.pong) return;
+      if (parsed.frame.type === ServerFrameType.welcome) this.#setState(ConnectionState.open);
+      this.#deps.onFrame(parsed.frame);
+    };
+    socket.onerror = () => undefined; // A close event always follows; it carries the verdict.
+    socket.onclose = (event) => {
+      if (!isCurrent()) return;
+      this.#onClose(event.code, event.reason);
+    };
+  }
+
+  async #onClose(code: number, reason: string): Promise<void> {
+    this.#deps.log?.(`connection: closed ${code} "${reason}"`);
+    this.#dropSocket();
+    switch (closeAction(code, reason)) {
+      case CloseAction.stayClosedReplaced:
+        return this.#setState(ConnectionState.replaced);
+      case CloseAction.stayClosed:
+      case CloseAction.login:
+        return this.#setState(ConnectionState.authRequired);
+      case CloseAction.refreshThenReconnect: {
+        const generation = this.#generation;
+        this.#setState(ConnectionState.connecting);
+        const outcome = await this.#deps.refresh();
+        if (generation !== this.#generation) return;
+        if (outcome === "refreshed") return void this.#connect();
+        return outcome === "login" ? this.#setState(ConnectionState.authRequired) : this.#retry(false);
+      }
+      case CloseAction.reconnect:
+        return this.#retry(isServiceRestart(code, reason));
+    }
+  }
+
+  #retry(serviceRestart: boolean): void {
+    if (!this.#deps.isOnline()) return this.#setState(ConnectionState.offline);
+    const random = this.#deps.random();
+    const delay = serviceRestart && this.#attempt === 0
+      ? restartJitter(random)
+      : backoff(this.#attempt, random, { baseMs: this.#options.backoffBaseMs, maxMs: this.#options.backoffMaxMs });
+    this.#attempt += 1;
+    this.#deps.log?.(`connection: retry ${this.#attempt} in ${delay} ms`);
+    this.#setState(ConnectionState.backoff);
+    const generation = this.#generation;
+    this.#retryTimer = this.#deps.timers.setTimeout(() => {
+      if (generation === this.#generation) void this.#connect();
+    }, delay);
+  }
+
+  /** Keepalive and dead-link detection: two small functions around two timers (STYLE point 7). */
+  #scheduleKeepalive(): void {
+    const generation = this.#generation;
+    this.#keepaliveTimer = this.#deps.timers.setTimeout(() => {
+      if (generation !== this.#generation) return;
+      this.send({ type: ClientFrameType.ping });
+      this.#scheduleKeepalive();
+    }, this.#keepaliveMs);
+  }
+
+  #armDeadTimer(): void {
+    this.#deps.timers.clearTimeout(this.#deadTimer);
+    const generation = this.#generation;
+    this.#deadTimer = this.#deps.timers.setTimeout(() => {
+      if (generation !== this.#generation) return;
+      this.#deps.log?.(`connection: no frame for ${this.#deadAfterMs} ms, reconnecting`);
+      this.#dropSocket();
+      this.#retry(false);
+    }, this.#deadAfterMs);
+  }
+
+  /** Forget the current socket: later callbacks from it are stale by generation. */
+  #dropSocket(code?: number, reason?: string): void {
+    this.#generation += 1;
+    for (const timer of [this.#keepaliveTimer, this.#deadTimer, this.#retryTimer, this.#stableTimer]) {
+      this.#deps.timers.clearTimeout(timer);
+    }
+    this.#keepaliveTimer = this.#deadTimer = this.#retryTimer = this.#stableTimer = null;
+    const socket = this.#socket;
+    this.#socket = null;
+    if (!socket) return;
+    socket.onopen = socket.onmessage = socket.onclose = null;
+    socket.onerror = () => undefined;
+    try {
+      socket.close(code, reason);
+    } catch {
+      // Closing a socket that never opened can throw in some runtimes; it is gone either way.
+    }
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The extension's service worker: the "master tab" that holds the browser's one WebSocket.
+ * Chrome stops it whenever it likes (STYLE point 11), so every listener is registered
+ * synchronously here at top level and all state is rebuilt from storage by `Hub.start`.
+ */
+import { BroadcastChannel } from "broadcast-channel";
+import { HUB_CHANNEL_NAME, PortName } from "../../../shared/sdk/bridge.js";
+import type { HubMessage, TabRequest } from "../../../shared/sdk/hub-messages.js";
+import { browser, type Runtime } from "../browser.js";
+import { buildDefaults } from "../build-config.js";
+import { browserArea } from "./browser-storage.js";
+import type { SocketConstructor } from "./connection.js";
+import { Hub } from "./hub.js";
+import { SETTINGS_KEY, type Settings } from "./settings.js";
+
+const WAKE_ALARM = "switchboard-wake";
+const session = browserArea(browser.storage.session);
+const local = browserArea(browser.storage.local);
+const channel = new BroadcastChannel<HubMessage>(HUB_CHANNEL_NAME);
+const contentPorts = new Set<Runtime.Port>();
+const pagePorts = new Set<Runtime.Port>();
+
+function broadcast(message: HubMessage): void {
+  void channel.postMessage(message);
+  for (const port of contentPorts) port.postMessage(message);
+}
+
+function setBadge(count: number): void {
+  void browser.action.setBadgeText({ text: count > 0 ? String(count) : "" });
+  void browser.action.setBadgeBackgroundColor({ color: "#d93025" });
+}
+
+async function startHub(): Promise<Hub> {
+  const overrides = ((await local.get(SETTINGS_KEY)) as Partial<Settings> | undefined) ?? {};
+  return Hub.start({
+    socket: {
+      WebSocket: WebSocket as unknown as SocketConstructor,
+      timers: { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (handle) => clearTimeout(handle as number) },
+      random: Math.random,
+      isOnline: () => navigator.onLine,
+    },
+    fetch: (input, init) => fetch(input, init),
+    session,
+    local,
+    settings: { ...buildDefaults, ...overrides },
+    broadcast,
+    setBadge,
+    now: Date.now,
+    log: (message) => console.info(`[switchboard] ${message}`),
+  });
+}
+
+let hubReady = startHub();
+const withHub = (use: (hub: Hub) => unknown) => void hubReady.then(use);
+const updateTabCount = () => withHub((hub) => hub.setTabCount(contentPorts.size + pagePorts.size));
+
+browser.runtime.onConnect.addListener((port) => {
+  const ports = port.name === PortName.contentScript ? contentPorts : port.name === PortName.extensionPage ? pagePorts : null;
+  if (!ports) return;
+  ports.add(port);
+  updateTabCount();
+  port.onDisconnect.addListener(() => {
+    ports.delete(port);
+    updateTabCount();
+  });
+  port.onMessage.addListener((request) => {
+    withHub((hub) => hub.handleRequest(request as TabRequest, (reply) => {
+      if (ports.has(port)) port.postMessage(reply);
+    }));
+  });
+});
+
+// Settings changed on the options page: tokens belong to the old server, so sign out and restart.
+browser.storage.onChanged.addListener((changes, areaName) => {
+  if (areaName !== "local" || !(SETTINGS_KEY in changes)) return;
+  hubReady = hubReady.then(async (hub) => {
+    await hub.dispose();
+    return startHub();
+  });
+  updateTabCount();
+});
+
+// A stopped worker with no tab open is woken by this alarm and reconnects (module evaluation does).
+browser.alarms.onAlarm.addListener(() => withHub(() => undefined));
+void browser.alarms.get(WAKE_ALARM).then((alarm) => {
+  if (!alarm) void browser.alarms.create(WAKE_ALARM, { periodInMinutes: 1 });
+});
+
+self.addEventListener("online", () => withHub((hub) => hub.setOnline(true)));
+self.addEventListener("offline", () => withHub((hub) => hub.setOnline(false)));
+browser.runtime.onInstalled.addListener(() => withHub(() => undefined));
+browser.runtime.onStartup.addListener(() => withHub(() => undefined));

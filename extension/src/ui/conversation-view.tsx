@@ -1,0 +1,56 @@
+import { useEffect, useState, type KeyboardEvent } from "react";
+import { useConnectionState, useConversations, useMessages } from "../../../shared/sdk/index.js";
+
+/** The messages with one peer and the composer (Enter sends; pending until acked). */
+export function ConversationView({ peerId }: { peerId: number }) {
+  const { user } = useConnectionState();
+  const { messages, send, markRead, error } = useMessages(peerId);
+  const conversation = useConversations().find((c) => c.peerId === peerId);
+  const [draft, setDraft] = useState("");
+  const [sendError, setSendError] = useState<string | null>(null);
+  const lastIncoming = [...messages].reverse().find((m) => m.from === peerId && !m.pending);
+
+  // Opening a conversation (or a new message arriving in it while shown) marks it read.
+  useEffect(() => {
+    if (lastIncoming && (conversation?.unread ?? 0) > 0 && document.visibilityState === "visible") void markRead(lastIncoming.id);
+  }, [lastIncoming?.id, conversation?.unread]);
+
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (event.key !== "Enter" || event.shiftKey) return;
+    event.preventDefault();
+    const body = draft.trim();
+    if (!body) return;
+    setDraft("");
+    setSendError(null);
+    send(body).catch((failure: unknown) => setSendError(failure instanceof Error ? failure.message : String(failure)));
+  };
+
+  return (
+    <section className="conversation" data-testid="conversation-view" data-peer={peerId}>
+      <h2>{conversation?.peerName ?? `#${peerId}`}</h2>
+      {error && <p className="error">{error.message}</p>}
+      <ol className="messages" data-testid="messages">
+        {messages.map((m) => (
+          <li
+            key={m.clientMsgId ?? m.id}
+            className={m.from === user?.id ? "mine" : "theirs"}
+            data-testid="message"
+            data-id={m.pending ? "" : m.id}
+            data-pending={m.pending ? "true" : "false"}
+          >
+            {m.body}
+            {m.pending && <small> (sending…)</small>}
+          </li>
+        ))}
+      </ol>
+      <textarea
+        data-testid="composer"
+        placeholder="Write a message — Enter to send"
+        value={draft}
+        onChange={(e) => setDraft(e.target.value)}
+        onKeyDown={onKeyDown}
+      />
+      {sendError && <p className="error">{sendError}</p>}
+    </section>
+  );
+}

@@ -1,0 +1,28 @@
+import { useEffect, useState } from "react";
+import { createRoot } from "react-dom/client";
+import { SwitchboardClient, SwitchboardProvider, webPageTransport } from "../../shared/sdk/index.js";
+import { ChatApp } from "../src/ui/chat-app.js";
+import { ExtensionNeeded } from "../src/ui/extension-needed.js";
+import "../src/ui/styles.css";
+
+/** How long the page waits for the extension's content script to answer before saying it is needed. */
+const EXTENSION_WAIT_MS = 2000;
+
+const client = new SwitchboardClient(webPageTransport(window));
+
+function WebApp() {
+  const [found, setFound] = useState<boolean | null>(null);
+  useEffect(() => {
+    const timer = setTimeout(() => setFound((current) => current ?? false), EXTENSION_WAIT_MS);
+    void client.ready().then(() => setFound(true));
+    return () => clearTimeout(timer);
+  }, []);
+  if (found === false) return <ExtensionNeeded />;
+  return (
+    <SwitchboardProvider client={client}>
+      <ChatApp />
+    </SwitchboardProvider>
+  );
+}
+
+createRoot(document.getElementById("root") as HTMLElement).render(<WebApp />);

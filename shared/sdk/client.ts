@@ -1,0 +1,103 @@
+import { applyHubMessage } from "./apply-hub-message.js";
+import { HubMessageKind, TabRequestKind, type HubMessage, type TabRequest, type TabRequestMap } from "./hub-messages.js";
+import type { Snapshot } from "./snapshot.js";
+import type { TabTransport } from "./tab-transport.js";
+
+export interface SwitchboardClientOptions {
+  /** How long a request waits for the hub's reply. @default 10000 */
+  requestTimeoutMs?: number;
+  /** @default crypto.randomUUID */
+  newId?: () => string;
+}
+
+type Listener = (message: HubMessage, snapshot: Snapshot) => void;
+
+interface Pending {
+  resolve(result: unknown): void;
+  reject(error: Error): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * A tab's handle on the hub: the latest snapshot, a stream of what changed, and requests
+ * (send, mark read, sign in, "Use here"…). It never opens a socket and never polls.
+ */
+export class SwitchboardClient {
+  readonly #transport: TabTransport;
+  readonly #timeoutMs: number;
+  readonly #newId: () => string;
+  readonly #listeners = new Set<Listener>();
+  readonly #pending = new Map<string, Pending>();
+  readonly #unlisten: () => void;
+  #snapshot: Snapshot | null = null;
+  #firstSnapshot: Promise<Snapshot>;
+  #resolveFirst!: (snapshot: Snapshot) => void;
+
+  constructor(transport: TabTransport, options: SwitchboardClientOptions = {}) {
+    this.#transport = transport;
+    this.#timeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.#newId = options.newId ?? (() => crypto.randomUUID());
+    this.#firstSnapshot = new Promise((resolve) => (this.#resolveFirst = resolve));
+    this.#unlisten = transport.listen((message) => this.#receive(message));
+    void this.request(TabRequestKind.hello, {}).catch(() => undefined);
+  }
+
+  /** The latest snapshot, or null until the hub answered. */
+  get snapshot(): Snapshot | null {
+    return this.#snapshot;
+  }
+
+  /** Resolves with the snapshot as soon as the hub sent one. */
+  ready(): Promise<Snapshot> {
+    return this.#snapshot ? Promise.resolve(this.#snapshot) : this.#firstSnapshot;
+  }
+
+  /** Adds a listener for every hub message (after the snapshot was updated); returns its remover. */
+  subscribe(listener: Listener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  request<K extends keyof TabRequestMap>(kind: K, params: TabRequestMap[K]["params"]): Promise<TabRequestMap[K]["result"]> {
+    const requestId = this.#newId();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(requestId);
+        reject(new Error(`The Switchboard extension did not answer "${kind}" within ${this.#timeoutMs} ms. Is it installed and enabled?`));
+      }, this.#timeoutMs);
+      this.#pending.set(requestId, { resolve: resolve as (result: unknown) => void, reject, timer });
+      this.#transport.post({ kind, requestId, params } as TabRequest);
+    });
+  }
+
+  /** A fresh idempotency key for `send`. */
+  newClientMsgId(): string {
+    return this.#newId();
+  }
+
+  close(): void {
+    this.#unlisten();
+    this.#transport.close();
+    for (const pending of this.#pending.values()) {
+      clearTimeout(pending.timer);
+      pending.reject(new Error("The Switchboard client was closed."));
+    }
+    this.#pending.clear();
+  }
+
+  #receive(message: HubMessage): void {
+    if (message.kind === HubMessageKind.reply) {
+      const pending = this.#pending.get(message.requestId);
+      if (!pending) return; // Another tab's request (replies on a broadcast reach everyone).
+      this.#pending.delete(message.requestId);
+      clearTimeout(pending.timer);
+      if (message.ok) pending.resolve(message.result);
+      else pending.reject(new Error(message.error));
+      return;
+    }
+    if (!this.#snapshot && message.kind !== HubMessageKind.snapshot) return; // Wait for the baseline.
+    this.#snapshot = applyHubMessage(this.#snapshot as Snapshot, message);
+    if (message.kind === HubMessageKind.snapshot) this.#resolveFirst(message.snapshot);
+    for (const listener of this.#listeners) listener(message, this.#snapshot);
+  }
+}

@@ -1,0 +1,68 @@
+import type { ChatMessage, Profile } from "../protocol/index.js";
+import type { ConnectionState } from "./connection-state.js";
+import type { Conversation, Snapshot } from "./snapshot.js";
+
+/**
+ * What travels between the service worker (the hub) and the tabs. Kinds are `as const` objects
+ * so neither side writes a literal (STYLE point 2).
+ */
+export const HubMessageKind = {
+  snapshot: "snapshot",
+  state: "state",
+  profile: "profile",
+  unread: "unread",
+  conversations: "conversations",
+  message: "message",
+  ack: "ack",
+  reply: "reply",
+} as const;
+export type HubMessageKind = (typeof HubMessageKind)[keyof typeof HubMessageKind];
+
+/** Hub → tab. */
+export type HubMessage =
+  | { kind: typeof HubMessageKind.snapshot; snapshot: Snapshot }
+  | { kind: typeof HubMessageKind.state; state: ConnectionState }
+  | { kind: typeof HubMessageKind.profile; profile: Profile | null }
+  | { kind: typeof HubMessageKind.unread; count: number }
+  | { kind: typeof HubMessageKind.conversations; conversations: Conversation[] }
+  | { kind: typeof HubMessageKind.message; message: ChatMessage }
+  | { kind: typeof HubMessageKind.ack; clientMsgId: string; message: ChatMessage }
+  | { kind: typeof HubMessageKind.reply; requestId: string; ok: true; result: unknown }
+  | { kind: typeof HubMessageKind.reply; requestId: string; ok: false; error: string };
+
+export const TabRequestKind = {
+  /** Send me the current snapshot (a tab that just opened, or a port that reconnected). */
+  hello: "hello",
+  signIn: "sign-in",
+  signOut: "sign-out",
+  useHere: "use-here",
+  send: "send",
+  markRead: "mark-read",
+  loadMessages: "load-messages",
+  updateProfile: "update-profile",
+} as const;
+export type TabRequestKind = (typeof TabRequestKind)[keyof typeof TabRequestKind];
+
+export interface ProfilePatch {
+  displayName?: string;
+  bio?: string;
+  avatarUrl?: string | null;
+  phone?: string | null;
+  email?: string;
+}
+
+/** Tab → hub, with the result type each request resolves to. */
+export interface TabRequestMap {
+  [TabRequestKind.hello]: { params: Record<string, never>; result: Snapshot };
+  [TabRequestKind.signIn]: { params: { username: string; password: string }; result: null };
+  [TabRequestKind.signOut]: { params: Record<string, never>; result: null };
+  [TabRequestKind.useHere]: { params: Record<string, never>; result: null };
+  [TabRequestKind.send]: { params: { to: number; body: string; clientMsgId: string }; result: ChatMessage };
+  [TabRequestKind.markRead]: { params: { peerId: number; upToMessageId: number }; result: number };
+  [TabRequestKind.loadMessages]: { params: { peerId: number }; result: ChatMessage[] };
+  [TabRequestKind.updateProfile]: { params: ProfilePatch; result: Profile };
+}
+
+export type TabRequest = {
+  [K in TabRequestKind]: { kind: K; requestId: string; params: TabRequestMap[K]["params"] };
+}[TabRequestKind];

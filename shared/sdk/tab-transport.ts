@@ -1,0 +1,9 @@
+import type { HubMessage, TabRequest } from "./hub-messages.js";
+
+/** How a tab reaches the hub. Two implementations: extension page and web page. */
+export interface TabTransport {
+  post(request: TabRequest): void;
+  /** Adds a listener for what the hub sends; returns the function that removes it. */
+  listen(listener: (message: HubMessage) => void): () => void;
+  close(): void;
+}
