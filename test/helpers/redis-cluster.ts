@@ -61,3 +61,24 @@ async function waitForClusterOk(servers: LocalRedisServer[], timeoutMs: number):
     for (const client of clients) client.disconnect();
   }
 }
+
+export type RedisBackendKind = "standalone" | "cluster";
+
+/**
+ * A private Redis of either kind, so one test body can run against both: `client()` returns a
+ * new standalone or cluster client each call (the test disconnects it).
+ */
+export interface RedisBackend {
+  readonly kind: RedisBackendKind;
+  client(): Redis | Cluster;
+  stop(): Promise<void>;
+}
+
+export async function startRedisBackend(kind: RedisBackendKind): Promise<RedisBackend> {
+  if (kind === "cluster") {
+    const cluster = await startRedisCluster({ masters: 3 });
+    return { kind, client: () => cluster.client(), stop: () => cluster.stop() };
+  }
+  const server = await startLocalRedis();
+  return { kind, client: () => new Redis(server.url, { maxRetriesPerRequest: 3 }), stop: () => server.stop() };
+}

@@ -1,0 +1,109 @@
+import type { Config } from "../config.js";
+import type { Logger } from "../log/logger.js";
+import type { Metrics } from "../metrics.js";
+import { LocalEventBus } from "./local-event-bus.js";
+import { LocalOwnerRegistry } from "./local-owner-registry.js";
+import { MemoryEventLog } from "./memory-event-log.js";
+import { RedisEventBus } from "./redis-event-bus.js";
+import { RedisEventLog } from "./redis-event-log.js";
+import { duplicateForCommands } from "./redis-connections.js";
+import { RedisHealth } from "./redis-health.js";
+import { RedisInstanceChannel } from "./redis-instance-channel.js";
+import type { RedisClient } from "./redis-keys.js";
+import { RedisOwnerRegistry } from "./redis-owner-registry.js";
+import { ResilientEventBus, ResilientEventLog, ResilientOwnerRegistry } from "./resilient.js";
+
+export interface CreateRealtimeOptions {
+  /** The app's client (standalone or Cluster); the realtime layer duplicates it and never closes it. */
+  redis: RedisClient;
+  instanceId: string;
+  config: Pick<Config, "historyMaxLen" | "historyMaxAgeS" | "resumeMaxEvents">;
+  logger?: Logger;
+  metrics?: Pick<Metrics, "redisUp">;
+  /** How long `createRealtime` waits for Redis before starting degraded. @default 5000 */
+  startTimeoutMs?: number;
+  /** @default 1000 */
+  probeIntervalMs?: number;
+  /** @default 2000 */
+  callTimeoutMs?: number;
+}
+
+export interface Realtime {
+  owners: ResilientOwnerRegistry;
+  eventLog: ResilientEventLog;
+  bus: ResilientEventBus;
+  /** `isUp()` is false while the instance runs degraded (for `/readyz`). */
+  health: RedisHealth;
+  close(): Promise<void>;
+}
+
+/**
+ * The owner registry, event log and event bus of a server instance that shares Redis (or a Redis
+ * Cluster) with other instances, each falling back to its in-process version while Redis is
+ * unreachable. Waits up to `startTimeoutMs` for Redis, then starts degraded if it must.
+ */
+export async function createRealtime(options: CreateRealtimeOptions): Promise<Realtime> {
+  const { redis, instanceId, config, logger, metrics } = options;
+  const commands = duplicateForCommands(redis);
+  commands.on("error", (error: Error) => logger?.debug({ err: error.message }, "redis (realtime commands) error"));
+  const channel = new RedisInstanceChannel(redis, instanceId, logger);
+  const health = new RedisHealth({
+    clients: [commands, channel.subscriber],
+    probe: async () => {
+      await commands.ping();
+      await channel.start(); // (re)confirm the instance channel before routing to this instance
+    },
+    ...(logger ? { logger } : {}),
+    ...(metrics ? { metrics } : {}),
+    ...(options.probeIntervalMs !== undefined ? { probeIntervalMs: options.probeIntervalMs } : {}),
+    ...(options.callTimeoutMs !== undefined ? { callTimeoutMs: options.callTimeoutMs } : {}),
+  });
+  const history = { maxLen: config.historyMaxLen, maxAgeMs: config.historyMaxAgeS * 1000 };
+  const owners = new ResilientOwnerRegistry(new RedisOwnerRegistry(commands, channel), new LocalOwnerRegistry(), health, instanceId, logger);
+  const eventLog = new ResilientEventLog(
+    new RedisEventLog(commands, { ...history, maxReplay: config.resumeMaxEvents }),
+    () => new MemoryEventLog(history),
+    health,
+    logger,
+  );
+  const bus = new ResilientEventBus(new RedisEventBus(commands, channel), new LocalEventBus(), health);
+
+  if (!health.isUp()) {
+    const up = await waitForUp(health, options.startTimeoutMs ?? 5000);
+    if (!up) logger?.warn({ instanceId }, "redis not reachable at start: running degraded until it answers");
+  }
+
+  return {
+    owners,
+    eventLog,
+    bus,
+    health,
+    async close() {
+      health.close();
+      eventLog.close();
+      await owners.close();
+      await bus.close();
+      await channel.close();
+      try {
+        await commands.quit();
+      } catch {
+        commands.disconnect();
+      }
+    },
+  };
+}
+
+function waitForUp(health: RedisHealth, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      stop();
+      resolve(health.isUp());
+    }, timeoutMs);
+    const stop = health.onChange((state) => {
+      if (state !== "up") return;
+      clearTimeout(timer);
+      stop();
+      resolve(true);
+    });
+  });
+}

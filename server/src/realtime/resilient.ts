@@ -1,0 +1,210 @@
+import type { ChatEvent } from "../../../shared/protocol/index.js";
+import type { Logger } from "../log/logger.js";
+import type { LocalEventBus } from "./local-event-bus.js";
+import type { LocalOwnerRegistry } from "./local-owner-registry.js";
+import type { MemoryEventLog } from "./memory-event-log.js";
+import type { ClaimResult, EventBus, EventCursor, EventLog, OwnerClaim, OwnerRegistry, ReplayResult, StoredEvent } from "./ports.js";
+import type { RedisEventBus } from "./redis-event-bus.js";
+import type { RedisEventLog } from "./redis-event-log.js";
+import type { RedisHealth } from "./redis-health.js";
+import type { RedisOwnerRegistry } from "./redis-owner-registry.js";
+
+/**
+ * The realtime ports as the server sees them: Redis-backed while Redis is up, the in-process
+ * versions while it is down (DESIGN.md §5 "Losing Redis degrades … and recovers by itself").
+ * Switching follows `RedisHealth`; a Redis call that fails is answered by the fallback, so no
+ * caller ever sees a Redis error. What degraded mode gives up: replacement and delivery across
+ * instances (each instance serves its own sockets), and resume across the outage (a client is
+ * told `recovered:false` and refetches).
+ */
+
+/** Work on many users after an outage in slices, not one unbounded burst. */
+async function inSlices<T>(items: T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(work));
+}
+
+const RECOVERY_SLICE = 200;
+
+export class ResilientOwnerRegistry implements OwnerRegistry {
+  /** Every socket this instance currently serves, whichever store took its claim. */
+  readonly #mine = new Map<number, { connId: string; generation: number }>();
+  /** Releases that could not reach Redis; done on recovery unless the socket's record moved on. */
+  readonly #pendingReleases = new Map<string, { userId: number; connId: string }>();
+  readonly #listeners = new Set<(userId: number, connId: string) => void>();
+  readonly #detach: (() => void)[] = [];
+
+  constructor(
+    private readonly redis: RedisOwnerRegistry,
+    private readonly local: LocalOwnerRegistry,
+    private readonly health: RedisHealth,
+    private readonly instanceId: string,
+    private readonly logger?: Logger,
+  ) {
+    this.#detach.push(
+      redis.onReplaced((userId, connId) => this.#replaced(userId, connId)),
+      health.onRecover(() => this.#recover()),
+    );
+  }
+
+  async claim(claim: OwnerClaim): Promise<ClaimResult> {
+    const result = await this.health.run(
+      () => this.redis.claim(claim),
+      () => this.#claimLocally(claim),
+    );
+    this.#mine.set(claim.userId, { connId: claim.connId, generation: result.generation });
+    return result;
+  }
+
+  #claimLocally(claim: OwnerClaim): ClaimResult {
+    const mine = this.#mine.get(claim.userId);
+    this.local.raiseGeneration(claim.userId, mine?.generation ?? 0);
+    const result = this.local.claimSync(claim);
+    const previous = mine && mine.connId !== claim.connId ? { instanceId: this.instanceId, connId: mine.connId } : null;
+    return { generation: result.generation, previous };
+  }
+
+  async release(userId: number, connId: string): Promise<boolean> {
+    const wasMine = this.#mine.get(userId)?.connId === connId;
+    if (wasMine) this.#mine.delete(userId);
+    void this.local.release(userId, connId);
+    return this.health.run(
+      () => this.redis.release(userId, connId),
+      () => {
+        this.#pendingReleases.set(`${userId}:${connId}`, { userId, connId });
+        return wasMine;
+      },
+    );
+  }
+
+  onReplaced(listener: (userId: number, connId: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Sockets this instance serves (for shutdown and tests). */
+  get size(): number {
+    return this.#mine.size;
+  }
+
+  #replaced(userId: number, connId: string): void {
+    if (this.#mine.get(userId)?.connId === connId) this.#mine.delete(userId);
+    for (const listener of this.#listeners) listener(userId, connId);
+  }
+
+  /**
+   * After an outage: finish the releases that could not reach Redis, then put back the owner
+   * record of every socket still open here (Redis may have restarted empty, or another instance
+   * may have claimed the user meanwhile — then our socket is the one that lost and is closed).
+   */
+  async #recover(): Promise<void> {
+    await inSlices([...this.#pendingReleases], RECOVERY_SLICE, async ([key, { userId, connId }]) => {
+      await this.health.withTimeout(this.redis.release(userId, connId));
+      this.#pendingReleases.delete(key);
+    });
+    let lost = 0;
+    await inSlices([...this.#mine], RECOVERY_SLICE, async ([userId, { connId, generation }]) => {
+      const kept = await this.health.withTimeout(this.redis.adopt(userId, connId, this.instanceId, generation));
+      if (!kept && this.#mine.get(userId)?.connId === connId) {
+        lost++;
+        this.#replaced(userId, connId);
+      }
+    });
+    this.logger?.info({ owners: this.#mine.size, lost }, "owner records restored in redis");
+  }
+
+  async close(): Promise<void> {
+    for (const detach of this.#detach) detach();
+    this.#listeners.clear();
+    await this.local.close();
+  }
+}
+
+export class ResilientEventLog implements EventLog {
+  #memory: MemoryEventLog;
+  /** Users whose events went to the in-process log: their Redis history no longer tells the whole story. */
+  readonly #divergedUsers = new Set<number>();
+  readonly #detach: () => void;
+
+  constructor(
+    private readonly redis: RedisEventLog,
+    private readonly createMemory: () => MemoryEventLog,
+    private readonly health: RedisHealth,
+    private readonly logger?: Logger,
+  ) {
+    this.#memory = createMemory();
+    this.#detach = health.onRecover(() => this.#recover());
+  }
+
+  append(userId: number, event: ChatEvent): Promise<StoredEvent> {
+    return this.health.run(
+      () => this.redis.append(userId, event),
+      () => {
+        this.#divergedUsers.add(userId);
+        return this.#memory.appendSync(userId, event);
+      },
+    );
+  }
+
+  head(userId: number): Promise<EventCursor> {
+    return this.health.run(
+      () => this.redis.head(userId),
+      () => this.#memory.head(userId),
+    );
+  }
+
+  since(userId: number, cursor: EventCursor, limit: number): Promise<ReplayResult> {
+    return this.health.run(
+      () => this.redis.since(userId, cursor, limit),
+      () => this.#memory.since(userId, cursor, limit),
+    );
+  }
+
+  /**
+   * Start a new Redis epoch for every user who got events in process during the outage, so a
+   * client resuming from before the outage is told `recovered:false` instead of silently missing
+   * what other instances produced meanwhile. Then drop the in-process history.
+   */
+  async #recover(): Promise<void> {
+    const users = [...this.#divergedUsers];
+    await inSlices(users, RECOVERY_SLICE, async (userId) => {
+      await this.health.withTimeout(this.redis.reset(userId));
+      this.#divergedUsers.delete(userId);
+    });
+    this.#memory = this.createMemory();
+    if (users.length > 0) this.logger?.info({ users: users.length }, "event histories restarted after the redis outage");
+  }
+
+  close(): void {
+    this.#detach();
+  }
+}
+
+export class ResilientEventBus implements EventBus {
+  constructor(
+    private readonly redis: RedisEventBus,
+    private readonly local: LocalEventBus,
+    private readonly health: RedisHealth,
+  ) {}
+
+  /** Through Redis to the owner's instance; while Redis is down, to this instance's own sockets. */
+  publish(userId: number, stored: StoredEvent): Promise<void> {
+    return this.health.run(
+      () => this.redis.publish(userId, stored),
+      () => this.local.publishSync(userId, stored),
+    );
+  }
+
+  subscribe(listener: (userId: number, stored: StoredEvent) => void): () => void {
+    const fromRedis = this.redis.subscribe(listener);
+    const fromLocal = this.local.subscribe(listener);
+    return () => {
+      fromRedis();
+      fromLocal();
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.redis.close();
+    await this.local.close();
+  }
+}
