@@ -1,0 +1,43 @@
+import { loadConfig } from "../../server/src/config.js";
+import { createLogger } from "../../server/src/log/logger.js";
+import { startLocalRedis, type LocalRedisServer } from "../../server/src/redis/local-redis-server.js";
+import { createSwitchboardServer, type CreateServerOptions, type SwitchboardServer } from "../../server/src/server.js";
+
+export interface TestServer {
+  server: SwitchboardServer;
+  redis: LocalRedisServer;
+  url: string;
+  wsUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real server in this process on a free port, with a private redis-server and an in-memory
+ * PGlite. `env` overrides configuration as the environment would.
+ */
+export async function startTestServer(env: Record<string, string> = {}, options: CreateServerOptions = {}): Promise<TestServer> {
+  const redis = await startLocalRedis();
+
+  const config = loadConfig({
+    NODE_ENV: "test",
+    PORT: "0",
+    HOST: "127.0.0.1",
+    REDIS_URL: redis.url,
+    DATA_DIR: "memory://",
+    LOG_LEVEL: "silent",
+    SHUTDOWN_TIMEOUT_MS: "3000",
+    ...env,
+  });
+  const server = await createSwitchboardServer(config, { logger: createLogger({ level: config.logLevel }), ...options });
+  return {
+    server,
+    redis,
+    url: server.url,
+    wsUrl: server.url.replace(/^http/, "ws"),
+    async stop() {
+      await server.shutdown();
+      await redis.stop();
+
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import { SignJWT } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CloseCode, CloseReason, EXTENSION_ORIGIN, ServerFrameType, SUBPROTOCOL } from "../../shared/protocol/index.js";
+import { connectChat, login } from "../helpers/chat-client.js";
+import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
+
+describe("socket authentication and Origin", () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ ACCESS_TOKEN_TTL_S: "1", ALLOWED_ORIGINS: "https://chat.example.com," + EXTENSION_ORIGIN });
+  });
+  afterAll(async () => t?.stop());
+
+  const closeOf = async (token: string | null, userId: number | string = 1) => {
+    const client = connectChat(t.wsUrl, userId, { token });
+    return client.closed;
+  };
+
+  it("a missing token → 1008 Token invalid", async () => {
+    expect(await closeOf(null)).toEqual({ code: CloseCode.policyViolation, reason: CloseReason.tokenInvalid });
+  });
+
+  it("a malformed or wrongly signed token → 1008 Token invalid", async () => {
+    expect(await closeOf("not-a-jwt")).toEqual({ code: CloseCode.policyViolation, reason: CloseReason.tokenInvalid });
+    const forged = await new SignJWT({ role: "admin" }).setProtectedHeader({ alg: "HS256" }).setSubject("1").setIssuer("switchboard").setAudience("switchboard-chat").setExpirationTime("1h").sign(new TextEncoder().encode("another-secret-another-secret-xx"));
+    expect(await closeOf(forged)).toEqual({ code: CloseCode.policyViolation, reason: CloseReason.tokenInvalid });
+  });
+
+  it("an expired token → 1008 Token expired", async () => {
+    const alice = await login(t.url, "alice");
+    await new Promise((r) => setTimeout(r, 2100));
+    expect(await closeOf(alice.accessToken, alice.user.id)).toEqual({ code: CloseCode.policyViolation, reason: CloseReason.tokenExpired });
+  });
+
+  it("a token for another user than the path → 1008 Authentication failed", async () => {
+    const alice = await login(t.url, "alice");
+    const bob = await login(t.url, "bob");
+    expect(await closeOf(alice.accessToken, bob.user.id)).toEqual({ code: CloseCode.policyViolation, reason: CloseReason.authenticationFailed });
+  });
+
+  it("answers with the switchboard subprotocol, never echoing the bearer entry", async () => {
+    const alice = await login(t.url, "alice");
+    const client = connectChat(t.wsUrl, alice.user.id, { token: alice.accessToken });
+    await client.next((f) => f.type === ServerFrameType.welcome);
+    expect(client.ws.protocol).toBe(SUBPROTOCOL);
+    await client.close();
+  });
+
+  it("refuses a foreign browser Origin with 403 at the upgrade; allows listed origins and none", async () => {
+    const alice = await login(t.url, "alice");
+    const foreign = connectChat(t.wsUrl, alice.user.id, { token: alice.accessToken, origin: "https://evil.example.net" });
+    await expect(foreign.opened).rejects.toMatchObject({ statusCode: 403 });
+    for (const origin of ["https://chat.example.com", EXTENSION_ORIGIN, undefined]) {
+      const ok = connectChat(t.wsUrl, alice.user.id, { token: alice.accessToken, origin });
+      await ok.next((f) => f.type === ServerFrameType.welcome);
+      await ok.close();
+    }
+  });
+
+  it("refuses paths other than /ws/chat/{numeric id} with 404", async () => {
+    const client = connectChat(t.wsUrl, "abc", { token: "x" });
+    await expect(client.opened).rejects.toMatchObject({ statusCode: 404 });
+  });
+});

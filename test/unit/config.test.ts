@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, DEFAULT_JWT_SECRET, loadConfig } from "../../server/src/config.js";
+
+describe("loadConfig", () => {
+  it("has the documented defaults", () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      port: 8080,
+      host: "127.0.0.1",
+      accessTokenTtlS: 900,
+      heartbeatIntervalMs: 20000,
+      heartbeatMaxMissed: 3,
+      wsMaxPayloadBytes: 65536,
+      userCacheTtlS: 3600,
+      cacheFormatMode: "dual",
+      redisUrl: undefined,
+      databaseUrl: undefined,
+      seedDemoUsers: true,
+      demoPassword: "demo",
+    });
+  });
+  it("refuses to start in production with the default or a short secret", () => {
+    expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(ConfigError);
+    expect(() => loadConfig({ NODE_ENV: "production", JWT_SECRET: DEFAULT_JWT_SECRET })).toThrow(/JWT_SECRET/);
+    expect(() => loadConfig({ NODE_ENV: "production", JWT_SECRET: "short" })).toThrow(/at least 32/);
+    const prod = loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(48) });
+    expect(prod.seedDemoUsers).toBe(false); // never seeded in production
+  });
+  it("says what is wrong with a bad value", () => {
+    expect(() => loadConfig({ PORT: "eighty" })).toThrow(/PORT must be an integer/);
+    expect(() => loadConfig({ CACHE_FORMAT_MODE: "v3" })).toThrow(/CACHE_FORMAT_MODE must be one of dual, v2, v1/);
+    expect(() => loadConfig({ HEARTBEAT_MAX_MISSED: "0" })).toThrow(/HEARTBEAT_MAX_MISSED/);
+  });
+  it("parses the Origin allow-list", () => {
+    expect(loadConfig({ ALLOWED_ORIGINS: "https://a.example, https://b.example" }).allowedOrigins).toEqual(["https://a.example", "https://b.example"]);
+  });
+});
