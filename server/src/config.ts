@@ -1,3 +1,5 @@
+import { EXTENSION_ORIGIN } from "../../shared/protocol/index.js";
+
 /**
  * Configuration from the environment, with defaults. Every variable is documented in README.md
  * ("Configuration"). `loadConfig` throws a `ConfigError` that says what to fix.
@@ -75,7 +77,8 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const port = int(env, "PORT", 8080);
   const host = env.HOST ?? "127.0.0.1";
-  const defaultOrigins = [`http://localhost:${port}`, `http://127.0.0.1:${port}`];
+  // The web app served by this server, and the Switchboard extension (its id is pinned by the manifest key).
+  const defaultOrigins = [`http://localhost:${port}`, `http://127.0.0.1:${port}`, EXTENSION_ORIGIN];
   const allowedOrigins = (env.ALLOWED_ORIGINS ?? defaultOrigins.join(","))
     .split(",")
     .map((o) => o.trim())

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { EXTENSION_ORIGIN } from "../../shared/protocol/index.js";
 import { ConfigError, DEFAULT_JWT_SECRET, loadConfig } from "../../server/src/config.js";
 
 describe("loadConfig", () => {
@@ -33,5 +34,6 @@ describe("loadConfig", () => {
   });
   it("parses the Origin allow-list", () => {
     expect(loadConfig({ ALLOWED_ORIGINS: "https://a.example, https://b.example" }).allowedOrigins).toEqual(["https://a.example", "https://b.example"]);
+    expect(loadConfig({ PORT: "9000" }).allowedOrigins).toEqual(["http://localhost:9000", "http://127.0.0.1:9000", EXTENSION_ORIGIN]);
   });
 });
