@@ -11,7 +11,7 @@ import { RedisHealth } from "./redis-health.js";
 import { RedisInstanceChannel } from "./redis-instance-channel.js";
 import type { RedisClient } from "./redis-keys.js";
 import { RedisOwnerRegistry } from "./redis-owner-registry.js";
-import { ResilientEventBus, ResilientEventLog, ResilientOwnerRegistry } from "./resilient.js";
+import { ResilientEventBus, ResilientEventLog, ResilientOwnerRegistry, redeliverLatest } from "./resilient.js";
 
 export interface CreateRealtimeOptions {
   /** The app's client (standalone or Cluster); the realtime layer duplicates it and never closes it. */
@@ -60,13 +60,12 @@ export async function createRealtime(options: CreateRealtimeOptions): Promise<Re
   });
   const history = { maxLen: config.historyMaxLen, maxAgeMs: config.historyMaxAgeS * 1000 };
   const owners = new ResilientOwnerRegistry(new RedisOwnerRegistry(commands, channel), new LocalOwnerRegistry(), health, instanceId, logger);
-  const eventLog = new ResilientEventLog(
-    new RedisEventLog(commands, { ...history, maxReplay: config.resumeMaxEvents }),
-    () => new MemoryEventLog(history),
-    health,
-    logger,
-  );
-  const bus = new ResilientEventBus(new RedisEventBus(commands, channel), new LocalEventBus(), health);
+  const redisLog = new RedisEventLog(commands, { ...history, maxReplay: config.resumeMaxEvents });
+  const eventLog = new ResilientEventLog(redisLog, () => new MemoryEventLog(history), health, logger);
+  const localBus = new LocalEventBus();
+  const bus = new ResilientEventBus(new RedisEventBus(commands, channel), localBus, health);
+  // Recovery hooks run in registration order: owners, histories (both registered above), then this.
+  health.onRecover(() => redeliverLatest(owners.users(), redisLog, localBus, health));
 
   if (!health.isUp()) {
     const up = await waitForUp(health, options.startTimeoutMs ?? 5000);

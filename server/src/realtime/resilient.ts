@@ -86,6 +86,11 @@ export class ResilientOwnerRegistry implements OwnerRegistry {
     return this.#mine.size;
   }
 
+  /** Users with a socket on this instance. */
+  users(): number[] {
+    return [...this.#mine.keys()];
+  }
+
   #replaced(userId: number, connId: string): void {
     if (this.#mine.get(userId)?.connId === connId) this.#mine.delete(userId);
     for (const listener of this.#listeners) listener(userId, connId);
@@ -177,6 +182,21 @@ export class ResilientEventLog implements EventLog {
   close(): void {
     this.#detach();
   }
+}
+
+/**
+ * Last recovery step: hand each local socket the newest event of its user's history. Another
+ * instance may have recovered first and routed events while this instance's owner records were
+ * not back yet; the session drops what it already sent and fills any gap from the log, so one
+ * event per user is enough to catch up.
+ */
+export async function redeliverLatest(users: number[], redisLog: RedisEventLog, local: LocalEventBus, health: RedisHealth): Promise<void> {
+  await inSlices(users, RECOVERY_SLICE, async (userId) => {
+    const head = await health.withTimeout(redisLog.head(userId));
+    if (head.seq === 0) return;
+    const latest = await health.withTimeout(redisLog.since(userId, { epoch: head.epoch, seq: head.seq - 1 }, 1));
+    for (const stored of latest.events) local.publishSync(userId, stored);
+  });
 }
 
 export class ResilientEventBus implements EventBus {
