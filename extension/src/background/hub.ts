@@ -142,8 +142,8 @@ export class Hub {
       case TabRequestKind.signIn: {
         const tokens = await this.#api.login(request.params.username, request.params.password);
         this.#apply({ kind: HubMessageKind.snapshot, snapshot: { ...emptySnapshot(), state: this.#snapshot.state, user: tokens.user } });
+        // The first `welcome` (no resume position yet) fetches profile, unread and conversations.
         this.#connection.connectNow();
-        void this.#refetch();
         return null;
       }
       case TabRequestKind.signOut:

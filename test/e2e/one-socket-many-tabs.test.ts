@@ -1,0 +1,36 @@
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { configureAndSignIn, launchDrivenBrowser, REPO_ROOT, type DrivenBrowser } from "../helpers/chromium.js";
+import type { ServerProcess } from "../helpers/server-process.js";
+import { metric, startE2eServer } from "./support/e2e-server.js";
+import { openTabs } from "./support/tabs.js";
+
+// Issue 5, test 1: however many tabs and extension pages are open, the browser holds one socket.
+describe("one socket for many tabs", () => {
+  let server: ServerProcess;
+  let driven: DrivenBrowser;
+
+  beforeAll(async () => {
+    server = await startE2eServer();
+    driven = await launchDrivenBrowser();
+  });
+  afterAll(async () => {
+    await driven?.close();
+    await server?.stop();
+  });
+
+  it("3 web-app tabs + the app page + the popup → switchboard_ws_connections is 1", { timeout: 60_000 }, async () => {
+    await configureAndSignIn(driven, server.url, "alice");
+    const { app, popup } = await openTabs(driven, server.url, 3);
+    expect(await metric(server, "switchboard_ws_connections")).toBe(1);
+    expect(await metric(server, "switchboard_ws_connects_total")).toBe(1);
+
+    const artifacts = path.join(REPO_ROOT, "test-artifacts");
+    await mkdir(artifacts, { recursive: true });
+    await app.getByTestId("conversation-2").click();
+    await app.screenshot({ path: path.join(artifacts, "app-page.png") });
+    await popup.setViewportSize({ width: 360, height: 260 });
+    await popup.screenshot({ path: path.join(artifacts, "popup.png") });
+  });
+});
