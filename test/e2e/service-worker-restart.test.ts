@@ -1,3 +1,4 @@
+/// <reference types="chrome" />  // `chrome.*` inside worker.evaluate callbacks
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RestPath, type ChatMessage } from "../../shared/protocol/index.js";
 import { ConnectionState } from "../../shared/sdk/connection-state.js";

@@ -1,3 +1,4 @@
+/// <reference types="chrome" />  // `chrome.*` inside worker.evaluate callbacks
 import type { Page, Worker } from "playwright-core";
 import { ConnectionState } from "../../../shared/sdk/connection-state.js";
 import { APP_PAGE, POPUP_PAGE, type DrivenBrowser } from "../../helpers/chromium.js";
