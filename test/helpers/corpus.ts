@@ -2,6 +2,9 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Redis } from "ioredis";
+import { BulkKeyStore } from "../../server/src/cache/migrate/bulk-key-store.js";
+import { runMigration, type MigrateOptions } from "../../server/src/cache/migrate/migrator.js";
+import { PipelineKeyStore } from "../../server/src/cache/migrate/pipeline-key-store.js";
 
 /**
  * The shared legacy-cache corpus (`../shared/fixtures/legacy-cache/corpus.jsonl` beside the repo):
@@ -72,7 +75,43 @@ export async function loadCorpusInto(redis: Redis, entries: CorpusEntry[] = load
   for (const [error] of results ?? []) if (error) throw error;
 }
 
+/** Asserts `after` kept the TTL of `before`: no TTL stays none, an expiry moves by ≤ 50 ms. */
+export function ttlKept(before: KeySnapshot, after: KeySnapshot): boolean {
+  if (before.expireAt === -1) return after.expireAt === -1;
+  return after.expireAt > 0 && Math.abs(after.expireAt - before.expireAt) <= 50;
+}
+
 /** The user id in a corpus key (`user:42` → 42). */
 export function corpusUserId(entry: CorpusEntry): number {
   return Number(entry.key.slice(entry.key.indexOf(":") + 1));
+}
+
+// ---- Running the migration tool on a corpus loaded in Redis -------------------------------
+
+export type Strategy = "bulk" | "pipeline";
+
+/** Runs the migration tool in-process against one standalone Redis. */
+export function migrateCorpus(redis: Redis, strategy: Strategy, options: Partial<MigrateOptions> = {}) {
+  const store = strategy === "bulk" ? new BulkKeyStore(redis, { id: "test" }) : new PipelineKeyStore(redis, { id: "test" });
+  return runMigration({ stores: [store], control: redis, ...options });
+}
+
+export interface KeySnapshot {
+  value: Buffer | null;
+  pttl: number;
+  /** Absolute expiry in Unix ms (`PEXPIRETIME`); -1 = no TTL. Unchanged when a TTL is kept. */
+  expireAt: number;
+}
+
+/** Every key (but the migration checkpoint) with its raw value and TTL. */
+export async function snapshot(redis: Redis): Promise<Map<string, KeySnapshot>> {
+  const keys: string[] = [];
+  for await (const batch of redis.scanStream({ count: 1000 }) as AsyncIterable<string[]>) keys.push(...batch);
+  const out = new Map<string, KeySnapshot>();
+  for (const key of [...new Set(keys)].sort()) {
+    if (key.startsWith("switchboard:cache-migrate:")) continue;
+    const [value, pttl, expireAt] = [await redis.getBuffer(key), await redis.pttl(key), (await redis.call("PEXPIRETIME", key)) as number];
+    out.set(key, { value, pttl, expireAt });
+  }
+  return out;
 }

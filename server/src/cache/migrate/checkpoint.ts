@@ -1,0 +1,93 @@
+import type { Cluster, Redis } from "ioredis";
+import { emptyCounters, type MigrationCounters } from "./report.js";
+
+/**
+ * Where a run is, kept in Redis so a run killed at any point can be started again and finish
+ * without redoing work or counting anything twice.
+ *
+ * - `state` (a JSON string): per stream (node × prefix) the SCAN cursor of the next page, and
+ *   the counters of every page before it. Written once per completed page.
+ * - `journal` (a hash): for the page in progress, each key written, noted *before* the write:
+ *   `key → "<from format>|<hash of the v2 value>"` (or `|deleted`). After a crash the page is
+ *   scanned again; a key found in the state the journal predicts is counted as done by this run
+ *   rather than as "already v2".
+ *
+ * Both keys share a hash tag, so the commit (state + journal cleared) is one MULTI, also on
+ * Redis Cluster.
+ */
+export interface StreamState {
+  cursor: string;
+  done: boolean;
+}
+
+export interface CheckpointState {
+  version: 1;
+  /** ISO time the run started; also the `created_at` of every envelope it writes. */
+  stamp: string;
+  streams: Record<string, StreamState>;
+  counters: MigrationCounters;
+  finished: boolean;
+}
+
+export interface JournalEntry {
+  from: string;
+  /** valueHash() of the v2 value written, or "deleted". */
+  result: string;
+}
+
+/** @default 7 days — a forgotten checkpoint expires by itself. */
+const CHECKPOINT_TTL_MS = 7 * 24 * 3600 * 1000;
+
+export class Checkpoint {
+  readonly stateKey: string;
+  readonly journalKey: string;
+
+  constructor(private readonly redis: Redis | Cluster, runId: string) {
+    const tag = `{${runId}}`;
+    this.stateKey = `switchboard:cache-migrate:${tag}:state`;
+    this.journalKey = `switchboard:cache-migrate:${tag}:journal`;
+  }
+
+  static fresh(now = new Date()): CheckpointState {
+    return { version: 1, stamp: now.toISOString(), streams: {}, counters: emptyCounters(), finished: false };
+  }
+
+  /** The unfinished run to resume, or null. */
+  async load(): Promise<CheckpointState | null> {
+    const text = await this.redis.get(this.stateKey);
+    if (!text) return null;
+    const state = JSON.parse(text) as CheckpointState;
+    if (state.version !== 1 || state.finished) return null;
+    state.counters = { ...emptyCounters(), ...state.counters };
+    return state;
+  }
+
+  async loadJournal(): Promise<Map<string, JournalEntry>> {
+    const raw = await this.redis.hgetall(this.journalKey);
+    const journal = new Map<string, JournalEntry>();
+    for (const [key, value] of Object.entries(raw)) {
+      const bar = value.indexOf("|");
+      journal.set(key, { from: value.slice(0, bar), result: value.slice(bar + 1) });
+    }
+    return journal;
+  }
+
+  /** Notes the writes about to be made (before making them). */
+  async journal(entries: [key: string, entry: JournalEntry][]): Promise<void> {
+    if (entries.length === 0) return;
+    const flat: string[] = [];
+    for (const [key, entry] of entries) flat.push(key, `${entry.from}|${entry.result}`);
+    await this.redis.multi().hset(this.journalKey, ...flat).pexpire(this.journalKey, CHECKPOINT_TTL_MS).exec();
+  }
+
+  /** Commits a finished page: the new state, and the journal cleared, atomically. */
+  async commit(state: CheckpointState): Promise<void> {
+    const results = await this.redis.multi().set(this.stateKey, JSON.stringify(state), "PX", CHECKPOINT_TTL_MS).del(this.journalKey).exec();
+    for (const [error] of results ?? []) if (error) throw error;
+  }
+
+  async clear(): Promise<void> {
+    await this.redis.del(this.stateKey);
+    await this.redis.del(this.journalKey);
+  }
+}

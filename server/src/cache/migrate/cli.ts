@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+import { pino } from "pino";
+import { Cluster, Redis } from "ioredis";
+import { pathToFileURL } from "node:url";
+import { createLogger, type Logger } from "../../log/logger.js";
+import { BulkKeyStore } from "./bulk-key-store.js";
+import { HELP, parseCliArgs, UsageError, type CliOptions } from "./cli-args.js";
+import type { KeyStore } from "./key-store.js";
+import { runMigration } from "./migrator.js";
+import { PipelineKeyStore } from "./pipeline-key-store.js";
+import { createProgress } from "./progress.js";
+import { formatReport } from "./report.js";
+
+/** Exit status: 0 done; 3 stopped early (resumable); 2 bad usage; 1 error. */
+export const EXIT = { done: 0, error: 1, usage: 2, incomplete: 3 } as const;
+
+interface Connection {
+  control: Redis | Cluster;
+  stores: KeyStore[];
+  close(): void;
+}
+
+function nodeId(node: Redis): string {
+  return `${node.options.host ?? "127.0.0.1"}:${node.options.port ?? 6379}`;
+}
+
+async function connect(options: CliOptions): Promise<Connection> {
+  if (options.cluster) {
+    const cluster = new Cluster(options.cluster, { redisOptions: { maxRetriesPerRequest: 3 } });
+    await new Promise<void>((resolve, reject) => {
+      cluster.once("ready", () => resolve());
+      cluster.once("error", reject);
+    });
+    // SCAN runs per master: each node only lists its own slots' keys.
+    const stores = cluster.nodes("master").map((node) => new PipelineKeyStore(node, { id: nodeId(node) }));
+    return { control: cluster, stores, close: () => cluster.disconnect() };
+  }
+  const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true });
+  await redis.connect();
+  const id = nodeId(redis);
+  const store = options.strategy === "pipeline" ? new PipelineKeyStore(redis, { id }) : new BulkKeyStore(redis, { id });
+  return { control: redis, stores: [store], close: () => redis.disconnect() };
+}
+
+function decisionLogger(options: CliOptions): { logger: Logger; flush(): void } {
+  const destination = pino.destination({ dest: options.logFile ?? 2, sync: false, mkdir: true });
+  const logger = createLogger({ level: options.logLevel, name: "cache-migrate", destination: destination as unknown as NodeJS.WritableStream });
+  return { logger, flush: () => destination.flushSync() };
+}
+
+export async function main(argv: string[], io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  let options: CliOptions;
+  try {
+    options = parseCliArgs(argv);
+  } catch (error) {
+    io.stderr.write(`${(error as Error).message}\n`);
+    return error instanceof UsageError ? EXIT.usage : EXIT.error;
+  }
+  if (options.help) {
+    io.stdout.write(HELP);
+    return EXIT.done;
+  }
+  const { logger, flush } = decisionLogger(options);
+  const abort = new AbortController();
+  const onSignal = () => {
+    io.stderr.write("\nStopping after the current page; rerun the same command to resume.\n");
+    abort.abort();
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  let connection: Connection | undefined;
+  try {
+    connection = await connect(options);
+    const report = await runMigration({
+      stores: connection.stores,
+      control: connection.control,
+      prefixes: options.prefixes,
+      allowPickle: options.allowPickle,
+      picklePrefixes: options.picklePrefixes,
+      deleteUnparseable: options.deleteUnparseable,
+      dryRun: options.dryRun,
+      batchBytes: options.batchBytes,
+      batchMs: options.batchMs,
+      rate: options.rate,
+      scanCount: options.scanCount,
+      maxRetries: options.maxRetries,
+      runId: options.runId,
+      restart: options.restart,
+      top: options.top,
+      logger,
+      logSampleRate: options.logSample,
+      progress: createProgress(io.stderr, options.progress),
+      signal: abort.signal,
+    });
+    io.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+    return report.complete ? EXIT.done : EXIT.incomplete;
+  } catch (error) {
+    logger.error({ err: (error as Error).message }, "cache migration failed");
+    io.stderr.write(`cache:migrate failed: ${(error as Error).message}\n`);
+    return EXIT.error;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    connection?.close();
+    flush();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

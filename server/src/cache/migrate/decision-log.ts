@@ -1,0 +1,35 @@
+import type { Logger } from "../../log/logger.js";
+import { maskedPreview, valueHash } from "../../log/mask.js";
+
+export type Decision = "migrated" | "skipped" | "deleted" | "failed" | "pickle-skipped" | "expired" | "conflict";
+
+/** Decisions that are always logged; the rest are sampled. */
+const ALWAYS: ReadonlySet<Decision> = new Set(["failed", "deleted", "conflict"]);
+
+/**
+ * One log line per decision, masked: the key, the format, a hash of the value (never the
+ * value), and a preview of at most 100 bytes with e-mails and phones masked. Routine decisions
+ * are sampled (`sampleRate`, 10 % by default), failures and deletions always logged.
+ */
+export class DecisionLog {
+  constructor(
+    private readonly logger: Logger | undefined,
+    private readonly sampleRate = 0.1,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  record(decision: Decision, details: { key: string; format: string; value?: Buffer; reason?: string; from?: string }): void {
+    if (!this.logger) return;
+    const always = ALWAYS.has(decision);
+    if (!always && this.random() >= this.sampleRate) return;
+    const { value, ...rest } = details;
+    const fields = {
+      decision,
+      ...rest,
+      ...(value ? { bytes: value.length, hash: valueHash(value), preview: maskedPreview(value, 100) } : {}),
+      sampled: !always,
+    };
+    if (decision === "failed") this.logger.warn(fields, "cache value not migrated");
+    else this.logger.info(fields, `cache key ${decision}`);
+  }
+}

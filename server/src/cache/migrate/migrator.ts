@@ -1,0 +1,320 @@
+import type { Cluster, Redis } from "ioredis";
+import type { Logger } from "../../log/logger.js";
+import { valueHash } from "../../log/mask.js";
+import type { Metrics } from "../../metrics.js";
+import { decodeValue } from "../decode-value.js";
+import type { ValueFormat } from "../detect-format.js";
+import { encodeEnvelope } from "../envelope.js";
+import { DEFAULT_KEY_PREFIX, MAX_INPUT_BYTES } from "../limits.js";
+import { userIdFromKey } from "../user-record.js";
+import { Checkpoint, type CheckpointState, type JournalEntry } from "./checkpoint.js";
+import { DecisionLog } from "./decision-log.js";
+import type { KeyStore, ReadItem, WriteOp } from "./key-store.js";
+import { mapLimit } from "./map-limit.js";
+import { RateLimiter } from "./rate-limiter.js";
+import { buildReport, increment, recordFailure, recordSeen, type MigrationCounters, type MigrationReport, type SeenFormat } from "./report.js";
+
+export interface MigrateOptions {
+  /** One store per Redis master to scan. */
+  stores: KeyStore[];
+  /** Where the checkpoint lives (the standalone client, or the cluster client). */
+  control: Redis | Cluster;
+  /** @default ["user:"] */
+  prefixes?: string[];
+  /** Decode pickles as plain data (never executed). @default false */
+  allowPickle?: boolean;
+  /** Key prefixes whose pickles may be decoded when `allowPickle`. @default ["user:"] */
+  picklePrefixes?: string[];
+  /** Delete values that cannot be parsed (compare-and-delete). @default false */
+  deleteUnparseable?: boolean;
+  /** Decide and count everything, write nothing (not even a checkpoint). @default false */
+  dryRun?: boolean;
+  /** Max bytes of values per batch. @default 5 MB */
+  batchBytes?: number;
+  /** Max time spent gathering one batch, in ms. @default 100 */
+  batchMs?: number;
+  /** Keys per second; 0 = unlimited. @default 0 */
+  rate?: number;
+  /** SCAN COUNT hint. @default 1000 */
+  scanCount?: number;
+  /** Attempts after a transient Redis error or a lost compare-and-set. @default 3 */
+  maxRetries?: number;
+  /** Names the checkpoint; a run with the same id resumes it. @default the prefixes, joined */
+  runId?: string;
+  /** Ignore an unfinished checkpoint and start over. @default false */
+  restart?: boolean;
+  /** @default 10 */
+  top?: number;
+  logger?: Logger;
+  /** Share of routine decisions logged (failures always are). @default 0.1 */
+  logSampleRate?: number;
+  metrics?: Pick<Metrics, "cacheMigrations">;
+  progress?: { start(total: number): void; update(done: number): void; stop(): void };
+  /** Aborting stops the run after the current page (its checkpoint is committed). */
+  signal?: AbortSignal;
+  /** Test seam: runs after a batch is journaled, right before its compare-and-set writes. */
+  beforeWrite?: (ops: readonly WriteOp[]) => Promise<void> | void;
+  random?: () => number;
+}
+
+type Planned = { op: WriteOp; from: ValueFormat; value: Buffer };
+
+const GLOB_SPECIAL = /[*?[\]\\]/g;
+const DECOMPRESS_CONCURRENCY = 4; // the libuv thread pool size
+
+/**
+ * Migrates every legacy `user:*` value to the v2 envelope on a live Redis (DESIGN.md §4):
+ * SCAN page by page (never KEYS), read in byte- and time-bounded batches, decode, write with a
+ * TTL-keeping compare-and-set, and checkpoint after each page so a killed run resumes.
+ */
+export async function runMigration(options: MigrateOptions): Promise<MigrationReport> {
+  const run = new MigrationRun(options);
+  return run.execute();
+}
+
+class MigrationRun {
+  readonly #o: Required<Pick<MigrateOptions, "prefixes" | "allowPickle" | "picklePrefixes" | "deleteUnparseable" | "dryRun" | "batchBytes" | "batchMs" | "scanCount" | "maxRetries" | "top">> & MigrateOptions;
+  readonly #checkpoint: Checkpoint;
+  readonly #limiter: RateLimiter;
+  readonly #log: DecisionLog;
+  #state: CheckpointState = Checkpoint.fresh();
+  #counters: MigrationCounters = this.#state.counters;
+  #journal = new Map<string, JournalEntry>();
+  #stampSuffix = Buffer.alloc(0);
+  #stampDate = new Date();
+
+  constructor(options: MigrateOptions) {
+    const prefixes = options.prefixes?.length ? options.prefixes : [DEFAULT_KEY_PREFIX];
+    this.#o = {
+      ...options,
+      prefixes,
+      allowPickle: options.allowPickle ?? false,
+      picklePrefixes: options.picklePrefixes ?? [DEFAULT_KEY_PREFIX],
+      deleteUnparseable: options.deleteUnparseable ?? false,
+      dryRun: options.dryRun ?? false,
+      batchBytes: options.batchBytes ?? 5 * 1024 * 1024,
+      batchMs: options.batchMs ?? 100,
+      scanCount: options.scanCount ?? 1000,
+      maxRetries: options.maxRetries ?? 3,
+      top: options.top ?? 10,
+    };
+    this.#checkpoint = new Checkpoint(options.control, options.runId ?? prefixes.join(","));
+    this.#limiter = new RateLimiter(options.rate ?? 0);
+    this.#log = new DecisionLog(options.logger, options.logSampleRate ?? 0.1, options.random);
+  }
+
+  async execute(): Promise<MigrationReport> {
+    const { dryRun, restart } = this.#o;
+    const previous = dryRun || restart ? null : await this.#checkpoint.load();
+    if (previous) {
+      this.#state = previous;
+      this.#journal = await this.#checkpoint.loadJournal();
+      this.#o.logger?.info({ stamp: previous.stamp, keysSoFar: previous.counters.keys, journaled: this.#journal.size }, "resuming cache migration from its checkpoint");
+    } else if (!dryRun) {
+      await this.#checkpoint.clear();
+    }
+    this.#counters = this.#state.counters;
+    this.#stampDate = new Date(this.#state.stamp);
+    this.#stampSuffix = Buffer.from(`"created_at":"${this.#state.stamp}"}`);
+
+    const total = (await Promise.all(this.#o.stores.map((s) => s.size().catch(() => 0)))).reduce((a, b) => a + b, 0);
+    this.#o.progress?.start(total);
+    this.#o.progress?.update(this.#counters.keys);
+    try {
+      for (const store of this.#o.stores) {
+        for (const prefix of this.#o.prefixes) {
+          if (!(await this.#scanStream(store, prefix))) return this.#report(false, previous !== null);
+        }
+      }
+      this.#state.finished = true;
+      if (!dryRun) await this.#checkpoint.commit(this.#state);
+      return this.#report(true, previous !== null);
+    } finally {
+      this.#o.progress?.stop();
+    }
+  }
+
+  #report(complete: boolean, resumed: boolean): MigrationReport {
+    return buildReport(this.#counters, { dryRun: this.#o.dryRun, complete, resumed, top: this.#o.top });
+  }
+
+  /** Scans one stream (node × prefix) to its end; false if aborted. */
+  async #scanStream(store: KeyStore, prefix: string): Promise<boolean> {
+    const id = `${store.id}|${prefix}`;
+    const stream = (this.#state.streams[id] ??= { cursor: "0", done: false });
+    const match = `${prefix.replace(GLOB_SPECIAL, "\\$&")}*`;
+    while (!stream.done) {
+      if (this.#o.signal?.aborted) return false;
+      const started = performance.now();
+      const page = await this.#retrying(() => store.scan(stream.cursor, match, this.#o.scanCount));
+      await this.#processKeys(store, prefix, [...new Set(page.keys)]); // SCAN may repeat a key within a page
+      stream.cursor = page.cursor;
+      stream.done = page.cursor === "0";
+      this.#counters.activeMs += performance.now() - started;
+      if (!this.#o.dryRun) await this.#retrying(() => this.#checkpoint.commit(this.#state));
+      this.#journal.clear();
+      this.#o.progress?.update(this.#counters.keys);
+    }
+    return true;
+  }
+
+  /** Reads, decides and writes the keys of one page, in batches bounded by bytes and time. */
+  async #processKeys(store: KeyStore, prefix: string, keys: string[]): Promise<void> {
+    let pending = keys.map((key) => ({ key, attempt: 0 }));
+    while (pending.length > 0) {
+      const deadline = performance.now() + this.#o.batchMs;
+      const batch: { item: ReadItem; attempt: number }[] = [];
+      let bytes = 0;
+      while (pending.length > 0 && bytes < this.#o.batchBytes && (batch.length === 0 || performance.now() < deadline)) {
+        const want = pending.slice(0, Math.min(pending.length, this.#limiter.chunk));
+        await this.#limiter.take(want.length);
+        const items = await this.#retrying(() => store.read(want.map((p) => p.key), this.#o.batchBytes - bytes, MAX_INPUT_BYTES));
+        items.forEach((item, i) => {
+          batch.push({ item, attempt: want[i]!.attempt });
+          if (item.state === "value") bytes += item.value.length;
+        });
+        pending = pending.slice(items.length);
+      }
+      const again = await this.#handleBatch(store, prefix, batch);
+      pending.push(...again);
+    }
+  }
+
+  /** Decides every key of a batch, writes the migrations; returns keys to read again (lost CAS). */
+  async #handleBatch(store: KeyStore, prefix: string, batch: { item: ReadItem; attempt: number }[]): Promise<{ key: string; attempt: number }[]> {
+    const planned = (await mapLimit(batch, DECOMPRESS_CONCURRENCY, ({ item, attempt }) => this.#decide(prefix, item, attempt === 0))).filter(
+      (p): p is Planned => p !== null,
+    );
+    if (planned.length === 0) return [];
+    const attempts = new Map(batch.map(({ item, attempt }) => [item.key, attempt]));
+    const entries = planned.map(({ op, from }): [string, JournalEntry] => [op.key, { from, result: op.op === "set" ? valueHash(op.next) : "deleted" }]);
+    for (const [key, entry] of entries) this.#journal.set(key, entry);
+    let written: boolean[];
+    if (this.#o.dryRun) {
+      written = planned.map(() => true);
+    } else {
+      await this.#retrying(() => this.#checkpoint.journal(entries));
+      await this.#o.beforeWrite?.(planned.map((p) => p.op));
+      written = await this.#retrying(() => store.write(planned.map((p) => p.op)));
+    }
+    const again: { key: string; attempt: number }[] = [];
+    planned.forEach(({ op, from, value }, i) => {
+      if (written[i]) return this.#done(op, from, value);
+      this.#journal.delete(op.key);
+      this.#counters.conflicts += 1;
+      this.#log.record("conflict", { key: op.key, format: from, reason: "value changed or expired since it was read" });
+      const attempt = (attempts.get(op.key) ?? 0) + 1;
+      if (attempt > this.#o.maxRetries) return recordFailure(this.#counters, "still-changing");
+      this.#counters.retries += 1;
+      again.push({ key: op.key, attempt });
+    });
+    return again;
+  }
+
+  #done(op: WriteOp, from: ValueFormat, value: Buffer): void {
+    if (op.op === "delete") {
+      this.#counters.deleted += 1;
+      this.#log.record("deleted", { key: op.key, format: from, value });
+      return;
+    }
+    this.#counters.migrated += 1;
+    increment(this.#counters.migratedFrom, from);
+    if (!this.#o.dryRun) this.#o.metrics?.cacheMigrations.inc({ from });
+    this.#log.record("migrated", { key: op.key, format: from, value });
+  }
+
+  /** What to do with one key; counts it (on its first sighting) and returns a write, if any. */
+  async #decide(prefix: string, item: ReadItem, first: boolean): Promise<Planned | null> {
+    const { key } = item;
+    const seen = (format: SeenFormat) => {
+      if (first) recordSeen(this.#counters, key, format, item.pttlMs, item.state === "value" ? item.value.length : item.state === "oversize" ? item.length : undefined);
+    };
+    const journaled = this.#journal.get(key);
+    switch (item.state) {
+      case "absent":
+        if (journaled?.result === "deleted") {
+          seen(journaled.from as SeenFormat);
+          this.#counters.deleted += 1;
+          return null;
+        }
+        seen("absent");
+        this.#counters.expired += 1;
+        this.#log.record("expired", { key, format: "absent" });
+        return null;
+      case "oversize":
+        seen("oversize");
+        recordFailure(this.#counters, "oversize");
+        this.#log.record("failed", { key, format: "oversize", reason: `${item.length} bytes, over the ${MAX_INPUT_BYTES}-byte read cap` });
+        return null;
+      case "non-string":
+        seen("non-string");
+        recordFailure(this.#counters, "non-string");
+        this.#log.record("failed", { key, format: "non-string", reason: "not a string key" });
+        return null;
+      case "value":
+        break;
+    }
+    const { value } = item;
+    const allowPickle = this.#o.allowPickle && this.#o.picklePrefixes.some((p) => key.startsWith(p));
+    const outcome = await decodeValue(value, { allowPickle, expectedId: userIdFromKey(key, prefix) });
+    switch (outcome.kind) {
+      case "data": {
+        if (outcome.format !== "v2") {
+          seen(outcome.format);
+          return { op: { key, op: "set", expected: value, next: encodeEnvelope(outcome.data, this.#stampDate) }, from: outcome.format, value };
+        }
+        if (journaled && journaled.result === valueHash(value)) {
+          // Written by this run before a crash or a retried call: count it once, as migrated.
+          seen(journaled.from as SeenFormat);
+          this.#done({ key, op: "set", expected: value, next: "" }, journaled.from as ValueFormat, value);
+          return null;
+        }
+        if (this.#isOwnStamp(value)) {
+          this.#counters.duplicates += 1; // SCAN returned a key this run already migrated
+          return null;
+        }
+        seen("v2");
+        this.#counters.skipped += 1;
+        this.#log.record("skipped", { key, format: "v2" });
+        return null;
+      }
+      case "not-decoded":
+        seen("v1-pickle");
+        this.#counters.pickleSkipped += 1;
+        this.#log.record("pickle-skipped", { key, format: "v1-pickle", reason: this.#o.allowPickle ? "prefix not allowlisted for pickle" : "--allow-pickle not given" });
+        return null;
+      case "rejected":
+        seen("v1-pickle");
+        recordFailure(this.#counters, "pickle-rejected");
+        this.#log.record("failed", { key, format: "v1-pickle", reason: outcome.reason, value });
+        return null;
+      case "invalid":
+        seen(outcome.format);
+        if (this.#o.deleteUnparseable) return { op: { key, op: "delete", expected: value }, from: outcome.format, value };
+        recordFailure(this.#counters, "unparseable");
+        this.#log.record("failed", { key, format: outcome.format, reason: outcome.reason, value });
+        return null;
+    }
+  }
+
+  #isOwnStamp(value: Buffer): boolean {
+    const suffix = this.#stampSuffix;
+    return value.length > suffix.length && value.subarray(value.length - suffix.length).equals(suffix);
+  }
+
+  /** Runs a Redis call, retrying transient failures with backoff (counted as retries). */
+  async #retrying<T>(call: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await call();
+      } catch (error) {
+        if (attempt >= this.#o.maxRetries) {
+          throw new Error(`Redis call failed ${attempt + 1} times (${(error as Error).message}); the checkpoint is intact: rerun the same command to resume.`, { cause: error });
+        }
+        this.#counters.retries += 1;
+        this.#o.logger?.warn({ err: (error as Error).message, attempt: attempt + 1 }, "Redis call failed; retrying");
+        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+      }
+    }
+  }
+}
