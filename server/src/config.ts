@@ -15,6 +15,8 @@ export interface Config {
   host: string;
   /** Unset → `npm start` starts a private redis-server. */
   redisUrl: string | undefined;
+  /** `REDIS_CLUSTER=true`: `REDIS_URL` is one node of a Redis Cluster (the others are discovered). */
+  redisCluster: boolean;
   /** Unset → embedded PGlite in `dataDir`. */
   databaseUrl: string | undefined;
   dataDir: string;
@@ -89,6 +91,7 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     host,
     redisUrl: env.REDIS_URL || undefined,
+    redisCluster: env.REDIS_CLUSTER === "true" || env.REDIS_CLUSTER === "1",
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.DATA_DIR ?? ".data",
     jwtSecret,

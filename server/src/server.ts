@@ -1,6 +1,6 @@
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 import { TokenService } from "./auth/tokens.js";
 import { UserCache } from "./cache/user-cache.js";
 import type { Config } from "./config.js";
@@ -33,7 +33,7 @@ export interface SwitchboardServer {
   readonly url: string;
   readonly port: number;
   readonly sockets: ChatSocketServer;
-  readonly redis: Redis;
+  readonly redis: Redis | Cluster;
   readonly db: Db;
   readonly store: Store;
   readonly metrics: Metrics;
@@ -47,7 +47,7 @@ export interface SwitchboardServer {
 export interface CreateServerOptions {
   logger?: Logger;
   /** Build the owner registry / event log / bus (Redis-backed in multi-instance setups). */
-  realtime?: (deps: { redis: Redis; config: Config; logger: Logger; metrics: Metrics }) => Promise<Realtime> | Realtime;
+  realtime?: (deps: { redis: Redis | Cluster; config: Config; logger: Logger; metrics: Metrics }) => Promise<Realtime> | Realtime;
 }
 
 /** In-process realtime: correct for one instance. */
@@ -79,15 +79,23 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
     const store = new Store(db);
     if (config.seedDemoUsers) await seedDemoUsers(store, config.demoPassword);
 
-    const redis = new Redis(redisUrl, {
-      // Fail fast while Redis is down (callers fall back to the database); reconnect forever, gently.
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-      connectTimeout: 2000,
-      commandTimeout: 2000,
-      retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
-      lazyConnect: true,
-    });
+    // Fail fast while Redis is down (callers fall back to the database); reconnect forever, gently.
+    const reconnectDelay = (attempt: number) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000);
+    const redis: Redis | Cluster = config.redisCluster
+      ? new Cluster([redisUrl], {
+          enableOfflineQueue: false,
+          lazyConnect: true,
+          clusterRetryStrategy: reconnectDelay,
+          redisOptions: { maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 2000 },
+        })
+      : new Redis(redisUrl, {
+          maxRetriesPerRequest: 1,
+          enableOfflineQueue: false,
+          connectTimeout: 2000,
+          commandTimeout: 2000,
+          retryStrategy: reconnectDelay,
+          lazyConnect: true,
+        });
     redis.on("error", (error) => logger.debug({ err: error.message }, "redis error"));
     redis.on("ready", () => metrics.redisUp.set(1));
     redis.on("end", () => metrics.redisUp.set(0));

@@ -11,15 +11,20 @@ import type { RedisClient } from "./redis-keys.js";
  *   from its in-process fallbacks, so a claim or append queued for later would only run
  *   against a Redis that has moved on;
  * - a subscriber connection for the instance channel (subscribe mode allows no other command).
+ *
+ * Both connect at once (`lazyConnect: false`) whatever the app's client does: the health monitor
+ * waits for `ready` rather than sending a first command to trigger the connection.
  */
 export function duplicateForCommands(redis: RedisClient): RedisClient {
   const fastFail: Partial<RedisOptions> = { autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 1 };
   if (redis instanceof Cluster) {
-    return redis.duplicate([], { enableOfflineQueue: false, redisOptions: fastFail });
+    return redis.duplicate([], { enableOfflineQueue: false, lazyConnect: false, redisOptions: fastFail });
   }
-  return (redis as Redis).duplicate({ ...fastFail, enableOfflineQueue: false });
+  return (redis as Redis).duplicate({ ...fastFail, enableOfflineQueue: false, lazyConnect: false });
 }
 
+/** Queues its SUBSCRIBE until connected, and re-subscribes by itself after a reconnect. */
 export function duplicateForSubscribe(redis: RedisClient): RedisClient {
-  return redis instanceof Cluster ? redis.duplicate() : (redis as Redis).duplicate();
+  if (redis instanceof Cluster) return redis.duplicate([], { enableOfflineQueue: true, lazyConnect: false });
+  return (redis as Redis).duplicate({ enableOfflineQueue: true, lazyConnect: false, autoResubscribe: true });
 }

@@ -114,7 +114,7 @@ export class ResilientOwnerRegistry implements OwnerRegistry {
         this.#replaced(userId, connId);
       }
     });
-    this.logger?.info({ owners: this.#mine.size, lost }, "owner records restored in redis");
+    if (this.#mine.size > 0) this.logger?.info({ owners: this.#mine.size, lost }, "owner records restored in redis");
   }
 
   async close(): Promise<void> {
