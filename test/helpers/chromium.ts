@@ -1,3 +1,4 @@
+/// <reference types="chrome" />  // `chrome.*` inside worker.evaluate callbacks
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -151,8 +152,20 @@ export async function launchDrivenBrowser(options: { userDataDir?: string } = {}
   };
 }
 
-/** Point the extension at `serverUrl` and sign in, through its own options page and app page. */
-export async function configureAndSignIn(driven: DrivenBrowser, serverUrl: string, username: string, password = "demo"): Promise<Page> {
+/**
+ * Point the extension at `serverUrl` and sign in, through its own options page and app page.
+ * `timers` overrides run-time settings (e.g. a short keepalive) the options page does not show.
+ */
+export async function configureAndSignIn(
+  driven: DrivenBrowser,
+  serverUrl: string,
+  username: string,
+  timers: { keepaliveMs?: number; backoffBaseMs?: number; profileFreshMs?: number } = {},
+): Promise<Page> {
+  if (Object.keys(timers).length > 0) {
+    const worker = await driven.serviceWorker();
+    await worker.evaluate((settings) => chrome.storage.local.set({ settings }), timers);
+  }
   const options = await driven.open(OPTIONS_PAGE);
   await options.locator('input[name="serverUrl"]').fill(serverUrl);
   await options.locator('button[type="submit"]').click();
@@ -160,7 +173,7 @@ export async function configureAndSignIn(driven: DrivenBrowser, serverUrl: strin
   await options.close();
   const app = await driven.open(APP_PAGE);
   await app.locator('input[name="username"]').fill(username);
-  await app.locator('input[name="password"]').fill(password);
+  await app.locator('input[name="password"]').fill("demo");
   await app.locator('form[data-testid="sign-in"] button[type="submit"]').click();
   await app.locator('[data-testid="connection-banner"][data-state="open"]').waitFor({ timeout: 15_000 });
   return app;

@@ -46,10 +46,13 @@ export class Api {
   readonly #fetch: typeof fetch;
   readonly #serverUrl: string;
   readonly #local: KeyValueArea;
+  readonly #onAuthLost: () => void;
   #refreshing: Promise<RefreshOutcome> | null = null;
 
-  constructor(deps: { fetch: typeof fetch; serverUrl: string; local: KeyValueArea }) {
+  /** `onAuthLost`: the refresh token was refused; the user must sign in again. */
+  constructor(deps: { fetch: typeof fetch; serverUrl: string; local: KeyValueArea; onAuthLost: () => void }) {
     this.#fetch = deps.fetch;
+    this.#onAuthLost = deps.onAuthLost;
     this.#serverUrl = deps.serverUrl.replace(/\/+$/, "");
     this.#local = deps.local;
   }
@@ -107,6 +110,7 @@ export class Api {
     } catch (error) {
       if (error instanceof ApiError && error.status >= 400 && error.status < 500) {
         await this.#local.remove(AUTH_KEY);
+        this.#onAuthLost();
         return "login";
       }
       return "retry";

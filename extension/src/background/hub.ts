@@ -68,7 +68,12 @@ export class Hub {
   private constructor(deps: HubDeps, snapshot: Snapshot) {
     this.#deps = deps;
     this.#snapshot = snapshot;
-    this.#api = new Api({ fetch: deps.fetch, serverUrl: deps.settings.serverUrl, local: deps.local });
+    this.#api = new Api({
+      fetch: deps.fetch,
+      serverUrl: deps.settings.serverUrl,
+      local: deps.local,
+      onAuthLost: () => this.#connection.stop(ConnectionState.authRequired),
+    });
     this.#connection = new Connection(
       {
         ...deps.socket,
