@@ -24,6 +24,8 @@ export interface Realtime {
   owners: OwnerRegistry;
   eventLog: EventLog;
   bus: EventBus;
+  /** Redis-backed realtime: false while it serves from its in-process fallbacks (`/readyz` then says not ready). */
+  isReady?(): boolean;
   close(): Promise<void>;
 }
 
@@ -143,7 +145,7 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
       maxBodyBytes: config.httpMaxBodyBytes,
       webAppDir: config.webAppDir,
       readiness: async () => ({
-        redis: redis.status === "ready" && (await redis.ping().then(() => true, () => false)),
+        redis: redis.status === "ready" && (realtime.isReady?.() ?? true) && (await redis.ping().then(() => true, () => false)),
         database: await db.query("SELECT 1").then(() => true, () => false),
       }),
     });

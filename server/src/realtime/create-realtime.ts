@@ -32,8 +32,10 @@ export interface Realtime {
   owners: ResilientOwnerRegistry;
   eventLog: ResilientEventLog;
   bus: ResilientEventBus;
-  /** `isUp()` is false while the instance runs degraded (for `/readyz`). */
+  /** `isUp()` is false while the instance runs degraded. */
   health: RedisHealth;
+  /** For `/readyz`: Redis is in use (not the in-process fallbacks). */
+  isReady(): boolean;
   close(): Promise<void>;
 }
 
@@ -77,6 +79,7 @@ export async function createRealtime(options: CreateRealtimeOptions): Promise<Re
     eventLog,
     bus,
     health,
+    isReady: () => health.isUp(),
     async close() {
       health.close();
       eventLog.close();
