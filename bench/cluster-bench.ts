@@ -1,0 +1,392 @@
+/**
+ * `npm run bench:cluster` — two server instances sharing one Redis and one Postgres on this
+ * machine, loopback only:
+ *  1. delivery: senders on instance A stream `send` frames to recipients on instance B at
+ *     1k / 5k / 10k messages/s offered (at most BENCH_WINDOW unacknowledged at a time, like a
+ *     client with a send window) → delivered messages/s and sender-socket → recipient-socket
+ *     latency p50/p99;
+ *  2. reconnect storm: instance A holds BENCH_STORM_SOCKETS sockets and is killed (SIGKILL: a
+ *     crash, clients see 1006; SIGTERM: a deploy, clients get 1012 "Service restart"); the
+ *     clients reconnect to instance B either with the project's policy (`closeAction` +
+ *     `backoff` / `restartJitter` from shared/) or with the old client's fixed 5 s delay → peak
+ *     accepts/s and time until 99 % are connected again.
+ * Every phase is bounded in time; results go to bench/results/cluster-bench.{json,md}.
+ * Knobs: BENCH_PAIRS (20), BENCH_RATES (1000,5000,10000), BENCH_RATE_S (5), BENCH_WINDOW (2000),
+ * BENCH_STORM_SOCKETS (10000), BENCH_STORM_TIMEOUT_S (60).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import os from "node:os";
+import WebSocket from "ws";
+import {
+  BEARER_PROTOCOL_PREFIX,
+  CloseAction,
+  SUBPROTOCOL,
+  WS_PATH_PREFIX,
+  backoff,
+  closeAction,
+  isServiceRestart,
+  restartJitter,
+  type ServerFrame,
+} from "../shared/protocol/index.js";
+import { TokenService } from "../server/src/auth/tokens.js";
+import { freePort, startLocalRedis } from "../server/src/redis/local-redis-server.js";
+import { openDb } from "../server/src/store/db.js";
+import { Store } from "../server/src/store/store.js";
+import { startPostgres } from "../test/helpers/postgres.js";
+import { log, machineInfo, percentile, writeReport } from "./lib/report.js";
+
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 20);
+const RATES = (process.env.BENCH_RATES ?? "1000,5000,10000").split(",").map(Number);
+const RATE_S = Number(process.env.BENCH_RATE_S ?? 5);
+const WINDOW = Number(process.env.BENCH_WINDOW ?? 2000);
+const STORM_SOCKETS = Number(process.env.BENCH_STORM_SOCKETS ?? 10_000);
+const STORM_TIMEOUT_S = Number(process.env.BENCH_STORM_TIMEOUT_S ?? 60);
+const OLD_CLIENT_DELAY_MS = 5000;
+const SECRET = "bench-secret-bench-secret-bench-secret-0123";
+const STORM_USER_BASE = 1_000_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Instance {
+  name: string;
+  port: number;
+  url: string;
+  wsUrl: string;
+  child: ChildProcess;
+}
+
+async function startInstance(name: string, port: number, env: Record<string, string>): Promise<Instance> {
+  const child = spawn(process.execPath, ["dist/server/src/main.js"], {
+    env: {
+      ...process.env,
+      ...env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      INSTANCE_ID: name,
+      JWT_SECRET: SECRET,
+      LOG_LEVEL: "warn",
+      SWITCHBOARD_QUIET: "1",
+      HEARTBEAT_INTERVAL_MS: "60000",
+      ACCESS_TOKEN_TTL_S: "3600",
+      SHUTDOWN_TIMEOUT_MS: "20000",
+    },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`instance ${name} exited during start`);
+    if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) return { name, port, url, wsUrl: `ws://127.0.0.1:${port}`, child };
+    await sleep(100);
+  }
+  throw new Error(`instance ${name} did not become ready`);
+}
+
+function stopInstance(instance: Instance, signal: NodeJS.Signals): Promise<void> {
+  return new Promise((resolve) => {
+    if (instance.child.exitCode !== null || instance.child.signalCode !== null) return resolve();
+    instance.child.once("exit", () => resolve());
+    instance.child.kill(signal);
+  });
+}
+
+async function gauge(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+  return Number(line?.split(" ")[1] ?? NaN);
+}
+
+function openSocket(wsUrl: string, userId: number, token: string): WebSocket {
+  const ws = new WebSocket(`${wsUrl}${WS_PATH_PREFIX}${userId}`, [SUBPROTOCOL, BEARER_PROTOCOL_PREFIX + token], { perMessageDeflate: false });
+  ws.on("error", () => {});
+  return ws;
+}
+
+function untilWelcome(ws: WebSocket, timeoutMs = 15_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("no welcome")), timeoutMs);
+    const onMessage = (data: WebSocket.RawData) => {
+      if ((JSON.parse(data.toString()) as ServerFrame).type !== "welcome") return;
+      clearTimeout(timer);
+      ws.off("message", onMessage);
+      resolve();
+    };
+    ws.on("message", onMessage);
+    ws.once("close", () => {
+      clearTimeout(timer);
+      reject(new Error("closed before welcome"));
+    });
+  });
+}
+
+// ---- 1. delivery throughput and latency ---------------------------------------------------
+
+interface DeliveryResult {
+  offeredPerS: number;
+  durationS: number;
+  sent: number;
+  delivered: number;
+  deliveredPerS: number;
+  latencyMs: { p50: number; p99: number; max: number };
+  undelivered: number;
+  windowLimited: boolean;
+}
+
+async function deliveryPhase(a: Instance, b: Instance, pairs: { sender: { id: number; token: string }; recipient: { id: number; token: string } }[]): Promise<DeliveryResult[]> {
+  const senders = pairs.map((p) => openSocket(a.wsUrl, p.sender.id, p.sender.token));
+  const recipients = pairs.map((p) => openSocket(b.wsUrl, p.recipient.id, p.recipient.token));
+  await Promise.all([...senders, ...recipients].map((ws) => untilWelcome(ws)));
+  const senderIds = new Set(pairs.map((p) => p.sender.id));
+
+  let inFlight = 0;
+  let latencies: number[] = [];
+  let delivered = 0;
+  let lastDelivery = 0;
+  let run = 0;
+  for (const ws of senders) {
+    ws.on("message", (data) => {
+      const frame = JSON.parse(data.toString()) as ServerFrame;
+      if (frame.type === "ack" || frame.type === "error") inFlight--;
+    });
+  }
+  for (const ws of recipients) {
+    ws.on("message", (data) => {
+      const frame = JSON.parse(data.toString()) as ServerFrame;
+      if (frame.type !== "event" || frame.event.kind !== "message" || !senderIds.has(frame.event.message.from)) return;
+      const [runTag, sentAt] = frame.event.message.body.split(":");
+      if (Number(runTag) !== run) return;
+      const now = performance.now();
+      latencies.push(now - Number(sentAt));
+      delivered++;
+      lastDelivery = now;
+    });
+  }
+
+  const results: DeliveryResult[] = [];
+  for (const rate of RATES) {
+    run++;
+    latencies = [];
+    delivered = 0;
+    let sent = 0;
+    let windowLimited = false;
+    log(`delivery: ${rate} messages/s offered for ${RATE_S} s (window ${WINDOW})`);
+    const started = performance.now();
+    const endAt = started + RATE_S * 1000;
+    while (performance.now() < endAt) {
+      const due = Math.floor(((performance.now() - started) / 1000) * rate);
+      while (sent < due) {
+        if (inFlight >= WINDOW) {
+          windowLimited = true;
+          break;
+        }
+        const i = sent % pairs.length;
+        sent++;
+        inFlight++;
+        senders[i]!.send(JSON.stringify({ type: "send", clientMsgId: `r${run}-${sent}`, to: pairs[i]!.recipient.id, body: `${run}:${performance.now()}` }));
+      }
+      await sleep(5);
+    }
+    const drainUntil = performance.now() + 20_000;
+    while (delivered < sent && performance.now() < drainUntil) await sleep(20);
+    const elapsedS = (Math.max(lastDelivery, endAt) - started) / 1000;
+    latencies.sort((x, y) => x - y);
+    const result: DeliveryResult = {
+      offeredPerS: rate,
+      durationS: RATE_S,
+      sent,
+      delivered,
+      deliveredPerS: Math.round(delivered / elapsedS),
+      latencyMs: { p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)), max: round(latencies.at(-1) ?? NaN) },
+      undelivered: sent - delivered,
+      windowLimited,
+    };
+    log(`  → ${result.deliveredPerS}/s delivered, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, undelivered ${result.undelivered}`);
+    results.push(result);
+    while (inFlight > 0 && performance.now() < drainUntil + 10_000) await sleep(20);
+    await sleep(500);
+  }
+  for (const ws of [...senders, ...recipients]) ws.close();
+  return results;
+}
+
+// ---- 2. reconnect storm -------------------------------------------------------------------
+
+type Strategy = "project backoff" | "fixed 5 s (old client)";
+
+interface StormResult {
+  strategy: Strategy;
+  kill: "SIGKILL (crash, 1006)" | "SIGTERM (deploy, 1012)";
+  sockets: number;
+  reconnected: number;
+  timeTo50Ms: number;
+  timeTo99Ms: number;
+  timeToAllMs: number;
+  peakAcceptsPerS: number;
+  peakAcceptsPer100Ms: number;
+  failedAttempts: number;
+}
+
+function delayFor(strategy: Strategy, code: number, reason: string, attempt: number): number {
+  if (strategy === "fixed 5 s (old client)") return OLD_CLIENT_DELAY_MS;
+  if (closeAction(code, reason) !== CloseAction.reconnect) return Number.POSITIVE_INFINITY;
+  return attempt === 0 && isServiceRestart(code, reason) ? restartJitter(Math.random()) : backoff(attempt, Math.random());
+}
+
+async function reconnectStorm(
+  strategy: Strategy,
+  signal: "SIGKILL" | "SIGTERM",
+  target: Instance,
+  victim: () => Instance,
+  users: { id: number; token: string }[],
+): Promise<StormResult> {
+  log(`storm: ${users.length} sockets on ${victim().name}, ${signal}, clients use ${strategy}`);
+  const clients: { ws: WebSocket }[] = [];
+  for (let i = 0; i < users.length; i += 500) {
+    const batch = users.slice(i, i + 500).map((u) => ({ ws: openSocket(victim().wsUrl, u.id, u.token) }));
+    await Promise.all(batch.map((c) => untilWelcome(c.ws)));
+    clients.push(...batch);
+  }
+  log(`  ${clients.length} sockets connected to ${victim().name}; killing it`);
+
+  const acceptedAt: number[] = [];
+  let failedAttempts = 0;
+  let killedAt = 0;
+  const finalSockets: WebSocket[] = [];
+  const reconnect = (user: { id: number; token: string }, attempt: number, code: number, reason: string) => {
+    const delay = delayFor(strategy, code, reason, attempt);
+    if (!Number.isFinite(delay)) return;
+    setTimeout(() => {
+      const ws = openSocket(target.wsUrl, user.id, user.token);
+      untilWelcome(ws, 30_000).then(
+        () => {
+          acceptedAt.push(performance.now() - killedAt);
+          finalSockets.push(ws);
+        },
+        () => {
+          failedAttempts++;
+          ws.terminate();
+          reconnect(user, attempt + 1, 1006, "");
+        },
+      );
+    }, delay);
+  };
+  clients.forEach((client, i) => client.ws.once("close", (code, reason) => reconnect(users[i]!, 0, code, reason.toString())));
+
+  killedAt = performance.now();
+  await stopInstance(victim(), signal);
+  const deadline = performance.now() + STORM_TIMEOUT_S * 1000;
+  while (acceptedAt.length < users.length && performance.now() < deadline) await sleep(50);
+
+  const times = [...acceptedAt].sort((x, y) => x - y);
+  let peakPerS = 0;
+  for (let lo = 0, hi = 0; hi < times.length; hi++) {
+    while (times[hi]! - times[lo]! >= 1000) lo++;
+    peakPerS = Math.max(peakPerS, hi - lo + 1);
+  }
+  const buckets = new Map<number, number>();
+  for (const t of times) buckets.set(Math.floor(t / 100), (buckets.get(Math.floor(t / 100)) ?? 0) + 1);
+  const at = (fraction: number) => round(times[Math.ceil(fraction * users.length) - 1] ?? NaN);
+  const result: StormResult = {
+    strategy,
+    kill: signal === "SIGKILL" ? "SIGKILL (crash, 1006)" : "SIGTERM (deploy, 1012)",
+    sockets: users.length,
+    reconnected: times.length,
+    timeTo50Ms: at(0.5),
+    timeTo99Ms: at(0.99),
+    timeToAllMs: times.length === users.length ? round(times.at(-1)!) : NaN,
+    peakAcceptsPerS: peakPerS,
+    peakAcceptsPer100Ms: Math.max(0, ...buckets.values()),
+    failedAttempts,
+  };
+  log(`  → 99 % in ${result.timeTo99Ms} ms, peak ${result.peakAcceptsPerS} accepts/s (${result.peakAcceptsPer100Ms} in 100 ms), ${failedAttempts} failed attempts`);
+
+  for (const ws of finalSockets) ws.close();
+  for (let i = 0; i < 200 && (await gauge(target.url, "switchboard_ws_connections")) > 0; i++) await sleep(100);
+  return result;
+}
+
+// ---- main -----------------------------------------------------------------------------------
+
+function round(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+async function main(): Promise<void> {
+  const machine = machineInfo();
+  log(`machine: ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}`);
+  const postgres = await startPostgres();
+  const redis = await startLocalRedis();
+  const env = { DATABASE_URL: postgres.url, REDIS_URL: redis.url };
+  const ports = [await freePort(), await freePort()];
+  let a = await startInstance("bench-a", ports[0]!, env);
+  const b = await startInstance("bench-b", ports[1]!, env);
+  try {
+    const tokens = new TokenService(SECRET, null as unknown as Store, { accessTtlS: 3600, refreshTtlS: 3600 });
+    const db = await openDb({ databaseUrl: postgres.url });
+    const store = new Store(db);
+    const pairs = [];
+    for (let i = 0; i < PAIRS; i++) {
+      const [sender, recipient] = await Promise.all(
+        ["s", "r"].map((kind) => store.createUser({ username: `bench-${kind}${i}`, passwordHash: "-", displayName: `Bench ${kind}${i}`, email: `bench-${kind}${i}@example.com` })),
+      );
+      pairs.push({
+        sender: { id: sender!.id, token: await tokens.issueAccess({ userId: sender!.id, role: "user" }) },
+        recipient: { id: recipient!.id, token: await tokens.issueAccess({ userId: recipient!.id, role: "user" }) },
+      });
+    }
+    await db.close();
+
+    const delivery = await deliveryPhase(a, b, pairs);
+
+    const stormUsers = await Promise.all(
+      Array.from({ length: STORM_SOCKETS }, async (_, i) => ({ id: STORM_USER_BASE + i, token: await tokens.issueAccess({ userId: STORM_USER_BASE + i, role: "user" }) })),
+    );
+    const storms: StormResult[] = [];
+    for (const signal of ["SIGKILL", "SIGTERM"] as const) {
+      for (const strategy of ["project backoff", "fixed 5 s (old client)"] as const) {
+        storms.push(await reconnectStorm(strategy, signal, b, () => a, stormUsers));
+        a = await startInstance("bench-a", ports[0]!, env);
+      }
+    }
+
+    const report = { machine, setup: { instances: 2, pairs: PAIRS, window: WINDOW, stormSockets: STORM_SOCKETS, loadavg: os.loadavg() }, delivery, storms };
+    const md = [
+      "# Cluster benchmark (`npm run bench:cluster`)",
+      "",
+      `Machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.redis}. ${machine.date}.`,
+      "Two server instances (separate processes) + one redis-server + one Postgres + this load generator, all on this machine, loopback only.",
+      "",
+      "## Delivery: sender socket on instance A → recipient socket on instance B",
+      "",
+      `${PAIRS} sender/recipient pairs; each message is a \`send\` frame (stored in Postgres, then \`message\` + \`unread\` events appended to Redis Streams and routed over pub/sub to B). At most ${WINDOW} sends unacknowledged at a time; ${RATE_S} s per rate; latency is measured in this process from \`send\` to the recipient's \`event\` frame.`,
+      "",
+      "| offered msg/s | sent | delivered | delivered msg/s | p50 | p99 | max | sender held back by window |",
+      "|---|---|---|---|---|---|---|---|",
+      ...delivery.map((d) => `| ${d.offeredPerS} | ${d.sent} | ${d.delivered} | **${d.deliveredPerS}** | ${d.latencyMs.p50} ms | ${d.latencyMs.p99} ms | ${d.latencyMs.max} ms | ${d.windowLimited ? "yes" : "no"} |`),
+      "",
+      "## Reconnect storm: one instance holding the sockets is killed, clients move to the other",
+      "",
+      `${STORM_SOCKETS} sockets (one per user). "project backoff" = \`closeAction\` + \`backoff(attempt, random)\` (1006: 0.5–1 s first, then doubling) or \`restartJitter\` (1012: 0–5 s first); "fixed 5 s" = the old client's constant delay. Time is from the kill signal.`,
+      "",
+      "| kill | client policy | reconnected | 50 % | 99 % | all | peak accepts/s (1 s window) | peak in 100 ms | failed attempts |",
+      "|---|---|---|---|---|---|---|---|---|",
+      ...storms.map((s) => `| ${s.kill} | ${s.strategy} | ${s.reconnected}/${s.sockets} | ${s.timeTo50Ms} ms | **${s.timeTo99Ms} ms** | ${s.timeToAllMs} ms | **${s.peakAcceptsPerS}** | ${s.peakAcceptsPer100Ms} | ${s.failedAttempts} |`),
+      "",
+      "The load generator, both instances, Redis and Postgres share the machine's cores, so the numbers are a floor for each component, not a capacity plan.",
+    ].join("\n");
+    const paths = await writeReport("cluster-bench", report, md);
+    log(`wrote ${paths.join(", ")}`);
+    process.stdout.write(md + "\n");
+  } finally {
+    await Promise.all([stopInstance(a, "SIGTERM"), stopInstance(b, "SIGTERM")]);
+    await redis.stop();
+    await postgres.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`cluster bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);
