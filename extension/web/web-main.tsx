@@ -4,19 +4,19 @@ import { SwitchboardClient, SwitchboardProvider, webPageTransport } from "../../
 import { ChatApp } from "../src/ui/chat-app.js";
 import { ExtensionNeeded } from "../src/ui/extension-needed.js";
 import "../src/ui/styles.css";
+import { startNaiveMode } from "./naive-mode.js";
 
 /** How long the page waits for the extension's content script to answer before saying it is needed. */
 const EXTENSION_WAIT_MS = 2000;
 
-const client = new SwitchboardClient(webPageTransport(window));
-
 function WebApp() {
+  const [client] = useState(() => new SwitchboardClient(webPageTransport(window)));
   const [found, setFound] = useState<boolean | null>(null);
   useEffect(() => {
     const timer = setTimeout(() => setFound((current) => current ?? false), EXTENSION_WAIT_MS);
     void client.ready().then(() => setFound(true));
     return () => clearTimeout(timer);
-  }, []);
+  }, [client]);
   if (found === false) return <ExtensionNeeded />;
   return (
     <SwitchboardProvider client={client}>
@@ -25,4 +25,6 @@ function WebApp() {
   );
 }
 
-createRoot(document.getElementById("root") as HTMLElement).render(<WebApp />);
+const root = document.getElementById("root") as HTMLElement;
+if (new URLSearchParams(location.search).get("mode") === "naive") startNaiveMode(root);
+else createRoot(root).render(<WebApp />);

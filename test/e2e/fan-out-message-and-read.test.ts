@@ -3,7 +3,8 @@ import { RestPath, type ChatMessage } from "../../shared/protocol/index.js";
 import { configureAndSignIn, launchDrivenBrowser, type DrivenBrowser } from "../helpers/chromium.js";
 import { api, login } from "../helpers/chat-client.js";
 import type { ServerProcess } from "../helpers/server-process.js";
-import { startE2eServer, waitFor } from "./support/e2e-server.js";
+import { startE2eServer } from "./support/e2e-server.js";
+import { waitFor } from "./support/metrics.js";
 import { badgeText, openTabs, unreadShown } from "./support/tabs.js";
 
 // Issue 5, test 2: a message sent to the user over REST reaches every tab within 1 s; unread

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConnectionState } from "../../shared/sdk/connection-state.js";
 import { configureAndSignIn, launchDrivenBrowser, type DrivenBrowser } from "../helpers/chromium.js";
 import type { ServerProcess } from "../helpers/server-process.js";
-import { metric, startE2eServer } from "./support/e2e-server.js";
+import { startE2eServer } from "./support/e2e-server.js";
+import { metric } from "./support/metrics.js";
 import { allShow } from "./support/tabs.js";
 
 /** Chrome stops an idle MV3 worker after 30 s; 95 s spans three of those windows. */

@@ -3,7 +3,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configureAndSignIn, launchDrivenBrowser, REPO_ROOT, type DrivenBrowser } from "../helpers/chromium.js";
 import type { ServerProcess } from "../helpers/server-process.js";
-import { metric, startE2eServer } from "./support/e2e-server.js";
+import { startE2eServer } from "./support/e2e-server.js";
+import { metric } from "./support/metrics.js";
 import { openTabs } from "./support/tabs.js";
 
 // Issue 5, test 1: however many tabs and extension pages are open, the browser holds one socket.

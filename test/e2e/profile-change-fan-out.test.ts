@@ -4,7 +4,8 @@ import { ConnectionState } from "../../shared/sdk/connection-state.js";
 import { configureAndSignIn, launchDrivenBrowser, type DrivenBrowser } from "../helpers/chromium.js";
 import { api, login } from "../helpers/chat-client.js";
 import type { ServerProcess } from "../helpers/server-process.js";
-import { profileGets, startE2eServer } from "./support/e2e-server.js";
+import { startE2eServer } from "./support/e2e-server.js";
+import { profileGets } from "./support/metrics.js";
 import { allShow, openTabs } from "./support/tabs.js";
 
 // Issue 5, test 3: a profile change (PATCH from a tab; an admin's role change) reaches every tab,

@@ -3,7 +3,8 @@ import { RestPath, type LoginResponse } from "../../shared/protocol/index.js";
 import { ConnectionState } from "../../shared/sdk/connection-state.js";
 import { configureAndSignIn, launchDrivenBrowser, type DrivenBrowser } from "../helpers/chromium.js";
 import type { ServerProcess } from "../helpers/server-process.js";
-import { metric, startE2eServer, waitFor } from "./support/e2e-server.js";
+import { startE2eServer } from "./support/e2e-server.js";
+import { metric, waitFor } from "./support/metrics.js";
 import { allShow } from "./support/tabs.js";
 
 const ACCESS_TTL_S = 4;

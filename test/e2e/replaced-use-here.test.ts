@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConnectionState } from "../../shared/sdk/connection-state.js";
 import { configureAndSignIn, launchDrivenBrowser, type DrivenBrowser } from "../helpers/chromium.js";
 import type { ServerProcess } from "../helpers/server-process.js";
-import { metric, startE2eServer } from "./support/e2e-server.js";
+import { startE2eServer } from "./support/e2e-server.js";
+import { metric } from "./support/metrics.js";
 import { allShow, banner } from "./support/tabs.js";
 
 /** Timers shortened 20× (keepalive and server heartbeat 1 s instead of 20 s), so 20 s here ≈ the spec's "next minute" and more. */

@@ -6,7 +6,8 @@ import type { Snapshot } from "../../shared/sdk/snapshot.js";
 import { APP_PAGE, configureAndSignIn, EXTENSION_URL, launchDrivenBrowser, type DrivenBrowser } from "../helpers/chromium.js";
 import { api, login } from "../helpers/chat-client.js";
 import type { ServerProcess } from "../helpers/server-process.js";
-import { metric, startE2eServer, waitFor } from "./support/e2e-server.js";
+import { startE2eServer } from "./support/e2e-server.js";
+import { metric, waitFor } from "./support/metrics.js";
 import { allShow, unreadShown } from "./support/tabs.js";
 
 const UNREAD_GET = `route="GET ${RestPath.unreadCount}",status="200"`;

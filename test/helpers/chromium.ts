@@ -8,7 +8,14 @@ import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page, type Worker } from "playwright-core";
 import { EXTENSION_ID } from "../../shared/protocol/index.js";
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+/** The folder with package.json above this file (also when compiled into dist/ for the bench). */
+function findRepoRoot(start: string): string {
+  let dir = start;
+  while (!existsSync(path.join(dir, "package.json")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
+export const REPO_ROOT = findRepoRoot(path.dirname(fileURLToPath(import.meta.url)));
 /** DESIGN §7: Debian `chromium`; never a downloaded browser. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const EXTENSION_DIR = path.join(REPO_ROOT, "dist/extension");
@@ -57,22 +64,22 @@ export function assertBrowserPrerequisites(): void {
   }
 }
 
+export interface LaunchOptions {
+  userDataDir?: string;
+  /** The unpacked extension to load; `null` for a browser without it. @default dist/extension */
+  extensionDir?: string | null;
+}
+
 /** Start Chromium directly (not through Playwright) with the extension loaded and a debugging port. */
-export async function launchChromium(options: { userDataDir?: string; extensionDir?: string } = {}): Promise<ChromiumProcess> {
+export async function launchChromium(options: LaunchOptions = {}): Promise<ChromiumProcess> {
   assertBrowserPrerequisites();
   const ownsDir = !options.userDataDir;
   const userDataDir = options.userDataDir ?? (await mkdtemp(path.join(os.tmpdir(), "switchboard-chromium-")));
-  const extensionDir = options.extensionDir ?? EXTENSION_DIR;
+  const extensionDir = options.extensionDir === undefined ? EXTENSION_DIR : options.extensionDir;
+  const extensionFlags = extensionDir ? [`--disable-extensions-except=${extensionDir}`, `--load-extension=${extensionDir}`] : ["--disable-extensions"];
   const child = spawn(
     CHROMIUM_PATH,
-    [
-      ...FLAGS,
-      `--user-data-dir=${userDataDir}`,
-      "--remote-debugging-port=0",
-      `--disable-extensions-except=${extensionDir}`,
-      `--load-extension=${extensionDir}`,
-      "about:blank",
-    ],
+    [...FLAGS, `--user-data-dir=${userDataDir}`, "--remote-debugging-port=0", ...extensionFlags, "about:blank"],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   let stderr = "";
@@ -126,7 +133,7 @@ export interface DrivenBrowser {
 }
 
 /** Chromium started directly, then driven by Playwright over CDP. */
-export async function launchDrivenBrowser(options: { userDataDir?: string } = {}): Promise<DrivenBrowser> {
+export async function launchDrivenBrowser(options: LaunchOptions = {}): Promise<DrivenBrowser> {
   const chrome = await launchChromium(options);
   const browser = await chromium.connectOverCDP(chrome.wsEndpoint);
   const context = browser.contexts()[0]!;

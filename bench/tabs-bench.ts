@@ -1,0 +1,243 @@
+/**
+ * `npm run bench:tabs` — the extension (one socket in the service worker, fanned out to every
+ * tab) against a naive page mode that behaves like the old app (each tab its own socket, a 60 s
+ * profile poll with a cache-buster), with 1, 5, 10 and 20 tabs in one run, in real Chromium.
+ *
+ * Measured per (mode, tabs): sockets held (gauge, max and at the end of the window) and socket
+ * connects, profile requests per hour (extrapolated from an idle window), profile GETs caused by
+ * one profile change, and fan-out latency p50/p99 from just before the server is asked to send
+ * (REST POST by another user) to the moment each tab's DOM shows the message, plus the share of
+ * tabs that got it at all. Report: bench/results/tabs-bench.{json,md,svg}.
+ *
+ * Knobs: BENCH_TABS (default "1,5,10,20"), BENCH_WINDOW_MS (idle window, default 60000),
+ * BENCH_MESSAGES (per step, default 20).
+ */
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { Page } from "playwright-core";
+import { EXTENSION_ORIGIN, RestPath, type LoginResponse } from "../shared/protocol/index.js";
+import { NAIVE_AUTH_KEY } from "../shared/sdk/naive-baseline.js";
+import { configureAndSignIn, launchDrivenBrowser, WEB_APP_DIR, type DrivenBrowser } from "../test/helpers/chromium.js";
+import { api, login } from "../test/helpers/chat-client.js";
+import { startTestServer, type TestServer } from "../test/helpers/in-process-server.js";
+import { freePort } from "../server/src/redis/local-redis-server.js";
+import { metric, profileGets } from "../test/e2e/support/metrics.js";
+import { log, machineInfo, percentile, writeReport } from "./lib/report.js";
+import { barChartSvg } from "./tabs-chart.js";
+
+const TAB_COUNTS = (process.env.BENCH_TABS ?? "1,5,10,20").split(",").map(Number);
+const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 60_000);
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20);
+const MESSAGE_SPACING_MS = 250;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+type Mode = "extension" | "naive";
+
+interface StepResult {
+  mode: Mode;
+  tabs: number;
+  socketsAtEnd: number;
+  socketsMax: number;
+  connectsInStep: number;
+  profileRequestsPerHour: number;
+  profileGetsPerChange: number;
+  fanOut: { p50Ms: number; p99Ms: number; maxMs: number; delivered: number; expected: number };
+}
+
+/** Records, in the page, when each `bench-…` marker first appears in the DOM. */
+function installObserver(page: Page): Promise<void> {
+  return page.evaluate(() => {
+    const seen: Record<string, number> = {};
+    (window as unknown as { benchSeen: Record<string, number> }).benchSeen = seen;
+    const scan = (text: string | null, now: number) => {
+      for (const marker of text?.match(/bench-\d+-\d+/g) ?? []) seen[marker] ??= now;
+    };
+    new MutationObserver((mutations) => {
+      const now = Date.now();
+      for (const mutation of mutations) {
+        if (mutation.type === "characterData") scan(mutation.target.textContent, now);
+        else for (const node of mutation.addedNodes) scan(node.textContent, now);
+      }
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+}
+
+function seenTimes(page: Page): Promise<Record<string, number>> {
+  return page.evaluate(() => (window as unknown as { benchSeen: Record<string, number> }).benchSeen);
+}
+
+async function sampleSockets(server: TestServer, untilMs: number, samples: number[]): Promise<void> {
+  while (Date.now() < untilMs) {
+    samples.push(await metric(server, "switchboard_ws_connections"));
+    await sleep(1000);
+  }
+}
+
+async function runStep(mode: Mode, server: TestServer, pages: Page[], alice: LoginResponse, bob: LoginResponse, step: number, connectsBefore: number): Promise<StepResult> {
+  await Promise.all(pages.map(installObserver));
+  const samples: number[] = [];
+  const windowEnd = Date.now() + WINDOW_MS;
+  const sampling = sampleSockets(server, windowEnd, samples);
+
+  // Fan-out: messages from bob to alice, each stamped just before the server is asked to send it.
+  const sentAt = new Map<string, number>();
+  for (let i = 0; i < MESSAGES; i++) {
+    const marker = `bench-${step}-${i}`;
+    sentAt.set(marker, Date.now());
+    await api(server.url, bob.accessToken, "POST", RestPath.messages, { to: alice.user.id, body: marker, clientMsgId: `${marker}-${Date.now()}` });
+    await sleep(MESSAGE_SPACING_MS);
+  }
+
+  // Idle window: profile requests from polling (or not).
+  const profileBefore = await profileGets(server);
+  const idleStart = Date.now();
+  await sampling;
+  const idleMs = Date.now() - idleStart;
+  const profileIdle = (await profileGets(server)) - profileBefore;
+
+  // One profile change: how many profile GETs does the browser make for it?
+  const beforeChange = await profileGets(server);
+  await api(server.url, alice.accessToken, "PATCH", RestPath.profileMe, { bio: `bench step ${step}` });
+  await sleep(3000);
+  const profileGetsPerChange = (await profileGets(server)) - beforeChange;
+
+  const latencies: number[] = [];
+  for (const page of pages) {
+    const seen = await seenTimes(page);
+    for (const [marker, at] of sentAt) if (seen[marker] !== undefined) latencies.push(seen[marker] - at);
+  }
+  latencies.sort((a, b) => a - b);
+  return {
+    mode,
+    tabs: pages.length,
+    socketsAtEnd: samples.at(-1) ?? NaN,
+    socketsMax: Math.max(...samples),
+    connectsInStep: (await metric(server, "switchboard_ws_connects_total")) - connectsBefore,
+    profileRequestsPerHour: Math.round((profileIdle * 3_600_000) / idleMs),
+    profileGetsPerChange,
+    fanOut: {
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+      maxMs: latencies.at(-1) ?? NaN,
+      delivered: latencies.length,
+      expected: MESSAGES * pages.length,
+    },
+  };
+}
+
+async function openTabsUpTo(driven: DrivenBrowser, url: string, pages: Page[], count: number, ready: (page: Page) => Promise<unknown>): Promise<void> {
+  while (pages.length < count) {
+    const page = await driven.open(url);
+    await ready(page);
+    pages.push(page);
+  }
+}
+
+async function runMode(mode: Mode, server: TestServer, results: StepResult[]): Promise<void> {
+  const alice = await login(server.url, "alice");
+  const bob = await login(server.url, "bob");
+  const driven = await launchDrivenBrowser(mode === "naive" ? { extensionDir: null } : {});
+  try {
+    const pages: Page[] = [];
+    let url = `${server.url}/`;
+    let ready = (page: Page) => page.getByTestId(`conversation-${bob.user.id}`).waitFor({ timeout: 20_000 });
+    if (mode === "extension") {
+      const app = await configureAndSignIn(driven, server.url, "alice");
+      await app.close();
+    } else {
+      url = `${server.url}/?mode=naive`;
+      ready = (page) => page.getByTestId("messages").waitFor({ state: "attached", timeout: 20_000 });
+      const first = await driven.open(url);
+      await first.evaluate(([key, value]) => localStorage.setItem(key, value), [NAIVE_AUTH_KEY, JSON.stringify(alice)] as const);
+      await first.close();
+    }
+    for (const [index, tabs] of TAB_COUNTS.entries()) {
+      // Sockets opened count from before this step's new tabs: opening a tab is when the old app connects.
+      const connectsBefore = await metric(server, "switchboard_ws_connects_total");
+      await openTabsUpTo(driven, url, pages, tabs, ready);
+      await sleep(1000);
+      log(`${mode}: ${tabs} tab(s) open, measuring for ${WINDOW_MS / 1000} s`);
+      const result = await runStep(mode, server, pages, alice, bob, index + (mode === "naive" ? 100 : 0), connectsBefore);
+      log(`${mode} ${tabs}: sockets ${result.socketsAtEnd} (max ${result.socketsMax}), connects ${result.connectsInStep}, profile ${result.profileRequestsPerHour}/h + ${result.profileGetsPerChange}/change, p50 ${result.fanOut.p50Ms} ms, p99 ${result.fanOut.p99Ms} ms, delivered ${result.fanOut.delivered}/${result.fanOut.expected}`);
+      results.push(result);
+    }
+  } finally {
+    await driven.close();
+  }
+}
+
+function markdown(results: StepResult[], machine: ReturnType<typeof machineInfo>): string {
+  const row = (r: StepResult) =>
+    `| ${r.mode} | ${r.tabs} | ${r.socketsAtEnd} (max ${r.socketsMax}) | ${r.connectsInStep} | ${r.profileRequestsPerHour} | ${r.profileGetsPerChange} | ${r.fanOut.p50Ms} | ${r.fanOut.p99Ms} | ${r.fanOut.delivered}/${r.fanOut.expected} |`;
+  const ext20 = results.find((r) => r.mode === "extension" && r.tabs === Math.max(...TAB_COUNTS));
+  const extension = results.filter((r) => r.mode === "extension");
+  const verdicts = [
+    `- 1 socket whatever the tab count: ${extension.every((r) => r.socketsMax === 1) ? "**met**" : "**not met**"} (max per step: ${extension.map((r) => r.socketsMax).join(", ")})`,
+    `- profile requests independent of tab count (≤ 12/h + 1 per change): ${extension.every((r) => r.profileRequestsPerHour <= 12 && r.profileGetsPerChange <= 1) ? "**met**" : "**not met**"}`,
+    `- fan-out p99 < 100 ms at ${ext20?.tabs} tabs: ${ext20 && ext20.fanOut.p99Ms < 100 ? "**met**" : "**not met**"} (${ext20?.fanOut.p99Ms} ms)`,
+  ];
+  return [
+    "# Tabs benchmark: extension vs naive page mode",
+    "",
+    `Run ${machine.date} on ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}; Chromium headless (Debian), server in-process with a private redis-server.`,
+    `Per step: ${MESSAGES} messages (one every ${MESSAGE_SPACING_MS} ms) from another user over REST, then an idle window (${WINDOW_MS / 1000} s in total per step), then one profile change (PATCH, 3 s observed).`,
+    "",
+    "| mode | tabs | sockets held (max) | sockets opened (new tabs + window) | profile req/h (idle, extrapolated) | profile GETs per change | fan-out p50 ms | fan-out p99 ms | delivered (tab × message) |",
+    "|---|---|---|---|---|---|---|---|---|",
+    ...results.map(row),
+    "",
+    "Targets (extension):",
+    ...verdicts,
+    "",
+    "The naive mode is the old app against the new server: each tab opens its own socket; the",
+    "server's atomic replacement closes the older one with `1000 New connection established`, which",
+    "the old rule (reconnect on anything but 1000) leaves closed, so only the newest tab receives",
+    "events and every tab still polls the profile every 60 s with a cache-buster.",
+    "",
+    "![chart](tabs-bench.svg)",
+  ].join("\n");
+}
+
+async function main(): Promise<void> {
+  const port = await freePort();
+  const server = await startTestServer({
+    PORT: String(port),
+    WEB_APP_DIR,
+    ACCESS_TOKEN_TTL_S: "7200",
+    ALLOWED_ORIGINS: [EXTENSION_ORIGIN, `http://127.0.0.1:${port}`, `http://localhost:${port}`].join(","),
+  });
+  const results: StepResult[] = [];
+  try {
+    await runMode("extension", server, results);
+    await runMode("naive", server, results);
+  } finally {
+    await server.stop();
+  }
+  const machine = machineInfo();
+  const labels = TAB_COUNTS.map(String);
+  const pick = (mode: Mode, value: (r: StepResult) => number) => TAB_COUNTS.map((tabs) => value(results.find((r) => r.mode === mode && r.tabs === tabs)!));
+  const svg = barChartSvg("Switchboard tabs benchmark — extension vs naive page mode", labels, [
+    { title: "Sockets opened (new tabs + window)", unit: "connects", series: { extension: pick("extension", (r) => r.connectsInStep), naive: pick("naive", (r) => r.connectsInStep) } },
+    {
+      title: "Profile requests per hour (idle)",
+      unit: "requests/h",
+      series: { extension: pick("extension", (r) => r.profileRequestsPerHour), naive: pick("naive", (r) => r.profileRequestsPerHour) },
+      target: { value: 12, label: "target ≤ 12/h" },
+    },
+    {
+      title: "Fan-out p99 to every tab's DOM",
+      unit: "ms",
+      series: { extension: pick("extension", (r) => r.fanOut.p99Ms), naive: pick("naive", (r) => r.fanOut.p99Ms) },
+      target: { value: 100, label: "target < 100 ms" },
+    },
+  ]);
+  const files = await writeReport("tabs-bench", { machine, tabCounts: TAB_COUNTS, windowMs: WINDOW_MS, messages: MESSAGES, results }, markdown(results, machine));
+  const svgPath = path.resolve("bench/results/tabs-bench.svg");
+  await writeFile(svgPath, svg);
+  log(`wrote ${[...files, svgPath].join(", ")}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
