@@ -1,0 +1,217 @@
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import WebSocket, { WebSocketServer, type WebSocket as ServerSocket } from "ws";
+import { ClientFrameType, EventKind, RestErrorCode, RestPath, ServerClose, ServerFrameType, type ChatMessage, type Profile } from "../../shared/protocol/index.js";
+import { ConnectionState } from "../../shared/sdk/connection-state.js";
+import { HubMessageKind, TabRequestKind, type HubMessage } from "../../shared/sdk/hub-messages.js";
+import { emptySnapshot, type Snapshot } from "../../shared/sdk/snapshot.js";
+import { AUTH_KEY } from "../../extension/src/background/api.js";
+import type { SocketConstructor } from "../../extension/src/background/connection.js";
+import { Hub, SNAPSHOT_KEY } from "../../extension/src/background/hub.js";
+import { memoryArea } from "../../extension/src/background/storage.js";
+
+// The worker's hub in Node: a real `ws` server for the socket, a scripted fetch for REST,
+// in-memory storage areas for chrome.storage (STYLE point 9).
+
+const ALICE = { id: 1, username: "alice", displayName: "Alice", role: "user" };
+const PROFILE: Profile = { ...ALICE, email: "a@example.com", phone: null, avatarUrl: null, bio: "", permissions: [], updatedAt: "2026-01-01T00:00:00Z" };
+
+let server: WebSocketServer;
+let serverUrl: string;
+let sockets: ServerSocket[];
+let received: Array<Record<string, unknown>>;
+let requests: Array<{ method: string; path: string; headers: Record<string, string>; cache?: string }>;
+let routes: Record<string, (headers: Record<string, string>) => Response>;
+const hubs: Hub[] = [];
+
+beforeEach(async () => {
+  sockets = [];
+  received = [];
+  requests = [];
+  routes = {
+    [`GET ${RestPath.unreadCount}`]: () => Response.json({ unread_count: 4 }),
+    [`GET ${RestPath.profileMe}`]: (headers) =>
+      headers["if-none-match"] === '"v1"' ? new Response(null, { status: 304, headers: { etag: '"v1"' } }) : Response.json(PROFILE, { headers: { etag: '"v1"' } }),
+    [`GET ${RestPath.users}`]: () => Response.json({ users: [ALICE, { id: 2, username: "bob", displayName: "Bob" }] }),
+    [`GET ${RestPath.messages}/conversations`]: () => Response.json({ conversations: [] }),
+  };
+  server = new WebSocketServer({ port: 0, handleProtocols: () => "switchboard.v1" });
+  server.on("connection", (socket) => {
+    sockets.push(socket);
+    socket.on("message", (data) => received.push(JSON.parse(String(data)) as Record<string, unknown>));
+    socket.send(JSON.stringify({ type: ServerFrameType.welcome, userId: 1, connId: "c", generation: sockets.length, epoch: "e1", seq: 10, heartbeatIntervalMs: 20000 }));
+  });
+  await once(server, "listening");
+  serverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterEach(async () => {
+  for (const hub of hubs.splice(0)) await hub.dispose().catch(() => undefined);
+  for (const client of server.clients) client.terminate();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const fakeFetch: typeof fetch = async (input, init) => {
+  const url = new URL(String(input));
+  const headers = (init?.headers ?? {}) as Record<string, string>;
+  const method = init?.method ?? "GET";
+  requests.push({ method, path: url.pathname, headers, cache: init?.cache });
+  const route = routes[`${method} ${url.pathname}`];
+  return route ? route(headers) : Response.json({ error: { code: "not_found", message: "no route" } }, { status: 404 });
+};
+
+async function startHub(options: { snapshot?: Snapshot; signedIn?: boolean } = {}) {
+  const session = memoryArea(options.snapshot ? { [SNAPSHOT_KEY]: options.snapshot } : {});
+  const local = memoryArea(options.signedIn === false ? {} : { [AUTH_KEY]: { accessToken: "a1", refreshToken: "r1", user: ALICE } });
+  const broadcasts: HubMessage[] = [];
+  const badges: number[] = [];
+  const hub = await Hub.start({
+    socket: {
+      WebSocket: WebSocket as unknown as SocketConstructor,
+      timers: { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout) },
+      random: () => 0,
+      isOnline: () => true,
+    },
+    fetch: fakeFetch,
+    session,
+    local,
+    settings: { serverUrl, keepaliveMs: 20_000, profileFreshMs: 300_000, backoffBaseMs: 20 },
+    broadcast: (message) => broadcasts.push(message),
+    setBadge: (count) => badges.push(count),
+    now: Date.now,
+  });
+  hubs.push(hub);
+  return { hub, session, local, broadcasts, badges };
+}
+
+async function until(predicate: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+const stored = (session: ReturnType<typeof memoryArea>) => session.data.get(SNAPSHOT_KEY) as Snapshot;
+const count = (method: string, path: string) => requests.filter((r) => r.method === method && r.path === path).length;
+const message = (id: number, from = 2, to = 1): ChatMessage => ({ id, from, to, body: `m${id}`, clientMsgId: null, createdAt: "2026-01-01T00:00:00Z", readAt: null });
+const event = (seq: number, body: unknown) => JSON.stringify({ type: ServerFrameType.event, epoch: "e1", seq, event: body });
+
+describe("service worker hub", () => {
+  it("first connect: takes the welcome position and fetches unread, profile and conversations once", async () => {
+    const { hub, session, badges } = await startHub();
+    await until(() => hub.snapshot.state === ConnectionState.open && hub.snapshot.profile !== null && hub.snapshot.conversations.length > 0);
+    expect(hub.snapshot.unread).toBe(4);
+    expect(badges.at(-1)).toBe(4);
+    expect(hub.snapshot.conversations.map((c) => c.peerId)).toEqual([2]);
+    expect(stored(session)).toMatchObject({ epoch: "e1", seq: 10, profileEtag: '"v1"', state: ConnectionState.open });
+    expect(count("GET", RestPath.profileMe)).toBe(1);
+    expect(received.filter((f) => f.type === ClientFrameType.resume)).toHaveLength(0);
+  });
+
+  it("a restarted worker resumes from the stored position and refetches only when not recovered", async () => {
+    const snapshot: Snapshot = { ...emptySnapshot(), state: ConnectionState.open, user: ALICE, profile: PROFILE, profileEtag: '"v1"', profileCheckedAt: Date.now(), epoch: "e1", seq: 7 };
+    const { hub } = await startHub({ snapshot });
+    await until(() => received.some((f) => f.type === ClientFrameType.resume));
+    expect(received.find((f) => f.type === ClientFrameType.resume)).toEqual({ type: ClientFrameType.resume, epoch: "e1", seq: 7 });
+    sockets[0]!.send(JSON.stringify({ type: ServerFrameType.resumed, recovered: true }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(count("GET", RestPath.unreadCount)).toBe(0);
+
+    sockets[0]!.send(JSON.stringify({ type: ServerFrameType.resumed, recovered: false }));
+    await until(() => count("GET", RestPath.unreadCount) === 1 && count("GET", RestPath.profileMe) === 1);
+    // The profile refetch is conditional: the stored ETag goes out as If-None-Match and 304 keeps the cache.
+    expect(requests.find((r) => r.path === RestPath.profileMe)?.headers["if-none-match"]).toBe('"v1"');
+    await until(() => hub.snapshot.seq === 10);
+    expect(hub.snapshot.profile).toEqual(PROFILE);
+  });
+
+  it("a parked state survives a worker restart: replaced never reconnects by itself", async () => {
+    const { hub } = await startHub({ snapshot: { ...emptySnapshot(), state: ConnectionState.replaced, user: ALICE } });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(sockets).toHaveLength(0);
+    expect(hub.snapshot.state).toBe(ConnectionState.replaced);
+    await hub.handleRequest({ kind: TabRequestKind.useHere, requestId: "r", params: {} }, () => undefined);
+    await until(() => hub.snapshot.state === ConnectionState.open);
+  });
+
+  it("events: message and unread fan out (badge too); a replayed seq is ignored", async () => {
+    const { hub, broadcasts, badges } = await startHub();
+    await until(() => hub.snapshot.conversations.length > 0);
+    sockets[0]!.send(event(11, { kind: EventKind.message, message: message(100) }));
+    sockets[0]!.send(event(12, { kind: EventKind.unread, count: 5 }));
+    sockets[0]!.send(event(11, { kind: EventKind.message, message: message(100) })); // duplicate
+    await until(() => hub.snapshot.unread === 5);
+    expect(broadcasts.filter((m) => m.kind === HubMessageKind.message)).toHaveLength(1);
+    expect(hub.snapshot.conversations[0]).toMatchObject({ peerId: 2, unread: 1, lastMessage: { id: 100 } });
+    expect(badges.at(-1)).toBe(5);
+  });
+
+  it("a profile event with a new ETag refetches at once, bypassing the HTTP cache; the same ETag does not", async () => {
+    const { hub } = await startHub();
+    await until(() => hub.snapshot.profileEtag === '"v1"');
+    sockets[0]!.send(event(11, { kind: EventKind.profile, etag: '"v1"' }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(count("GET", RestPath.profileMe)).toBe(1);
+    routes[`GET ${RestPath.profileMe}`] = () => Response.json({ ...PROFILE, role: "admin" }, { headers: { etag: '"v2"' } });
+    sockets[0]!.send(event(12, { kind: EventKind.profile, etag: '"v2"' }));
+    await until(() => hub.snapshot.profile?.role === "admin");
+    expect(count("GET", RestPath.profileMe)).toBe(2);
+    expect(requests.filter((r) => r.path === RestPath.profileMe).at(-1)?.cache).toBe("no-store");
+  });
+
+  it("send: over the socket, resolved by the ack", async () => {
+    const { hub } = await startHub();
+    await until(() => hub.snapshot.state === ConnectionState.open);
+    sockets[0]!.on("message", (data) => {
+      const frame = JSON.parse(String(data)) as { type: string; clientMsgId: string };
+      if (frame.type === ClientFrameType.send) sockets[0]!.send(JSON.stringify({ type: ServerFrameType.ack, clientMsgId: frame.clientMsgId, messageId: 555 }));
+    });
+    const replies: HubMessage[] = [];
+    await hub.handleRequest({ kind: TabRequestKind.send, requestId: "s1", params: { to: 2, body: "hi", clientMsgId: "c-1" } }, (m) => replies.push(m));
+    expect(replies[0]).toMatchObject({ kind: HubMessageKind.reply, ok: true, result: { id: 555, to: 2, body: "hi", clientMsgId: "c-1" } });
+    expect(count("POST", RestPath.messages)).toBe(0);
+  });
+
+  it("REST token_expired → one refresh (rotation) → retried; a refused refresh parks in auth-required", async () => {
+    const { hub, local } = await startHub();
+    await until(() => hub.snapshot.state === ConnectionState.open);
+    let refreshed = false;
+    routes[`POST ${RestPath.refresh}`] = () => {
+      refreshed = true;
+      return Response.json({ accessToken: "a2", refreshToken: "r2", expiresIn: 900, user: ALICE });
+    };
+    routes[`POST ${RestPath.messagesRead}`] = (headers) =>
+      headers.authorization === "Bearer a2" ? Response.json({ unread_count: 0 }) : Response.json({ error: { code: RestErrorCode.tokenExpired, message: "expired" } }, { status: 401 });
+    const replies: HubMessage[] = [];
+    await Promise.all([1, 2].map(() => hub.handleRequest({ kind: TabRequestKind.markRead, requestId: "r", params: { peerId: 2, upToMessageId: 5 } }, (m) => replies.push(m))));
+    expect(replies.every((m) => m.kind === HubMessageKind.reply && m.ok)).toBe(true);
+    expect(refreshed).toBe(true);
+    expect(count("POST", RestPath.refresh)).toBe(1);
+    expect(local.data.get(AUTH_KEY)).toMatchObject({ accessToken: "a2", refreshToken: "r2" });
+
+    routes[`POST ${RestPath.refresh}`] = () => Response.json({ error: { code: RestErrorCode.refreshReused, message: "reused" } }, { status: 401 });
+    routes[`POST ${RestPath.messagesRead}`] = () => Response.json({ error: { code: RestErrorCode.tokenExpired, message: "expired" } }, { status: 401 });
+    await hub.handleRequest({ kind: TabRequestKind.markRead, requestId: "r", params: { peerId: 2, upToMessageId: 5 } }, () => undefined);
+    expect(hub.snapshot.state).toBe(ConnectionState.authRequired);
+    expect(local.data.has(AUTH_KEY)).toBe(false);
+  });
+
+  it("the socket's Token expired → refresh → reconnect with the new token", async () => {
+    routes[`POST ${RestPath.refresh}`] = () => Response.json({ accessToken: "a2", refreshToken: "r2", expiresIn: 900, user: ALICE });
+    const { hub } = await startHub();
+    await until(() => hub.snapshot.state === ConnectionState.open);
+    sockets[0]!.close(ServerClose.tokenExpired.code, ServerClose.tokenExpired.reason);
+    await until(() => sockets.length === 2 && hub.snapshot.state === ConnectionState.open);
+    expect(count("POST", RestPath.refresh)).toBe(1);
+  });
+
+  it("signed out: no socket; hello answers with the snapshot", async () => {
+    const { hub } = await startHub({ signedIn: false });
+    const replies: HubMessage[] = [];
+    await hub.handleRequest({ kind: TabRequestKind.hello, requestId: "h", params: {} }, (m) => replies.push(m));
+    expect(replies[0]).toMatchObject({ kind: HubMessageKind.snapshot, snapshot: { state: ConnectionState.signedOut } });
+    expect(sockets).toHaveLength(0);
+  });
+});
