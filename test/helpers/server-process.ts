@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, startLocalRedis, type LocalRedisServer } from "../../server/src/redis/local-redis-server.js";
+import { seedPgliteDataDir } from "./pglite-template.js";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const SERVER_ENTRY = path.join(REPO_ROOT, "dist/server/src/main.js");
@@ -28,7 +29,7 @@ export interface ServerProcess {
 export interface ServerProcessOptions {
   env?: Record<string, string>;
   port?: number;
-  /** @default 20000 */
+  /** @default 60000 */
   readyTimeoutMs?: number;
 }
 
@@ -46,6 +47,7 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
     redis = await startLocalRedis();
     env.REDIS_URL = redis.url;
   }
+  if (!env.DATABASE_URL) await seedPgliteDataDir(dataDir);
   const port = options.port ?? (await freePort());
   let child!: ChildProcess;
   let output = "";
@@ -70,7 +72,7 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
     });
     child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
-    await waitReady(`http://127.0.0.1:${port}`, child, options.readyTimeoutMs ?? 20_000, () => output);
+    await waitReady(`http://127.0.0.1:${port}`, child, options.readyTimeoutMs ?? 60_000, () => output);
   };
 
   const waitExit = () =>
