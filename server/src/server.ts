@@ -1,4 +1,6 @@
+import { existsSync } from "node:fs";
 import { createServer, type Server as HttpServer } from "node:http";
+import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { Cluster, Redis } from "ioredis";
 import { TokenService } from "./auth/tokens.js";
@@ -74,6 +76,9 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
       logger.info({ port: localRedis.port }, "REDIS_URL is unset: started a private redis-server");
     }
 
+    if (!config.databaseUrl && !config.dataDir.startsWith("memory://") && !existsSync(path.join(config.dataDir, "pglite", "PG_VERSION"))) {
+      logger.info({ dataDir: config.dataDir }, "creating the embedded PGlite database (first start only; this takes several seconds)");
+    }
     const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onQuery: () => metrics.dbQueries.inc() });
     cleanups.push(() => db.close());
     const applied = await migrate(db);
