@@ -9,8 +9,8 @@ import { asUserRecord, type UserRecord } from "./user-record.js";
  * Never throws: every failure is an outcome with a reason (for metrics and masked logs).
  */
 export type DecodeOutcome =
-  /** A user record was recovered. */
-  | { kind: "data"; format: ValueFormat; data: UserRecord }
+  /** A user record was recovered; for v1 JSON-family values `json` is the exact text it was parsed from. */
+  | { kind: "data"; format: ValueFormat; data: UserRecord; json?: Buffer }
   /** A pickle, and pickles are not decoded by this caller (always so on the online path). */
   | { kind: "not-decoded"; format: "v1-pickle"; reason: string }
   /** A pickle with content outside plain data (a global, object construction...). */
@@ -25,7 +25,7 @@ export interface DecodeOptions extends DecompressLimits {
   expectedId?: number;
 }
 
-type JsonOutcome = { ok: true; format: ValueFormat; value: unknown } | { ok: false; reason: string };
+type JsonOutcome = { ok: true; format: ValueFormat; value: unknown; json?: Buffer } | { ok: false; reason: string };
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   try {
@@ -42,9 +42,11 @@ function decodeJsonFamily(value: Buffer, allowEnvelope: boolean): JsonOutcome {
   if (!parsed.ok) return { ok: false, reason: "malformed JSON" };
   let inner = parsed.value;
   let format: ValueFormat = "v1-json";
+  let json = value.subarray(bomLength(value));
   if (typeof inner === "string") {
     const again = parseJson(inner);
     if (!again.ok) return { ok: false, reason: "double-encoded JSON with malformed inner JSON" };
+    json = Buffer.from(inner);
     inner = again.value;
     format = "v1-double-json";
   }
@@ -54,12 +56,12 @@ function decodeJsonFamily(value: Buffer, allowEnvelope: boolean): JsonOutcome {
     const data = unwrapEnvelope(inner);
     return data ? { ok: true, format: "v2", value: data } : { ok: false, reason: "v2 envelope failed validation" };
   }
-  return { ok: true, format, value: inner };
+  return { ok: true, format, value: inner, json };
 }
 
-function finish(format: ValueFormat, value: unknown, expectedId: number | undefined): DecodeOutcome {
+function finish(format: ValueFormat, value: unknown, expectedId: number | undefined, json?: Buffer): DecodeOutcome {
   const data = asUserRecord(value, expectedId);
-  if (data) return { kind: "data", format, data };
+  if (data) return json ? { kind: "data", format, data, json } : { kind: "data", format, data };
   const reason = asUserRecord(value) ? `record for another user id than ${expectedId}` : "not a user object (no integer id)";
   return { kind: "invalid", format, reason };
 }
@@ -71,7 +73,7 @@ export async function decodeValue(value: Buffer, options: DecodeOptions = {}): P
     case "json-string": {
       const json = decodeJsonFamily(value, true);
       const format: ValueFormat = leading === "json-string" ? "v1-double-json" : json.ok ? json.format : "v1-json";
-      return json.ok ? finish(json.format, json.value, options.expectedId) : { kind: "invalid", format, reason: json.reason };
+      return json.ok ? finish(json.format, json.value, options.expectedId, json.json) : { kind: "invalid", format, reason: json.reason };
     }
     case "gzip":
     case "zlib": {
@@ -87,7 +89,7 @@ export async function decodeValue(value: Buffer, options: DecodeOptions = {}): P
         return { kind: "invalid", format, reason: "compressed content is not JSON" };
       }
       const json = decodeJsonFamily(inflated, false);
-      return json.ok ? finish(format, json.value, options.expectedId) : { kind: "invalid", format, reason: json.reason };
+      return json.ok ? finish(format, json.value, options.expectedId, json.json) : { kind: "invalid", format, reason: json.reason };
     }
     case "pickle": {
       if (!options.allowPickle) return { kind: "not-decoded", format: "v1-pickle", reason: "pickle is not decoded here" };

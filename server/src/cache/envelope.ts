@@ -9,11 +9,13 @@ import { UserRecordSchema, type UserRecord } from "./user-record.js";
 export const ENVELOPE_SCHEMA_VERSION = "2";
 export const ENVELOPE_CONTENT_TYPE = "application/json";
 
+const CreatedAtSchema = v.pipe(v.string(), v.isoTimestamp());
+
 export const EnvelopeSchema = v.strictObject({
   schema_version: v.literal(ENVELOPE_SCHEMA_VERSION),
   content_type: v.literal(ENVELOPE_CONTENT_TYPE),
   data: UserRecordSchema,
-  created_at: v.pipe(v.string(), v.isoTimestamp()),
+  created_at: CreatedAtSchema,
 });
 
 export type Envelope = v.InferOutput<typeof EnvelopeSchema>;
@@ -47,6 +49,22 @@ export function encodeEnvelope(data: UserRecord, now: Date = new Date()): string
   if (!v.is(EnvelopeSchema, envelope)) throw new InvalidUserRecordError("envelope validation failed");
   return JSON.stringify(envelope);
 }
+
+const ENVELOPE_HEAD = Buffer.from(`{"schema_version":"${ENVELOPE_SCHEMA_VERSION}","content_type":"${ENVELOPE_CONTENT_TYPE}","data":`);
+
+/**
+ * Builds envelopes around the exact JSON text a record was parsed from, without re-serializing
+ * it (the migration tool's hot path). Only for text that `JSON.parse` turned into a record that
+ * passed `asUserRecord`; the other fields are constants and `createdAt` is checked once here.
+ */
+export function envelopeBuilder(createdAt: string): (json: Buffer) => Buffer {
+  if (!v.is(CreatedAtSchema, createdAt)) throw new InvalidUserRecordError(`created_at "${createdAt}" is not an ISO 8601 timestamp`);
+  const tail = Buffer.from(`,"created_at":"${createdAt}"}`);
+  return (json) => Buffer.concat([ENVELOPE_HEAD, json, tail]);
+}
+
+/** Where the data's JSON text starts inside an envelope made by `envelopeBuilder`. */
+export const ENVELOPE_DATA_OFFSET = ENVELOPE_HEAD.length;
 
 /** The legacy v1 form written in rollback mode `v1`: the bare JSON object. */
 export function encodeV1Json(data: UserRecord): string {

@@ -7,10 +7,11 @@ import { emptyCounters, type MigrationCounters } from "./report.js";
  *
  * - `state` (a JSON string): per stream (node × prefix) the SCAN cursor of the next page, and
  *   the counters of every page before it. Written once per completed page.
- * - `journal` (a hash): for the page in progress, each key written, noted *before* the write:
- *   `key → "<from format>|<hash of the v2 value>"` (or `|deleted`). After a crash the page is
- *   scanned again; a key found in the state the journal predicts is counted as done by this run
- *   rather than as "already v2".
+ * - `journal` (a list, one JSON array per batch): for the page in progress, each key written,
+ *   noted *before* the write as `[key, from format, "set" | "deleted"]`. A list of blobs costs
+ *   Redis far less than a hash field per key. After a crash the page is scanned again; a key
+ *   found as the journal predicts — gone, or v2 with this run's `created_at` stamp (no other
+ *   writer uses it) — is counted as done by this run rather than as "already v2".
  *
  * Both keys share a hash tag, so the commit (state + journal cleared) is one MULTI, also on
  * Redis Cluster.
@@ -31,8 +32,7 @@ export interface CheckpointState {
 
 export interface JournalEntry {
   from: string;
-  /** valueHash() of the v2 value written, or "deleted". */
-  result: string;
+  result: "set" | "deleted";
 }
 
 /** @default 7 days — a forgotten checkpoint expires by itself. */
@@ -63,11 +63,9 @@ export class Checkpoint {
   }
 
   async loadJournal(): Promise<Map<string, JournalEntry>> {
-    const raw = await this.redis.hgetall(this.journalKey);
     const journal = new Map<string, JournalEntry>();
-    for (const [key, value] of Object.entries(raw)) {
-      const bar = value.indexOf("|");
-      journal.set(key, { from: value.slice(0, bar), result: value.slice(bar + 1) });
+    for (const blob of await this.redis.lrange(this.journalKey, 0, -1)) {
+      for (const [key, from, result] of JSON.parse(blob) as [string, string, JournalEntry["result"]][]) journal.set(key, { from, result });
     }
     return journal;
   }
@@ -75,9 +73,8 @@ export class Checkpoint {
   /** Notes the writes about to be made (before making them). */
   async journal(entries: [key: string, entry: JournalEntry][]): Promise<void> {
     if (entries.length === 0) return;
-    const flat: string[] = [];
-    for (const [key, entry] of entries) flat.push(key, `${entry.from}|${entry.result}`);
-    await this.redis.multi().hset(this.journalKey, ...flat).pexpire(this.journalKey, CHECKPOINT_TTL_MS).exec();
+    const blob = JSON.stringify(entries.map(([key, entry]) => [key, entry.from, entry.result]));
+    await this.redis.multi().rpush(this.journalKey, blob).pexpire(this.journalKey, CHECKPOINT_TTL_MS).exec();
   }
 
   /** Commits a finished page: the new state, and the journal cleared, atomically. */

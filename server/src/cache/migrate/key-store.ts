@@ -10,19 +10,34 @@ export type ReadItem =
   | { key: string; state: "oversize"; pttlMs: number; length: number }
   | { key: string; state: "non-string"; pttlMs: number };
 
-/** Set `next` keeping the TTL, or delete — only if the value is still `expected`. */
-export type WriteOp = { key: string; expected: Buffer; op: "set"; next: string } | { key: string; expected: Buffer; op: "delete" };
+/**
+ * Set `next` keeping the TTL, or delete — only if the value is still `expected`. When `next`
+ * contains `expected` verbatim (a v1 JSON object wrapped in the envelope), `expectedAt` is its
+ * offset, so a store may send `next` alone and compare against that slice.
+ */
+export type WriteOp =
+  | { key: string; expected: Buffer; op: "set"; next: Buffer; expectedAt?: number }
+  | { key: string; expected: Buffer; op: "delete" };
+
+export interface ReadResult {
+  items: ReadItem[];
+  /** Keys left for a later batch because the byte budget ran out. */
+  unread: string[];
+}
 
 export interface KeyStore {
   /** A name for logs and checkpoints (e.g. `127.0.0.1:7000`). */
   readonly id: string;
+  /** The client used; commands sent on one client run in the order sent. */
+  readonly connection: unknown;
   /** SCAN one page: the next cursor ("0" = done) and the keys. */
   scan(cursor: string, match: string, count: number): Promise<{ cursor: string; keys: string[] }>;
   /**
-   * Reads keys in order, stopping once `budgetBytes` of values were read (at least one key is
-   * always read). Values over `maxValueBytes` are reported by length, never read.
+   * Reads keys (one call: a few hundred keys) until about `budgetBytes` of values were read (at
+   * least one key is always read); the rest come back as `unread`. Values over `maxValueBytes`
+   * are reported by length, never read.
    */
-  read(keys: string[], budgetBytes: number, maxValueBytes: number): Promise<ReadItem[]>;
+  read(keys: string[], budgetBytes: number, maxValueBytes: number): Promise<ReadResult>;
   /** Applies the ops as compare-and-set; per op `true` if written. */
   write(ops: WriteOp[]): Promise<boolean[]>;
   /** Approximate number of keys on the node (for the progress bar). */

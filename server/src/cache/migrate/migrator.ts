@@ -1,17 +1,17 @@
 import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "../../log/logger.js";
-import { valueHash } from "../../log/mask.js";
 import type { Metrics } from "../../metrics.js";
 import { decodeValue } from "../decode-value.js";
+import { detectLeadingFormat } from "../detect-format.js";
 import type { ValueFormat } from "../detect-format.js";
-import { encodeEnvelope } from "../envelope.js";
+import { ENVELOPE_DATA_OFFSET, envelopeBuilder } from "../envelope.js";
 import { DEFAULT_KEY_PREFIX, MAX_INPUT_BYTES } from "../limits.js";
 import { userIdFromKey } from "../user-record.js";
 import { Checkpoint, type CheckpointState, type JournalEntry } from "./checkpoint.js";
 import { DecisionLog } from "./decision-log.js";
 import type { KeyStore, ReadItem, WriteOp } from "./key-store.js";
-import { mapLimit } from "./map-limit.js";
 import { RateLimiter } from "./rate-limiter.js";
+import { Semaphore } from "./semaphore.js";
 import { buildReport, increment, recordFailure, recordSeen, type MigrationCounters, type MigrationReport, type SeenFormat } from "./report.js";
 
 export interface MigrateOptions {
@@ -37,6 +37,8 @@ export interface MigrateOptions {
   rate?: number;
   /** SCAN COUNT hint. @default 1000 */
   scanCount?: number;
+  /** Keys per Redis call (one Lua call, or one pipeline). @default 200 */
+  keysPerCall?: number;
   /** Attempts after a transient Redis error or a lost compare-and-set. @default 3 */
   maxRetries?: number;
   /** Names the checkpoint; a run with the same id resumes it. @default the prefixes, joined */
@@ -58,9 +60,11 @@ export interface MigrateOptions {
 }
 
 type Planned = { op: WriteOp; from: ValueFormat; value: Buffer };
+type Pending = { key: string; attempt: number };
 
 const GLOB_SPECIAL = /[*?[\]\\]/g;
-const DECOMPRESS_CONCURRENCY = 4; // the libuv thread pool size
+/** Values inflated at once, over all calls in flight: the libuv thread pool size. */
+const DECOMPRESS_CONCURRENCY = 4;
 
 /**
  * Migrates every legacy `user:*` value to the v2 envelope on a live Redis (DESIGN.md §4):
@@ -73,15 +77,18 @@ export async function runMigration(options: MigrateOptions): Promise<MigrationRe
 }
 
 class MigrationRun {
-  readonly #o: Required<Pick<MigrateOptions, "prefixes" | "allowPickle" | "picklePrefixes" | "deleteUnparseable" | "dryRun" | "batchBytes" | "batchMs" | "scanCount" | "maxRetries" | "top">> & MigrateOptions;
+  readonly #o: Required<Pick<MigrateOptions, "prefixes" | "allowPickle" | "picklePrefixes" | "deleteUnparseable" | "dryRun" | "batchBytes" | "batchMs" | "scanCount" | "keysPerCall" | "maxRetries" | "top">> & MigrateOptions;
   readonly #checkpoint: Checkpoint;
   readonly #limiter: RateLimiter;
   readonly #log: DecisionLog;
+  readonly #inflating = new Semaphore(DECOMPRESS_CONCURRENCY);
+  /** Keys per batch, adapted so a batch takes about `batchMs` (the time bound). */
+  #batchKeys: number;
   #state: CheckpointState = Checkpoint.fresh();
   #counters: MigrationCounters = this.#state.counters;
   #journal = new Map<string, JournalEntry>();
   #stampSuffix = Buffer.alloc(0);
-  #stampDate = new Date();
+  #envelope: (json: Buffer) => Buffer = envelopeBuilder(this.#state.stamp);
 
   constructor(options: MigrateOptions) {
     const prefixes = options.prefixes?.length ? options.prefixes : [DEFAULT_KEY_PREFIX];
@@ -95,12 +102,14 @@ class MigrationRun {
       batchBytes: options.batchBytes ?? 5 * 1024 * 1024,
       batchMs: options.batchMs ?? 100,
       scanCount: options.scanCount ?? 1000,
+      keysPerCall: options.keysPerCall ?? 200,
       maxRetries: options.maxRetries ?? 3,
       top: options.top ?? 10,
     };
     this.#checkpoint = new Checkpoint(options.control, options.runId ?? prefixes.join(","));
     this.#limiter = new RateLimiter(options.rate ?? 0);
     this.#log = new DecisionLog(options.logger, options.logSampleRate ?? 0.1, options.random);
+    this.#batchKeys = this.#o.keysPerCall;
   }
 
   async execute(): Promise<MigrationReport> {
@@ -114,7 +123,7 @@ class MigrationRun {
       await this.#checkpoint.clear();
     }
     this.#counters = this.#state.counters;
-    this.#stampDate = new Date(this.#state.stamp);
+    this.#envelope = envelopeBuilder(this.#state.stamp);
     this.#stampSuffix = Buffer.from(`"created_at":"${this.#state.stamp}"}`);
 
     const total = (await Promise.all(this.#o.stores.map((s) => s.size().catch(() => 0)))).reduce((a, b) => a + b, 0);
@@ -143,10 +152,17 @@ class MigrationRun {
     const id = `${store.id}|${prefix}`;
     const stream = (this.#state.streams[id] ??= { cursor: "0", done: false });
     const match = `${prefix.replace(GLOB_SPECIAL, "\\$&")}*`;
-    while (!stream.done) {
+    const scan = (cursor: string) => {
+      const page = this.#retrying(() => store.scan(cursor, match, this.#o.scanCount));
+      page.catch(() => undefined); // awaited below; this only keeps an abandoned prefetch quiet
+      return page;
+    };
+    let next = stream.done ? undefined : scan(stream.cursor);
+    while (next) {
       if (this.#o.signal?.aborted) return false;
       const started = performance.now();
-      const page = await this.#retrying(() => store.scan(stream.cursor, match, this.#o.scanCount));
+      const page = await next;
+      next = page.cursor === "0" ? undefined : scan(page.cursor); // the next SCAN overlaps this page's work
       await this.#processKeys(store, prefix, [...new Set(page.keys)]); // SCAN may repeat a key within a page
       stream.cursor = page.cursor;
       stream.done = page.cursor === "0";
@@ -158,46 +174,61 @@ class MigrationRun {
     return true;
   }
 
-  /** Reads, decides and writes the keys of one page, in batches bounded by bytes and time. */
+  /**
+   * Reads, decides and writes the keys of one page in batches. A batch is split into calls of
+   * `keysPerCall` keys that run concurrently (they pipeline on the connection, so Redis reads the
+   * next call while this process decodes the previous one); the batch's bytes are shared out
+   * between its calls, and its size adapts so that a batch takes about `batchMs`.
+   */
   async #processKeys(store: KeyStore, prefix: string, keys: string[]): Promise<void> {
-    let pending = keys.map((key) => ({ key, attempt: 0 }));
+    let pending: Pending[] = keys.map((key) => ({ key, attempt: 0 }));
     while (pending.length > 0) {
-      const deadline = performance.now() + this.#o.batchMs;
-      const batch: { item: ReadItem; attempt: number }[] = [];
-      let bytes = 0;
-      while (pending.length > 0 && bytes < this.#o.batchBytes && (batch.length === 0 || performance.now() < deadline)) {
-        const want = pending.slice(0, Math.min(pending.length, this.#limiter.chunk));
-        await this.#limiter.take(want.length);
-        const items = await this.#retrying(() => store.read(want.map((p) => p.key), this.#o.batchBytes - bytes, MAX_INPUT_BYTES));
-        items.forEach((item, i) => {
-          batch.push({ item, attempt: want[i]!.attempt });
-          if (item.state === "value") bytes += item.value.length;
-        });
-        pending = pending.slice(items.length);
-      }
-      const again = await this.#handleBatch(store, prefix, batch);
-      pending.push(...again);
+      const batch = pending.slice(0, Math.min(this.#batchKeys, this.#limiter.chunk));
+      pending = pending.slice(batch.length);
+      await this.#limiter.take(batch.length);
+      const started = performance.now();
+      const calls: Pending[][] = [];
+      for (let i = 0; i < batch.length; i += this.#o.keysPerCall) calls.push(batch.slice(i, i + this.#o.keysPerCall));
+      const share = Math.max(1, Math.floor(this.#o.batchBytes / calls.length));
+      const results = await Promise.all(calls.map((call) => this.#runCall(store, prefix, call, share)));
+      for (const { unread, again } of results) pending = [...unread, ...pending, ...again];
+      this.#adaptBatch(performance.now() - started, batch.length);
     }
   }
 
-  /** Decides every key of a batch, writes the migrations; returns keys to read again (lost CAS). */
-  async #handleBatch(store: KeyStore, prefix: string, batch: { item: ReadItem; attempt: number }[]): Promise<{ key: string; attempt: number }[]> {
-    const planned = (await mapLimit(batch, DECOMPRESS_CONCURRENCY, ({ item, attempt }) => this.#decide(prefix, item, attempt === 0))).filter(
-      (p): p is Planned => p !== null,
-    );
-    if (planned.length === 0) return [];
-    const attempts = new Map(batch.map(({ item, attempt }) => [item.key, attempt]));
-    const entries = planned.map(({ op, from }): [string, JournalEntry] => [op.key, { from, result: op.op === "set" ? valueHash(op.next) : "deleted" }]);
+  #adaptBatch(elapsedMs: number, size: number): void {
+    const { batchMs, keysPerCall, scanCount } = this.#o;
+    if (elapsedMs > batchMs) this.#batchKeys = Math.max(1, Math.floor(size / 2));
+    else if (elapsedMs < batchMs / 4 && size >= this.#batchKeys) this.#batchKeys = Math.min(Math.max(scanCount, keysPerCall), this.#batchKeys * 2);
+  }
+
+  /** One call's keys: read, decide, journal, compare-and-set. Returns what to read again. */
+  async #runCall(store: KeyStore, prefix: string, call: Pending[], budgetBytes: number): Promise<{ unread: Pending[]; again: Pending[] }> {
+    const attempts = new Map(call.map((p) => [p.key, p.attempt]));
+    const { items, unread } = await this.#retrying(() => store.read([...attempts.keys()], budgetBytes, MAX_INPUT_BYTES));
+    const decided = await Promise.all(items.map((item) => this.#decide(prefix, item, attempts.get(item.key) === 0)));
+    const planned = decided.filter((p): p is Planned => p !== null);
+    const again = planned.length === 0 ? [] : await this.#write(store, planned, attempts);
+    return { unread: unread.map((key) => ({ key, attempt: attempts.get(key) ?? 0 })), again };
+  }
+
+  /** Journals and applies the planned writes; returns the keys whose compare-and-set lost. */
+  async #write(store: KeyStore, planned: Planned[], attempts: Map<string, number>): Promise<Pending[]> {
+    const entries = planned.map(({ op, from }): [string, JournalEntry] => [op.key, { from, result: op.op === "set" ? "set" : "deleted" }]);
     for (const [key, entry] of entries) this.#journal.set(key, entry);
     let written: boolean[];
     if (this.#o.dryRun) {
       written = planned.map(() => true);
     } else {
-      await this.#retrying(() => this.#checkpoint.journal(entries));
+      const journaled = this.#retrying(() => this.#checkpoint.journal(entries));
+      // On one connection the journal entry is applied before the writes sent after it;
+      // otherwise (a cluster node) wait for it.
+      if (store.connection !== this.#o.control) await journaled;
       await this.#o.beforeWrite?.(planned.map((p) => p.op));
       written = await this.#retrying(() => store.write(planned.map((p) => p.op)));
+      await journaled;
     }
-    const again: { key: string; attempt: number }[] = [];
+    const again: Pending[] = [];
     planned.forEach(({ op, from, value }, i) => {
       if (written[i]) return this.#done(op, from, value);
       this.#journal.delete(op.key);
@@ -256,17 +287,23 @@ class MigrationRun {
     }
     const { value } = item;
     const allowPickle = this.#o.allowPickle && this.#o.picklePrefixes.some((p) => key.startsWith(p));
-    const outcome = await decodeValue(value, { allowPickle, expectedId: userIdFromKey(key, prefix) });
+    const decode = () => decodeValue(value, { allowPickle, expectedId: userIdFromKey(key, prefix) });
+    const leading = detectLeadingFormat(value);
+    const outcome = await (leading === "gzip" || leading === "zlib" ? this.#inflating.use(decode) : decode());
     switch (outcome.kind) {
       case "data": {
         if (outcome.format !== "v2") {
           seen(outcome.format);
-          return { op: { key, op: "set", expected: value, next: encodeEnvelope(outcome.data, this.#stampDate) }, from: outcome.format, value };
+          const json = outcome.json ?? Buffer.from(JSON.stringify(outcome.data)); // pickles have no JSON text
+          const next = this.#envelope(json);
+          // A v1 JSON value is wrapped verbatim: the store can compare against that slice of `next`.
+          const verbatim = json.buffer === value.buffer && json.byteOffset === value.byteOffset && json.length === value.length;
+          return { op: { key, op: "set", expected: value, next, ...(verbatim ? { expectedAt: ENVELOPE_DATA_OFFSET } : {}) }, from: outcome.format, value };
         }
-        if (journaled && journaled.result === valueHash(value)) {
+        if (journaled?.result === "set" && this.#isOwnStamp(value)) {
           // Written by this run before a crash or a retried call: count it once, as migrated.
           seen(journaled.from as SeenFormat);
-          this.#done({ key, op: "set", expected: value, next: "" }, journaled.from as ValueFormat, value);
+          this.#done({ key, op: "set", expected: value, next: value }, journaled.from as ValueFormat, value);
           return null;
         }
         if (this.#isOwnStamp(value)) {

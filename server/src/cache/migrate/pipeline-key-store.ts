@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { cacheCommands, type CacheCommandsPipeline } from "../cache-commands.js";
-import type { KeyStore, ReadItem, WriteOp } from "./key-store.js";
+import type { KeyStore, ReadItem, ReadResult, WriteOp } from "./key-store.js";
 
 /**
  * One command per key, pipelined: `STRLEN` + `PTTL` for every key, then `GET` for the keys that
@@ -9,10 +9,12 @@ import type { KeyStore, ReadItem, WriteOp } from "./key-store.js";
  */
 export class PipelineKeyStore implements KeyStore {
   readonly id: string;
+  readonly connection: Redis;
   readonly #redis: ReturnType<typeof cacheCommands> & Redis;
 
   constructor(redis: Redis, options: { id?: string } = {}) {
     this.#redis = cacheCommands(redis) as ReturnType<typeof cacheCommands> & Redis;
+    this.connection = redis;
     this.id = options.id ?? `${redis.options.host ?? "127.0.0.1"}:${redis.options.port ?? 6379}`;
   }
 
@@ -21,11 +23,12 @@ export class PipelineKeyStore implements KeyStore {
     return { cursor: next, keys };
   }
 
-  async read(keys: string[], budgetBytes: number, maxValueBytes: number): Promise<ReadItem[]> {
+  async read(keys: string[], budgetBytes: number, maxValueBytes: number): Promise<ReadResult> {
     const sizes = this.#redis.pipeline();
     for (const key of keys) sizes.strlen(key).pttl(key);
     const sized = (await sizes.exec()) ?? [];
     const items: (ReadItem | { key: string; state: "to-read"; pttlMs: number })[] = [];
+    const unread: string[] = [];
     let used = 0;
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
@@ -37,7 +40,10 @@ export class PipelineKeyStore implements KeyStore {
       else if (pttlMs === -2) items.push({ key, state: "absent", pttlMs: -2 });
       else if ((length as number) > maxValueBytes) items.push({ key, state: "oversize", pttlMs, length: length as number });
       else {
-        if (i > 0 && used + (length as number) > budgetBytes) break;
+        if (i > 0 && used + (length as number) > budgetBytes) {
+          unread.push(...keys.slice(i));
+          break;
+        }
         used += length as number;
         items.push({ key, state: "to-read", pttlMs });
       }
@@ -46,13 +52,14 @@ export class PipelineKeyStore implements KeyStore {
     for (const item of items) if (item.state === "to-read") gets.getBuffer(item.key);
     const values = (await gets.exec()) ?? [];
     let next = 0;
-    return items.map((item): ReadItem => {
+    const read = items.map((item): ReadItem => {
       if (item.state !== "to-read") return item;
       const [error, value] = values[next++] ?? [];
       if (error) throw error;
       // Deleted between STRLEN and GET: absent, like any key that expires mid-run.
       return value === null ? { key: item.key, state: "absent", pttlMs: -2 } : { key: item.key, state: "value", pttlMs: item.pttlMs, value: value as Buffer };
     });
+    return { items: read, unread };
   }
 
   async write(ops: WriteOp[]): Promise<boolean[]> {
