@@ -68,6 +68,8 @@ export interface LaunchOptions {
   userDataDir?: string;
   /** The unpacked extension to load; `null` for a browser without it. @default dist/extension */
   extensionDir?: string | null;
+  /** More command-line flags (e.g. the benchmark's `--disable-renderer-backgrounding`). */
+  extraArgs?: string[];
 }
 
 /** Start Chromium directly (not through Playwright) with the extension loaded and a debugging port. */
@@ -79,7 +81,7 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Chrom
   const extensionFlags = extensionDir ? [`--disable-extensions-except=${extensionDir}`, `--load-extension=${extensionDir}`] : ["--disable-extensions"];
   const child = spawn(
     CHROMIUM_PATH,
-    [...FLAGS, `--user-data-dir=${userDataDir}`, "--remote-debugging-port=0", ...extensionFlags, "about:blank"],
+    [...FLAGS, ...(options.extraArgs ?? []), `--user-data-dir=${userDataDir}`, "--remote-debugging-port=0", ...extensionFlags, "about:blank"],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   let stderr = "";
