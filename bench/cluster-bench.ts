@@ -12,7 +12,7 @@
  *     accepts/s and time until 99 % are connected again.
  * Every phase is bounded in time; results go to bench/results/cluster-bench.{json,md}.
  * Knobs: BENCH_PAIRS (20), BENCH_RATES (1000,5000,10000), BENCH_RATE_S (5), BENCH_WINDOW (2000),
- * BENCH_STORM_SOCKETS (10000), BENCH_STORM_TIMEOUT_S (60).
+ * BENCH_STORM_SOCKETS (10000), BENCH_STORM_TIMEOUT_S (60), BENCH_PHASES (delivery,storm).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import os from "node:os";
@@ -41,6 +41,7 @@ const RATE_S = Number(process.env.BENCH_RATE_S ?? 5);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 2000);
 const STORM_SOCKETS = Number(process.env.BENCH_STORM_SOCKETS ?? 10_000);
 const STORM_TIMEOUT_S = Number(process.env.BENCH_STORM_TIMEOUT_S ?? 60);
+const PHASES = new Set((process.env.BENCH_PHASES ?? "delivery,storm").split(","));
 const OLD_CLIENT_DELAY_MS = 5000;
 const SECRET = "bench-secret-bench-secret-bench-secret-0123";
 const STORM_USER_BASE = 1_000_000;
@@ -335,13 +336,13 @@ async function main(): Promise<void> {
     }
     await db.close();
 
-    const delivery = await deliveryPhase(a, b, pairs);
+    const delivery = PHASES.has("delivery") ? await deliveryPhase(a, b, pairs) : [];
 
     const stormUsers = await Promise.all(
       Array.from({ length: STORM_SOCKETS }, async (_, i) => ({ id: STORM_USER_BASE + i, token: await tokens.issueAccess({ userId: STORM_USER_BASE + i, role: "user" }) })),
     );
     const storms: StormResult[] = [];
-    for (const signal of ["SIGKILL", "SIGTERM"] as const) {
+    for (const signal of PHASES.has("storm") ? (["SIGKILL", "SIGTERM"] as const) : []) {
       for (const strategy of ["project backoff", "fixed 5 s (old client)"] as const) {
         storms.push(await reconnectStorm(strategy, signal, b, () => a, stormUsers));
         a = await startInstance("bench-a", ports[0]!, env);

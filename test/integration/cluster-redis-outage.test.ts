@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventKind } from "../../shared/protocol/index.js";
 import { api } from "../helpers/chat-client.js";
 import { FollowingClient, startDeployment, userToken, type Deployment } from "../helpers/cluster-deployment.js";
+import { until } from "../helpers/until.js";
 
 const OUTAGE_MS = 10_000;
 
@@ -15,15 +16,6 @@ function cpuSeconds(pid: number): number {
 
 async function status(url: string): Promise<number> {
   return fetch(url).then((res) => res.status, () => 0);
-}
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition()) return true;
-    await sleep(50);
-  }
-  return false;
 }
 
 describe("Redis killed for 10 s under traffic", () => {

@@ -3,13 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventKind, ServerClose } from "../../shared/protocol/index.js";
 import { FollowingClient, startDeployment, userToken, type Deployment } from "../helpers/cluster-deployment.js";
 import type { RedisBackendKind } from "../helpers/redis-cluster.js";
+import { until } from "../helpers/until.js";
 
 const MESSAGES = 2000;
-
-async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < deadline) await sleep(20);
-}
 
 describe.each<RedisBackendKind>(["standalone", "cluster"])("rolling restart under traffic (%s Redis)", (kind) => {
   let deployment: Deployment;

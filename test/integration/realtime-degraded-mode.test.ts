@@ -6,6 +6,10 @@ import { createRealtime, type Realtime } from "../../server/src/realtime/create-
 import type { StoredEvent } from "../../server/src/realtime/ports.js";
 import { ownerKey } from "../../server/src/realtime/redis-keys.js";
 import { startLocalRedis, type LocalRedisServer } from "../../server/src/redis/local-redis-server.js";
+import { until } from "../helpers/until.js";
+
+/** Outage and recovery take a few probe rounds: allow 10 s. */
+const waitFor = (condition: () => boolean) => until(condition, 10_000);
 
 const config = { historyMaxLen: 1000, historyMaxAgeS: 3600, resumeMaxEvents: 500 };
 const unread = (count: number): ChatEvent => ({ kind: "unread", count });
@@ -16,12 +20,6 @@ interface Instance {
   realtime: Realtime;
   received: { userId: number; stored: StoredEvent }[];
   replaced: string[];
-}
-
-async function until(condition: () => boolean, timeoutMs = 10_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < deadline) await sleep(20);
-  return condition();
 }
 
 describe("createRealtime: degraded mode while Redis is away, recovery without a restart", () => {
@@ -78,10 +76,10 @@ describe("createRealtime: degraded mode while Redis is away, recovery without a 
     await a.realtime.owners.claim({ userId: 1, connId: "a1", instanceId: a.id });
     const claim = await b.realtime.owners.claim({ userId: 1, connId: "b1", instanceId: b.id });
     expect(claim).toEqual({ generation: 2, previous: { instanceId: a.id, connId: "a1" } });
-    expect(await until(() => a.replaced.length === 1)).toBe(true);
+    expect(await waitFor(() => a.replaced.length === 1)).toBe(true);
     expect(a.replaced).toEqual(["1:a1"]);
     const stored = await publish(a, 1, unread(3));
-    expect(await until(() => b.received.length === 1)).toBe(true);
+    expect(await waitFor(() => b.received.length === 1)).toBe(true);
     expect(b.received).toEqual([{ userId: 1, stored }]);
   });
 
@@ -92,7 +90,7 @@ describe("createRealtime: degraded mode while Redis is away, recovery without a 
     const before = await a.realtime.eventLog.append(5, unread(1));
 
     await redis.kill();
-    expect(await until(() => instances.every((i) => i.realtime.health.state === "down"))).toBe(true);
+    expect(await waitFor(() => instances.every((i) => i.realtime.health.state === "down"))).toBe(true);
 
     // Own sockets keep receiving what this instance produces.
     const during = await publish(a, 5, unread(2));
@@ -105,7 +103,7 @@ describe("createRealtime: degraded mode while Redis is away, recovery without a 
 
     await sleep(1000); // a while without Redis: probes run on a timer, nothing spins
     await redis.restart();
-    expect(await until(() => instances.every((i) => i.realtime.health.isUp()))).toBe(true);
+    expect(await waitFor(() => instances.every((i) => i.realtime.health.isUp()))).toBe(true);
 
     expect(await inspector.hmget(ownerKey(5), "inst", "conn")).toEqual([a.id, "a5"]);
     expect(await inspector.hmget(ownerKey(6), "inst", "conn")).toEqual([b.id, "b6"]);
@@ -113,10 +111,10 @@ describe("createRealtime: degraded mode while Redis is away, recovery without a 
     // Generations continue above what was handed out before the outage.
     const next = await a.realtime.owners.claim({ userId: 7, connId: "a7", instanceId: a.id });
     expect(next.generation).toBeGreaterThan(claim.generation);
-    expect(await until(() => b.replaced.includes("7:b7"))).toBe(true);
+    expect(await waitFor(() => b.replaced.includes("7:b7"))).toBe(true);
 
     const after = await publish(b, 5, unread(3));
-    expect(await until(() => a.received.length === 2)).toBe(true);
+    expect(await waitFor(() => a.received.length === 2)).toBe(true);
     expect(a.received[1]!.stored).toEqual(after);
     expect(after.epoch).not.toBe(during.epoch);
     expect(rejections).toEqual([]);
@@ -134,7 +132,7 @@ describe("createRealtime: degraded mode while Redis is away, recovery without a 
     } finally {
       redis.process.kill("SIGCONT");
     }
-    expect(await until(() => a.realtime.health.isUp())).toBe(true);
+    expect(await waitFor(() => a.realtime.health.isUp())).toBe(true);
     // Redis kept its data, but seq 2 never reached it: a client resuming from seq 1 must refetch.
     const replay = await a.realtime.eventLog.since(8, { epoch: before.epoch, seq: 1 }, 10);
     expect(replay.recovered).toBe(false);
@@ -145,14 +143,14 @@ describe("createRealtime: degraded mode while Redis is away, recovery without a 
   it("a user who connected to both instances during the outage keeps exactly one socket after it", async () => {
     const [a, b] = instances;
     await redis.kill();
-    expect(await until(() => instances.every((i) => i.realtime.health.state === "down"))).toBe(true);
+    expect(await waitFor(() => instances.every((i) => i.realtime.health.state === "down"))).toBe(true);
     await a.realtime.owners.claim({ userId: 9, connId: "a9", instanceId: a.id });
     await b.realtime.owners.claim({ userId: 9, connId: "b9", instanceId: b.id });
     await redis.restart();
-    expect(await until(() => instances.every((i) => i.realtime.health.isUp()))).toBe(true);
+    expect(await waitFor(() => instances.every((i) => i.realtime.health.isUp()))).toBe(true);
     const [inst, conn] = await inspector.hmget(ownerKey(9), "inst", "conn");
     const loser = inst === a.id ? b : a;
-    expect(await until(() => loser.replaced.length === 1)).toBe(true);
+    expect(await waitFor(() => loser.replaced.length === 1)).toBe(true);
     expect(loser.replaced).toEqual([`9:${loser === a ? "a9" : "b9"}`]);
     expect(conn).toBe(loser === a ? "b9" : "a9");
     expect((inst === a.id ? a : b).replaced).toEqual([]);

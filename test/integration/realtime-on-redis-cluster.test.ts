@@ -1,17 +1,11 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRealtime, type Realtime } from "../../server/src/realtime/create-realtime.js";
 import type { StoredEvent } from "../../server/src/realtime/ports.js";
 import { startRedisCluster, type LocalRedisCluster } from "../helpers/redis-cluster.js";
+import { until } from "../helpers/until.js";
 
 const config = { historyMaxLen: 1000, historyMaxAgeS: 3600, resumeMaxEvents: 100 };
-
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < deadline) await sleep(10);
-  return condition();
-}
 
 describe("createRealtime on a 3-master Redis Cluster", () => {
   let cluster: LocalRedisCluster;

@@ -4,6 +4,7 @@ import { RedisInstanceChannel } from "../../server/src/realtime/redis-instance-c
 import type { RedisClient } from "../../server/src/realtime/redis-keys.js";
 import { RedisOwnerRegistry } from "../../server/src/realtime/redis-owner-registry.js";
 import { startRedisBackend, type RedisBackend, type RedisBackendKind } from "../helpers/redis-cluster.js";
+import { until } from "../helpers/until.js";
 
 interface Instance {
   id: string;
@@ -17,11 +18,6 @@ async function startInstance(backend: RedisBackend, id: string): Promise<Instanc
   const channel = new RedisInstanceChannel(client, id);
   await channel.start();
   return { id, client, channel, registry: new RedisOwnerRegistry(client, channel) };
-}
-
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < deadline) await sleep(10);
 }
 
 describe.each<RedisBackendKind>(["standalone", "cluster"])("RedisOwnerRegistry on %s Redis", (kind) => {

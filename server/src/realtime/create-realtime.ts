@@ -24,7 +24,7 @@ export interface CreateRealtimeOptions {
   startTimeoutMs?: number;
   /** @default 1000 */
   probeIntervalMs?: number;
-  /** @default 2000 */
+  /** @default 5000 */
   callTimeoutMs?: number;
 }
 

@@ -16,7 +16,8 @@ import type { RedisClient } from "./redis-keys.js";
  * waits for `ready` rather than sending a first command to trigger the connection.
  */
 export function duplicateForCommands(redis: RedisClient): RedisClient {
-  const fastFail: Partial<RedisOptions> = { autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 1 };
+  // No ioredis commandTimeout: RedisHealth times calls itself, in a way that tolerates event-loop lag.
+  const fastFail: Partial<RedisOptions> = { autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 1, commandTimeout: undefined };
   if (redis instanceof Cluster) {
     return redis.duplicate([], { enableOfflineQueue: false, lazyConnect: false, redisOptions: fastFail });
   }

@@ -1,5 +1,5 @@
 import type { EventBus, StoredEvent } from "./ports.js";
-import type { InstanceMessage, RedisInstanceChannel } from "./redis-instance-channel.js";
+import { ChannelSubscriptions, type InstanceMessage, type RedisInstanceChannel } from "./redis-instance-channel.js";
 import { INSTANCE_CHANNEL_PREFIX, ownerKey, type RedisClient } from "./redis-keys.js";
 import { realtimeScripts, type RealtimeScripts } from "./redis-scripts.js";
 
@@ -18,7 +18,7 @@ import { realtimeScripts, type RealtimeScripts } from "./redis-scripts.js";
  */
 export class RedisEventBus implements EventBus {
   readonly #scripts: RealtimeScripts;
-  readonly #unsubscribers = new Set<() => void>();
+  readonly #subscriptions = new ChannelSubscriptions();
 
   constructor(
     redis: RedisClient,
@@ -33,16 +33,10 @@ export class RedisEventBus implements EventBus {
   }
 
   subscribe(listener: (userId: number, stored: StoredEvent) => void): () => void {
-    const unsubscribe = this.channel.onEvent(listener);
-    this.#unsubscribers.add(unsubscribe);
-    return () => {
-      this.#unsubscribers.delete(unsubscribe);
-      unsubscribe();
-    };
+    return this.#subscriptions.add(this.channel.onEvent(listener));
   }
 
   async close(): Promise<void> {
-    for (const unsubscribe of this.#unsubscribers) unsubscribe();
-    this.#unsubscribers.clear();
+    this.#subscriptions.clear();
   }
 }

@@ -14,7 +14,7 @@ export interface RedisHealthOptions {
   metrics?: Pick<Metrics, "redisUp">;
   /** How often a down Redis is probed. @default 1000 */
   probeIntervalMs?: number;
-  /** A Redis call slower than this counts as a failure and is served by the fallback. @default 2000 */
+  /** A Redis call slower than this counts as a failure and is served by the fallback. @default 5000 */
   callTimeoutMs?: number;
 }
 
@@ -45,7 +45,7 @@ export class RedisHealth {
 
   constructor(private readonly options: RedisHealthOptions) {
     this.#probeIntervalMs = options.probeIntervalMs ?? 1000;
-    this.callTimeoutMs = options.callTimeoutMs ?? 2000;
+    this.callTimeoutMs = options.callTimeoutMs ?? 5000;
     options.metrics?.redisUp.set(0);
     for (const client of options.clients) {
       const lost = () => this.#markDown("connection lost");
@@ -97,12 +97,17 @@ export class RedisHealth {
     }
   }
 
-  /** Rejects with `RedisCallTimeoutError` after `callTimeoutMs`; a late rejection is swallowed. */
+  /**
+   * Rejects with `RedisCallTimeoutError` after `callTimeoutMs`; a late rejection is swallowed.
+   * The verdict waits one `setImmediate`: after a stalled event loop the timers phase runs before
+   * the poll phase, so a reply already in the socket buffer gets its chance to win first (a busy
+   * process is not a Redis outage).
+   */
   withTimeout<T>(promise: Promise<T>): Promise<T> {
     promise.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RedisCallTimeoutError(this.callTimeoutMs)), this.callTimeoutMs);
+      timer = setTimeout(() => setImmediate(() => reject(new RedisCallTimeoutError(this.callTimeoutMs))), this.callTimeoutMs);
     });
     return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
   }

@@ -8,6 +8,24 @@ export type InstanceMessage =
   | { k: "r"; u: number; c: string }
   | { k: "e"; u: number; s: StoredEvent };
 
+/** Listeners one module added to the channel, removed together when that module closes. */
+export class ChannelSubscriptions {
+  readonly #removers = new Set<() => void>();
+
+  /** Keep `remove`; returns the function that removes this one listener. */
+  add(remove: () => void): () => void {
+    this.#removers.add(remove);
+    return () => {
+      if (this.#removers.delete(remove)) remove();
+    };
+  }
+
+  clear(): void {
+    for (const remove of this.#removers) remove();
+    this.#removers.clear();
+  }
+}
+
 type ReplacedListener = (userId: number, connId: string) => void;
 type EventListener = (userId: number, stored: StoredEvent) => void;
 

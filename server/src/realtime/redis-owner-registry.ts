@@ -1,5 +1,5 @@
 import type { ClaimResult, OwnerClaim, OwnerRegistry } from "./ports.js";
-import type { RedisInstanceChannel } from "./redis-instance-channel.js";
+import { ChannelSubscriptions, type RedisInstanceChannel } from "./redis-instance-channel.js";
 import { INSTANCE_CHANNEL_PREFIX, ownerKey, type RedisClient } from "./redis-keys.js";
 import { realtimeScripts, type RealtimeScripts } from "./redis-scripts.js";
 
@@ -11,7 +11,7 @@ import { realtimeScripts, type RealtimeScripts } from "./redis-scripts.js";
  */
 export class RedisOwnerRegistry implements OwnerRegistry {
   readonly #scripts: RealtimeScripts;
-  readonly #unsubscribers = new Set<() => void>();
+  readonly #subscriptions = new ChannelSubscriptions();
 
   constructor(
     private readonly redis: RedisClient,
@@ -49,17 +49,11 @@ export class RedisOwnerRegistry implements OwnerRegistry {
   }
 
   onReplaced(listener: (userId: number, connId: string) => void): () => void {
-    const unsubscribe = this.channel.onReplaced(listener);
-    this.#unsubscribers.add(unsubscribe);
-    return () => {
-      this.#unsubscribers.delete(unsubscribe);
-      unsubscribe();
-    };
+    return this.#subscriptions.add(this.channel.onReplaced(listener));
   }
 
   /** Stops notifying this registry's listeners; the Redis clients belong to the caller. */
   async close(): Promise<void> {
-    for (const unsubscribe of this.#unsubscribers) unsubscribe();
-    this.#unsubscribers.clear();
+    this.#subscriptions.clear();
   }
 }
