@@ -115,3 +115,30 @@ export async function snapshot(redis: Redis): Promise<Map<string, KeySnapshot>> 
   }
   return out;
 }
+
+/**
+ * `count` generated legacy users `user:{start..}`: mostly v1 JSON, some double-encoded, gzip,
+ * zlib, and every tenth already v2. Returns how many of each were written.
+ */
+export async function loadGeneratedUsers(redis: Redis, count: number, start = 1_000_000): Promise<{ legacy: number; v2: number }> {
+  const { gzipSync, deflateSync } = await import("node:zlib");
+  let legacy = 0;
+  let v2 = 0;
+  const pipeline = redis.pipeline();
+  for (let i = 0; i < count; i++) {
+    const id = start + i;
+    const text = JSON.stringify({ id, username: `user${id}`, email: `user${id}@example.com`, phone: "13812341234" });
+    const kind = i % 10;
+    const value =
+      kind === 9 ? `{"schema_version":"2","content_type":"application/json","data":${text},"created_at":"2025-01-01T00:00:00Z"}`
+      : kind === 8 ? gzipSync(text)
+      : kind === 7 ? deflateSync(text)
+      : kind === 6 ? JSON.stringify(text)
+      : text;
+    if (kind === 9) v2 += 1;
+    else legacy += 1;
+    pipeline.set(`user:${id}`, value, "PX", 600_000 + i);
+  }
+  await pipeline.exec();
+  return { legacy, v2 };
+}

@@ -25,7 +25,7 @@ export interface DecodeOptions extends DecompressLimits {
   expectedId?: number;
 }
 
-type JsonOutcome = { ok: true; format: ValueFormat; value: unknown; json?: Buffer } | { ok: false; reason: string };
+type JsonOutcome = { ok: true; format: ValueFormat; value: unknown; json?: Buffer } | { ok: false; format: ValueFormat; reason: string };
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   try {
@@ -38,23 +38,22 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
 /** `{...}` → v2 envelope or v1 object; `"..."` → double-encoded v1 object. */
 function decodeJsonFamily(value: Buffer, allowEnvelope: boolean): JsonOutcome {
   const text = value.toString("utf8", bomLength(value));
+  let format: ValueFormat = text.startsWith('"') ? "v1-double-json" : "v1-json";
   const parsed = parseJson(text);
-  if (!parsed.ok) return { ok: false, reason: "malformed JSON" };
+  if (!parsed.ok) return { ok: false, format, reason: "malformed JSON" };
   let inner = parsed.value;
-  let format: ValueFormat = "v1-json";
   let json = value.subarray(bomLength(value));
   if (typeof inner === "string") {
     const again = parseJson(inner);
-    if (!again.ok) return { ok: false, reason: "double-encoded JSON with malformed inner JSON" };
+    if (!again.ok) return { ok: false, format, reason: "double-encoded JSON with malformed inner JSON" };
     json = Buffer.from(inner);
     inner = again.value;
-    format = "v1-double-json";
   }
-  if (inner === null || typeof inner !== "object" || Array.isArray(inner)) return { ok: false, reason: "JSON that is not an object" };
+  if (inner === null || typeof inner !== "object" || Array.isArray(inner)) return { ok: false, format, reason: "JSON that is not an object" };
   if (looksLikeEnvelope(inner)) {
-    if (!allowEnvelope || format !== "v1-json") return { ok: false, reason: "a v2 envelope where only v1 data is expected" };
+    if (!allowEnvelope || format !== "v1-json") return { ok: false, format, reason: "a v2 envelope where only v1 data is expected" };
     const data = unwrapEnvelope(inner);
-    return data ? { ok: true, format: "v2", value: data } : { ok: false, reason: "v2 envelope failed validation" };
+    return data ? { ok: true, format: "v2", value: data } : { ok: false, format: "v2", reason: "v2 envelope failed validation" };
   }
   return { ok: true, format, value: inner, json };
 }
@@ -72,8 +71,7 @@ export async function decodeValue(value: Buffer, options: DecodeOptions = {}): P
     case "json-object":
     case "json-string": {
       const json = decodeJsonFamily(value, true);
-      const format: ValueFormat = leading === "json-string" ? "v1-double-json" : json.ok ? json.format : "v1-json";
-      return json.ok ? finish(json.format, json.value, options.expectedId, json.json) : { kind: "invalid", format, reason: json.reason };
+      return json.ok ? finish(json.format, json.value, options.expectedId, json.json) : { kind: "invalid", format: json.format, reason: json.reason };
     }
     case "gzip":
     case "zlib": {

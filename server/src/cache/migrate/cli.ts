@@ -24,9 +24,11 @@ function nodeId(node: Redis): string {
   return `${node.options.host ?? "127.0.0.1"}:${node.options.port ?? 6379}`;
 }
 
-async function connect(options: CliOptions): Promise<Connection> {
+async function connect(options: CliOptions, logger: Logger): Promise<Connection> {
+  const onError = (error: Error) => logger.warn({ err: error.message }, "Redis connection error");
   if (options.cluster) {
     const cluster = new Cluster(options.cluster, { redisOptions: { maxRetriesPerRequest: 3 } });
+    cluster.on("error", onError);
     await new Promise<void>((resolve, reject) => {
       cluster.once("ready", () => resolve());
       cluster.once("error", reject);
@@ -36,6 +38,7 @@ async function connect(options: CliOptions): Promise<Connection> {
     return { control: cluster, stores, close: () => cluster.disconnect() };
   }
   const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true });
+  redis.on("error", onError);
   await redis.connect();
   const id = nodeId(redis);
   const store = options.strategy === "pipeline" ? new PipelineKeyStore(redis, { id }) : new BulkKeyStore(redis, { id });
@@ -48,7 +51,13 @@ function decisionLogger(options: CliOptions): { logger: Logger; flush(): void } 
   return { logger, flush: () => destination.flushSync() };
 }
 
-export async function main(argv: string[], io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+/** Where the CLI writes: the report to stdout; messages (and the progress bar on a TTY) to stderr. */
+export interface CliIo {
+  stdout: { write(chunk: string): unknown };
+  stderr: { write(chunk: string): unknown; isTTY?: boolean };
+}
+
+export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   let options: CliOptions;
   try {
     options = parseCliArgs(argv);
@@ -70,7 +79,7 @@ export async function main(argv: string[], io = { stdout: process.stdout, stderr
   process.once("SIGTERM", onSignal);
   let connection: Connection | undefined;
   try {
-    connection = await connect(options);
+    connection = await connect(options, logger);
     const report = await runMigration({
       stores: connection.stores,
       control: connection.control,
@@ -89,7 +98,7 @@ export async function main(argv: string[], io = { stdout: process.stdout, stderr
       top: options.top,
       logger,
       logSampleRate: options.logSample,
-      progress: createProgress(io.stderr, options.progress),
+      progress: createProgress(io.stderr as NodeJS.WriteStream, options.progress),
       signal: abort.signal,
     });
     io.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);

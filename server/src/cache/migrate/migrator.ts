@@ -54,8 +54,10 @@ export interface MigrateOptions {
   progress?: { start(total: number): void; update(done: number): void; stop(): void };
   /** Aborting stops the run after the current page (its checkpoint is committed). */
   signal?: AbortSignal;
-  /** Test seam: runs after a batch is journaled, right before its compare-and-set writes. */
+  /** Test seam: runs after a call's writes are journaled, right before its compare-and-set. */
   beforeWrite?: (ops: readonly WriteOp[]) => Promise<void> | void;
+  /** Test seam: runs right after a call's compare-and-set, before anything is counted. */
+  afterWrite?: (ops: readonly WriteOp[]) => Promise<void> | void;
   random?: () => number;
 }
 
@@ -227,6 +229,7 @@ class MigrationRun {
       await this.#o.beforeWrite?.(planned.map((p) => p.op));
       written = await this.#retrying(() => store.write(planned.map((p) => p.op)));
       await journaled;
+      await this.#o.afterWrite?.(planned.map((p) => p.op));
     }
     const again: Pending[] = [];
     planned.forEach(({ op, from, value }, i) => {
