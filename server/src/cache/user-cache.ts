@@ -1,13 +1,13 @@
 import type { Cluster, Redis } from "ioredis";
 import { CACHE_FORMAT_MODES, type CacheFormatMode } from "../config.js";
 import type { Logger } from "../log/logger.js";
-import { maskedPreview, valueHash } from "../log/mask.js";
 import type { Metrics } from "../metrics.js";
 import { cacheCommands, readCapped, type CacheCommands } from "./cache-commands.js";
 import { decodeValue } from "./decode-value.js";
 import type { ValueFormat } from "./detect-format.js";
 import { encodeEnvelope, encodeV1Json } from "./envelope.js";
 import { DEFAULT_KEY_PREFIX, MAX_INPUT_BYTES } from "./limits.js";
+import { valueLogFields } from "./log-fields.js";
 import type { UserRecord } from "./user-record.js";
 import { withTimeout } from "./with-timeout.js";
 
@@ -104,7 +104,7 @@ export class UserCache {
         return this.#count(outcome.format, "miss", null); // pickle: never parsed online
       case "invalid":
         this.#logger?.warn(
-          { key, format: outcome.format, reason: outcome.reason, hash: valueHash(raw), preview: maskedPreview(raw) },
+          { key, format: outcome.format, reason: outcome.reason, ...valueLogFields(raw) },
           "unusable cache value; falling back to the database",
         );
         return this.#count(outcome.format, outcome.format === "unknown" ? "miss" : "error", null);

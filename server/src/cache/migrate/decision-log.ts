@@ -1,5 +1,5 @@
 import type { Logger } from "../../log/logger.js";
-import { maskedPreview, valueHash } from "../../log/mask.js";
+import { valueLogFields } from "../log-fields.js";
 
 export type Decision = "migrated" | "skipped" | "deleted" | "failed" | "pickle-skipped" | "expired" | "conflict";
 
@@ -26,7 +26,7 @@ export class DecisionLog {
     const fields = {
       decision,
       ...rest,
-      ...(value ? { bytes: value.length, hash: valueHash(value), preview: maskedPreview(value, 100) } : {}),
+      ...(value ? valueLogFields(value) : {}),
       sampled: !always,
     };
     if (decision === "failed") this.logger.warn(fields, "cache value not migrated");

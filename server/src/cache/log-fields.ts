@@ -1,0 +1,10 @@
+import { maskedPreview, valueHash } from "../log/mask.js";
+
+/**
+ * What a log line may say about a cache value: its size, a hash to recognise it, and a masked
+ * preview of at most 100 bytes — never the value. The hash is written in groups of four
+ * (`1f2e-3d4c-…`) so the logger's phone masking (runs of 7+ digits) cannot garble it.
+ */
+export function valueLogFields(value: Buffer): { bytes: number; hash: string; preview: string } {
+  return { bytes: value.length, hash: valueHash(value).replace(/(.{4})(?!$)/g, "$1-"), preview: maskedPreview(value, 100) };
+}
