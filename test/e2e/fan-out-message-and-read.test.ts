@@ -1,28 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RestPath, type ChatMessage } from "../../shared/protocol/index.js";
-import { configureAndSignIn, launchDrivenBrowser, type DrivenBrowser } from "../helpers/chromium.js";
+import { configureAndSignIn } from "../helpers/chromium.js";
 import { api, login } from "../helpers/chat-client.js";
-import type { ServerProcess } from "../helpers/server-process.js";
-import { startE2eServer } from "./support/e2e-server.js";
+import { useBrowserWorld } from "./support/browser-world.js";
 import { waitFor } from "./support/metrics.js";
 import { badgeText, openTabs, unreadShown } from "./support/tabs.js";
 
 // Issue 5, test 2: a message sent to the user over REST reaches every tab within 1 s; unread
 // count and badge follow; marking read in one tab clears it everywhere.
 describe("fan-out of a message and of mark-read", () => {
-  let server: ServerProcess;
-  let driven: DrivenBrowser;
-
-  beforeAll(async () => {
-    server = await startE2eServer();
-    driven = await launchDrivenBrowser();
-  });
-  afterAll(async () => {
-    await driven?.close();
-    await server?.stop();
-  });
+  const world = useBrowserWorld();
 
   it("reaches every tab within 1 s, updates unread and badge, and a read in one tab clears all", { timeout: 90_000 }, async () => {
+    const { server, driven } = world;
     await configureAndSignIn(driven, server.url, "alice");
     const { web, app, all } = await openTabs(driven, server.url, 3);
     const worker = await driven.serviceWorker();

@@ -1,31 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ConnectionState } from "../../shared/sdk/connection-state.js";
-import { configureAndSignIn, launchDrivenBrowser, type DrivenBrowser } from "../helpers/chromium.js";
-import type { ServerProcess } from "../helpers/server-process.js";
-import { startE2eServer } from "./support/e2e-server.js";
-import { metric } from "./support/metrics.js";
+import { configureAndSignIn } from "../helpers/chromium.js";
+import { useBrowserWorld } from "./support/browser-world.js";
+import { metric, sleep } from "./support/metrics.js";
 import { allShow } from "./support/tabs.js";
 
 /** Chrome stops an idle MV3 worker after 30 s; 95 s spans three of those windows. */
 const IDLE_MS = 95_000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Issue 5, test 7: with nothing attached (Playwright/DevTools keep a worker alive, DESIGN §7) and
 // no tab open, the application keepalive alone keeps the worker, and so its one socket, alive.
 describe("keepalive keeps the idle worker's socket open", () => {
-  let server: ServerProcess;
-  let driven: DrivenBrowser;
-
-  beforeAll(async () => {
-    server = await startE2eServer();
-    driven = await launchDrivenBrowser();
-  });
-  afterAll(async () => {
-    await driven?.close();
-    await server?.stop();
-  });
+  const world = useBrowserWorld();
 
   it("one socket stays open for > 90 s with no user traffic and no debugger attached", { timeout: 180_000 }, async () => {
+    const { server, driven } = world;
     const app = await configureAndSignIn(driven, server.url, "alice");
     await allShow([app], ConnectionState.open);
     for (const page of driven.context.pages()) if (page.url() !== "about:blank") await page.close();

@@ -1,29 +1,19 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RestPath } from "../../shared/protocol/index.js";
 import { api, login } from "../helpers/chat-client.js";
-import { configureAndSignIn, launchDrivenBrowser, REPO_ROOT, type DrivenBrowser } from "../helpers/chromium.js";
-import type { ServerProcess } from "../helpers/server-process.js";
-import { startE2eServer } from "./support/e2e-server.js";
+import { configureAndSignIn, launchDrivenBrowser, REPO_ROOT } from "../helpers/chromium.js";
+import { useBrowserWorld } from "./support/browser-world.js";
 import { metric } from "./support/metrics.js";
 import { openTabs } from "./support/tabs.js";
 
 // Issue 5, test 1: however many tabs and extension pages are open, the browser holds one socket.
 describe("one socket for many tabs", () => {
-  let server: ServerProcess;
-  let driven: DrivenBrowser;
-
-  beforeAll(async () => {
-    server = await startE2eServer();
-    driven = await launchDrivenBrowser();
-  });
-  afterAll(async () => {
-    await driven?.close();
-    await server?.stop();
-  });
+  const world = useBrowserWorld();
 
   it("3 web-app tabs + the app page + the popup → switchboard_ws_connections is 1", { timeout: 60_000 }, async () => {
+    const { server, driven } = world;
     await configureAndSignIn(driven, server.url, "alice");
     const { web, app, popup } = await openTabs(driven, server.url, 3);
     expect(await metric(server, "switchboard_ws_connections")).toBe(1);
@@ -47,5 +37,19 @@ describe("one socket for many tabs", () => {
     await app.screenshot({ path: path.join(artifacts, "app-page.png") });
     await popup.setViewportSize({ width: 360, height: 260 });
     await popup.screenshot({ path: path.join(artifacts, "popup.png") });
+  });
+
+  it("the web app without the extension says the extension is needed (and opens no socket)", { timeout: 60_000 }, async () => {
+    const { server } = world;
+    const plain = await launchDrivenBrowser({ extensionDir: null });
+    try {
+      const connects = await metric(server, "switchboard_ws_connects_total");
+      const page = await plain.open(`${server.url}/`);
+      await page.getByTestId("extension-needed").waitFor({ timeout: 10_000 });
+      expect(await page.getByText("extension is needed").count()).toBe(1);
+      expect(await metric(server, "switchboard_ws_connects_total")).toBe(connects);
+    } finally {
+      await plain.close();
+    }
   });
 });

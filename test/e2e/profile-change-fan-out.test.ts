@@ -1,29 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RestPath } from "../../shared/protocol/index.js";
 import { ConnectionState } from "../../shared/sdk/connection-state.js";
-import { configureAndSignIn, launchDrivenBrowser, type DrivenBrowser } from "../helpers/chromium.js";
+import { configureAndSignIn } from "../helpers/chromium.js";
 import { api, login } from "../helpers/chat-client.js";
-import type { ServerProcess } from "../helpers/server-process.js";
-import { startE2eServer } from "./support/e2e-server.js";
-import { profileGets } from "./support/metrics.js";
+import { useBrowserWorld } from "./support/browser-world.js";
+import { profileGets, sleep } from "./support/metrics.js";
 import { allShow, openTabs } from "./support/tabs.js";
 
 // Issue 5, test 3: a profile change (PATCH from a tab; an admin's role change) reaches every tab,
 // with at most one profile GET per change and none from tab focus or navigation.
 describe("profile changes fan out without polling", () => {
-  let server: ServerProcess;
-  let driven: DrivenBrowser;
-
-  beforeAll(async () => {
-    server = await startE2eServer();
-    driven = await launchDrivenBrowser();
-  });
-  afterAll(async () => {
-    await driven?.close();
-    await server?.stop();
-  });
+  const world = useBrowserWorld();
 
   it("PATCH from one tab and an admin role change reach every tab; ≤ 1 GET per change; 0 from focus/navigation", { timeout: 90_000 }, async () => {
+    const { server, driven } = world;
     await configureAndSignIn(driven, server.url, "alice");
     const { web, all } = await openTabs(driven, server.url, 3);
     const profileShown = (text: string, testId: string) =>
@@ -36,7 +26,7 @@ describe("profile changes fan out without polling", () => {
     await web[1]!.locator('[data-testid="profile-form"] input[name="displayName"]').fill(name);
     await web[1]!.locator('[data-testid="profile-form"] button[type="submit"]').click();
     await profileShown(name, "profile-name");
-    await new Promise((resolve) => setTimeout(resolve, 500)); // let the `profile` event land
+    await sleep(500); // let the `profile` event land
     expect((await profileGets(server)) - before).toBeLessThanOrEqual(1);
 
     // 2. An admin (carol) changes alice's role.
@@ -46,7 +36,7 @@ describe("profile changes fan out without polling", () => {
     const changed = await api(server.url, carol.accessToken, "PUT", RestPath.adminRole(alice.user.id), { role: "moderator" });
     expect(changed.status).toBeLessThan(300);
     await profileShown("moderator", "profile-role");
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
     expect((await profileGets(server)) - before).toBe(1);
 
     // 3. Focus and navigation: no profile request at all.
@@ -56,7 +46,7 @@ describe("profile changes fan out without polling", () => {
     const another = await driven.open(`${server.url}/`);
     await allShow([...web, another], ConnectionState.open);
     await another.getByTestId("profile-role").getByText("moderator").waitFor();
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
     expect(await profileGets(server)).toBe(before);
   });
 });

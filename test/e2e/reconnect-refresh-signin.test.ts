@@ -1,32 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RestPath, type LoginResponse } from "../../shared/protocol/index.js";
 import { ConnectionState } from "../../shared/sdk/connection-state.js";
-import { configureAndSignIn, launchDrivenBrowser, type DrivenBrowser } from "../helpers/chromium.js";
-import type { ServerProcess } from "../helpers/server-process.js";
-import { startE2eServer } from "./support/e2e-server.js";
-import { metric, waitFor } from "./support/metrics.js";
+import { configureAndSignIn } from "../helpers/chromium.js";
+import { useBrowserWorld } from "./support/browser-world.js";
+import { metric, waitFor, sleep } from "./support/metrics.js";
 import { allShow } from "./support/tabs.js";
 
 const ACCESS_TTL_S = 4;
 const REFRESH_OK = `route="POST ${RestPath.refresh}",status="200"`;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Issue 5, test 6: server restart (1012) → reconnect with backoff; an expired access token is
 // refreshed silently; a refused refresh token → "Sign in", and no retry loop.
 describe("restart, silent refresh, refused refresh", () => {
-  let server: ServerProcess;
-  let driven: DrivenBrowser;
-
-  beforeAll(async () => {
-    server = await startE2eServer({ ACCESS_TOKEN_TTL_S: String(ACCESS_TTL_S) });
-    driven = await launchDrivenBrowser();
-  });
-  afterAll(async () => {
-    await driven?.close();
-    await server?.stop();
-  });
+  const world = useBrowserWorld({ ACCESS_TOKEN_TTL_S: String(ACCESS_TTL_S) });
 
   it("reconnects after SIGTERM with an expired token (refresh, no user action), then asks to sign in when the refresh token is refused", { timeout: 150_000 }, async () => {
+    const { server, driven } = world;
     const app = await configureAndSignIn(driven, server.url, "alice", { backoffBaseMs: 200 });
     const web = await driven.open(`${server.url}/`);
     await allShow([app, web], ConnectionState.open);

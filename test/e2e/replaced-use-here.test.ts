@@ -1,33 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ConnectionState } from "../../shared/sdk/connection-state.js";
-import { configureAndSignIn, launchDrivenBrowser, type DrivenBrowser } from "../helpers/chromium.js";
-import type { ServerProcess } from "../helpers/server-process.js";
-import { startE2eServer } from "./support/e2e-server.js";
-import { metric } from "./support/metrics.js";
+import { configureAndSignIn, type DrivenBrowser } from "../helpers/chromium.js";
+import { useBrowserWorld } from "./support/browser-world.js";
+import { metric, sleep } from "./support/metrics.js";
 import { allShow, banner } from "./support/tabs.js";
 
 /** Timers shortened 20× (keepalive and server heartbeat 1 s instead of 20 s), so 20 s here ≈ the spec's "next minute" and more. */
 const SHORT = { keepaliveMs: 1000, backoffBaseMs: 200 };
 const WATCH_MS = 20_000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Issue 5, test 5: a second browser signs in as the same user → the first shows "Use here" and
 // nobody reconnects by itself (the production reconnect loop); "Use here" takes it back.
 describe("replaced by another browser: Use here, never a loop", () => {
-  let server: ServerProcess;
-  let first: DrivenBrowser;
-  let second: DrivenBrowser;
-
-  beforeAll(async () => {
-    server = await startE2eServer({ HEARTBEAT_INTERVAL_MS: "1000" });
-    [first, second] = await Promise.all([launchDrivenBrowser(), launchDrivenBrowser()]);
-  });
-  afterAll(async () => {
-    await Promise.all([first?.close(), second?.close()]);
-    await server?.stop();
-  });
+  const world = useBrowserWorld({ HEARTBEAT_INTERVAL_MS: "1000" }, 2);
 
   it("the first browser shows Use here; exactly 2 connects over the watch; Use here flips it back", { timeout: 120_000 }, async () => {
+    const { server } = world;
+    const [first, second] = world.browsers as [DrivenBrowser, DrivenBrowser];
     const firstApp = await configureAndSignIn(first, server.url, "alice", SHORT);
     const firstWeb = await first.open(`${server.url}/`);
     await allShow([firstApp, firstWeb], ConnectionState.open);

@@ -1,12 +1,11 @@
 /// <reference types="chrome" />  // `chrome.*` inside worker.evaluate callbacks
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RestPath, type ChatMessage } from "../../shared/protocol/index.js";
 import { ConnectionState } from "../../shared/sdk/connection-state.js";
 import type { Snapshot } from "../../shared/sdk/snapshot.js";
-import { APP_PAGE, configureAndSignIn, EXTENSION_URL, launchDrivenBrowser, type DrivenBrowser } from "../helpers/chromium.js";
+import { APP_PAGE, configureAndSignIn, EXTENSION_URL } from "../helpers/chromium.js";
 import { api, login } from "../helpers/chat-client.js";
-import type { ServerProcess } from "../helpers/server-process.js";
-import { startE2eServer } from "./support/e2e-server.js";
+import { useBrowserWorld } from "./support/browser-world.js";
 import { metric, waitFor } from "./support/metrics.js";
 import { allShow, unreadShown } from "./support/tabs.js";
 
@@ -15,19 +14,10 @@ const UNREAD_GET = `route="GET ${RestPath.unreadCount}",status="200"`;
 // Issue 5, test 4: the worker is stopped through CDP (as Chrome does when idle); it restarts warm
 // from storage.session, reconnects and resumes; a message sent while it was down arrives once.
 describe("service worker stopped and restarted", () => {
-  let server: ServerProcess;
-  let driven: DrivenBrowser;
-
-  beforeAll(async () => {
-    server = await startE2eServer();
-    driven = await launchDrivenBrowser();
-  });
-  afterAll(async () => {
-    await driven?.close();
-    await server?.stop();
-  });
+  const world = useBrowserWorld();
 
   it("restarts, reconnects, resumes (no REST refetch) and shows the missed message once", { timeout: 90_000 }, async () => {
+    const { server, driven } = world;
     const signedIn = await configureAndSignIn(driven, server.url, "alice");
     const alice = await login(server.url, "alice");
     const bob = await login(server.url, "bob");

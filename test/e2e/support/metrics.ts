@@ -23,3 +23,5 @@ export async function waitFor(predicate: () => Promise<boolean> | boolean, timeo
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
