@@ -192,8 +192,11 @@ class MigrationRun {
       const calls: Pending[][] = [];
       for (let i = 0; i < batch.length; i += this.#o.keysPerCall) calls.push(batch.slice(i, i + this.#o.keysPerCall));
       const share = Math.max(1, Math.floor(this.#o.batchBytes / calls.length));
-      const results = await Promise.all(calls.map((call) => this.#runCall(store, prefix, call, share)));
-      for (const { unread, again } of results) pending = [...unread, ...pending, ...again];
+      // allSettled: if one call fails, the others finish before the run stops, so nothing keeps
+      // writing after runMigration() has returned.
+      const settled = await Promise.allSettled(calls.map((call) => this.#runCall(store, prefix, call, share)));
+      for (const result of settled) if (result.status === "rejected") throw result.reason;
+      for (const result of settled) if (result.status === "fulfilled") pending = [...result.value.unread, ...pending, ...result.value.again];
       this.#adaptBatch(performance.now() - started, batch.length);
     }
   }
