@@ -1,3 +1,4 @@
+import { withMessage } from "./conversations.js";
 import { HubMessageKind, type HubMessage } from "./hub-messages.js";
 import { mergeMessage } from "./merge-messages.js";
 import { RECENT_MESSAGES_MAX, type Snapshot } from "./snapshot.js";
@@ -19,9 +20,13 @@ export function applyHubMessage(snapshot: Snapshot, message: HubMessage): Snapsh
     case HubMessageKind.conversations:
       return { ...snapshot, conversations: message.conversations };
     case HubMessageKind.message:
-      return { ...snapshot, recent: mergeMessage(snapshot.recent, message.message, RECENT_MESSAGES_MAX) };
     case HubMessageKind.ack:
-      return { ...snapshot, recent: mergeMessage(snapshot.recent, message.message, RECENT_MESSAGES_MAX) };
+      // The conversation list follows from the message itself: one broadcast per message, not two.
+      return {
+        ...snapshot,
+        recent: mergeMessage(snapshot.recent, message.message, RECENT_MESSAGES_MAX),
+        conversations: withMessage(snapshot.conversations, snapshot.user?.id ?? 0, message.message),
+      };
     case HubMessageKind.reply:
       return snapshot;
   }

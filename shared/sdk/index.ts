@@ -3,6 +3,7 @@ export * from "./snapshot.js";
 export * from "./hub-messages.js";
 export * from "./bridge.js";
 export * from "./merge-messages.js";
+export * from "./conversations.js";
 export * from "./apply-hub-message.js";
 export * from "./tab-transport.js";
 export * from "./client.js";

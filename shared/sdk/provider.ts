@@ -57,6 +57,7 @@ function HubSync({ children }: { children?: ReactNode }) {
           const chat = message.message;
           const peerId = chat.from === me ? chat.to : chat.from;
           void mutate(messagesKey(peerId), (list?: TabMessage[]) => (list ? mergeMessage(list, chat) : list), { revalidate: false });
+          set(SwrKey.conversations, snapshot.conversations);
           return;
         }
         case HubMessageKind.reply:

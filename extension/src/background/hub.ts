@@ -17,7 +17,7 @@ import { HubMessageKind, TabRequestKind, type HubMessage, type TabRequest, type 
 import { emptySnapshot, type Conversation, type Snapshot } from "../../../shared/sdk/snapshot.js";
 import { Api, ApiError, AUTH_KEY, type AuthTokens } from "./api.js";
 import { Connection, type ConnectionDeps } from "./connection.js";
-import { mergeConversations, withMessage, withRead, type UserRow } from "./conversations.js";
+import { mergeConversations, withRead, type UserRow } from "../../../shared/sdk/conversations.js";
 import { wsUrlFor, type Settings } from "./settings.js";
 import type { KeyValueArea } from "./storage.js";
 
@@ -64,6 +64,7 @@ export class Hub {
   #pendingSends = new Map<string, PendingSend>();
   #tabs = 0;
   #profileTimer: unknown = null;
+  #persistQueued = false;
 
   private constructor(deps: HubDeps, snapshot: Snapshot) {
     this.#deps = deps;
@@ -236,7 +237,7 @@ export class Hub {
   async #onEvent(event: ChatEvent): Promise<void> {
     switch (event.kind) {
       case EventKind.message:
-        this.#applyMessage(event.message);
+        this.#apply({ kind: HubMessageKind.message, message: event.message });
         return;
       case EventKind.unread:
         this.#apply({ kind: HubMessageKind.unread, count: event.count });
@@ -245,12 +246,6 @@ export class Hub {
         if (event.etag !== this.#snapshot.profileEtag) await this.#fetchProfile(true);
         return;
     }
-  }
-
-  #applyMessage(message: ChatMessage): void {
-    const me = this.#snapshot.user?.id ?? 0;
-    this.#apply({ kind: HubMessageKind.message, message });
-    this.#apply({ kind: HubMessageKind.conversations, conversations: withMessage(this.#snapshot.conversations, me, message) });
   }
 
   async #sendMessage(to: number, body: string, clientMsgId: string): Promise<ChatMessage> {
@@ -289,8 +284,6 @@ export class Hub {
     this.#pendingSends.delete(clientMsgId);
     this.#deps.socket.timers.clearTimeout(pending?.timer);
     this.#apply({ kind: HubMessageKind.ack, clientMsgId, message });
-    const me = this.#snapshot.user?.id ?? 0;
-    this.#apply({ kind: HubMessageKind.conversations, conversations: withMessage(this.#snapshot.conversations, me, message) });
     pending?.resolve(message);
   }
 
@@ -365,12 +358,17 @@ export class Hub {
   #apply(message: HubMessage): void {
     const previousUnread = this.#snapshot.unread;
     this.#snapshot = applyHubMessage(this.#snapshot, message);
-    void this.#persist();
     this.#deps.broadcast(message);
+    void this.#persist();
     if (this.#snapshot.unread !== previousUnread || message.kind === HubMessageKind.snapshot) this.#deps.setBadge(this.#snapshot.unread);
   }
 
+  /** One `storage.session` write per burst of changes (a task), always of the latest snapshot. */
   async #persist(): Promise<void> {
+    if (this.#persistQueued) return;
+    this.#persistQueued = true;
+    await Promise.resolve();
+    this.#persistQueued = false;
     await this.#deps.session.set(SNAPSHOT_KEY, this.#snapshot);
   }
 

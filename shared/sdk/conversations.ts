@@ -1,5 +1,5 @@
-import type { ChatMessage } from "../../../shared/protocol/index.js";
-import type { Conversation } from "../../../shared/sdk/snapshot.js";
+import type { ChatMessage } from "../protocol/index.js";
+import type { Conversation } from "./snapshot.js";
 
 export interface UserRow {
   id: number;
