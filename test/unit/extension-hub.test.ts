@@ -161,6 +161,16 @@ describe("service worker hub", () => {
     expect(requests.filter((r) => r.path === RestPath.profileMe).at(-1)?.cache).toBe("no-store");
   });
 
+  it("twenty tabs opening while the profile is stale make one conditional GET", async () => {
+    const stale: Snapshot = { ...emptySnapshot(), state: ConnectionState.replaced, user: ALICE, profile: PROFILE, profileEtag: '"v1"', profileCheckedAt: 1 };
+    const { hub } = await startHub({ snapshot: stale });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => hub.handleRequest({ kind: TabRequestKind.hello, requestId: `h${i}`, params: {} }, () => undefined)));
+    await until(() => hub.snapshot.profileCheckedAt > 1);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => hub.handleRequest({ kind: TabRequestKind.hello, requestId: `again${i}`, params: {} }, () => undefined)));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(count("GET", RestPath.profileMe)).toBe(1);
+  });
+
   it("send: over the socket, resolved by the ack", async () => {
     const { hub } = await startHub();
     await until(() => hub.snapshot.state === ConnectionState.open);

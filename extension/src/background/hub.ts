@@ -65,6 +65,7 @@ export class Hub {
   #tabs = 0;
   #profileTimer: unknown = null;
   #persistQueued = false;
+  #profileFetch: Promise<void> | null = null;
 
   private constructor(deps: HubDeps, snapshot: Snapshot) {
     this.#deps = deps;
@@ -242,9 +243,14 @@ export class Hub {
       case EventKind.unread:
         this.#apply({ kind: HubMessageKind.unread, count: event.count });
         return;
-      case EventKind.profile:
-        if (event.etag !== this.#snapshot.profileEtag) await this.#fetchProfile(true);
+      case EventKind.profile: {
+        if (event.etag === this.#snapshot.profileEtag) return;
+        // A fetch already in flight may have left before the change: then fetch once more.
+        const joined = this.#profileFetch !== null;
+        await this.#fetchProfile(true);
+        if (joined) await this.#fetchProfile(true);
         return;
+      }
     }
   }
 
@@ -315,8 +321,14 @@ export class Hub {
     this.#apply({ kind: HubMessageKind.conversations, conversations: mergeConversations(me, users, rows) });
   }
 
+  /** Single-flight: twenty tabs opening at once still make one request. */
+  #fetchProfile(bypassCache: boolean): Promise<void> {
+    this.#profileFetch ??= this.#requestProfile(bypassCache).finally(() => (this.#profileFetch = null));
+    return this.#profileFetch;
+  }
+
   /** Conditional GET with the stored ETag; `bypassCache` after a `profile` event. */
-  async #fetchProfile(bypassCache: boolean): Promise<void> {
+  async #requestProfile(bypassCache: boolean): Promise<void> {
     const etag = this.#snapshot.profileEtag;
     const headers: Record<string, string> = etag && this.#snapshot.profile ? { "if-none-match": etag } : {};
     const response = await this.#api.request<Profile>(RestPath.profileMe, { headers, bypassCache });
