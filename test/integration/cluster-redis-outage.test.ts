@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EventKind } from "../../shared/protocol/index.js";
+import { EventKind, ServerClose } from "../../shared/protocol/index.js";
 import { api } from "../helpers/chat-client.js";
 import { FollowingClient, startDeployment, userToken, type Deployment } from "../helpers/cluster-deployment.js";
 import { until } from "../helpers/until.js";
@@ -115,4 +115,18 @@ describe("Redis killed for 10 s under traffic", () => {
     }
     await Promise.all([bobClient.stop(), carolClient.stop(), sender.stop()]);
   }, 120_000);
+
+  it("SIGTERM while Redis is down still shuts down gracefully (1012 to sockets, exit 0)", async () => {
+    const { servers, redis } = deployment;
+    const bob = await userToken(servers[0]!.url, "bob");
+    const client = new FollowingClient(() => [servers[0]!.wsUrl], bob.userId, bob.token, 0);
+    await client.connect();
+    await redis!.kill();
+    expect(await until(async () => (await status(`${servers[0]!.url}/readyz`)) === 503, 5000)).toBe(true);
+    const exit = await servers[0]!.kill("SIGTERM");
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(client.closes[0]).toEqual({ code: ServerClose.serviceRestart.code, reason: ServerClose.serviceRestart.reason });
+    await client.stop();
+    await redis!.restart();
+  }, 60_000);
 });

@@ -6,7 +6,7 @@ import { LocalOwnerRegistry } from "./local-owner-registry.js";
 import { MemoryEventLog } from "./memory-event-log.js";
 import { RedisEventBus } from "./redis-event-bus.js";
 import { RedisEventLog } from "./redis-event-log.js";
-import { duplicateForCommands } from "./redis-connections.js";
+import { closeClient, duplicateForCommands } from "./redis-connections.js";
 import { RedisHealth } from "./redis-health.js";
 import { RedisInstanceChannel } from "./redis-instance-channel.js";
 import type { RedisClient } from "./redis-keys.js";
@@ -86,11 +86,7 @@ export async function createRealtime(options: CreateRealtimeOptions): Promise<Re
       await owners.close();
       await bus.close();
       await channel.close();
-      try {
-        await commands.quit();
-      } catch {
-        commands.disconnect();
-      }
+      await closeClient(commands);
     },
   };
 }

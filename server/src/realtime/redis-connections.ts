@@ -29,3 +29,21 @@ export function duplicateForSubscribe(redis: RedisClient): RedisClient {
   if (redis instanceof Cluster) return redis.duplicate([], { enableOfflineQueue: true, lazyConnect: false });
   return (redis as Redis).duplicate({ enableOfflineQueue: true, lazyConnect: false, autoResubscribe: true });
 }
+
+/**
+ * QUIT when connected (pending replies arrive first), else drop the connection: a QUIT queued
+ * while Redis is away would wait for a Redis that may never come back, and hold up shutdown.
+ */
+export async function closeClient(client: RedisClient, graceMs = 1000): Promise<void> {
+  if (client.status !== "ready") {
+    client.disconnect();
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, graceMs);
+  });
+  await Promise.race([client.quit().then(() => undefined, () => undefined), gaveUp]);
+  clearTimeout(timer);
+  client.disconnect();
+}

@@ -1,6 +1,6 @@
 import type { Logger } from "../log/logger.js";
 import type { StoredEvent } from "./ports.js";
-import { duplicateForSubscribe } from "./redis-connections.js";
+import { closeClient, duplicateForSubscribe } from "./redis-connections.js";
 import { instanceChannel, type RedisClient } from "./redis-keys.js";
 
 /** What travels on an instance channel: a replacement notice or a live event. */
@@ -84,10 +84,6 @@ export class RedisInstanceChannel {
   async close(): Promise<void> {
     this.#replaced.clear();
     this.#events.clear();
-    try {
-      await this.subscriber.quit();
-    } catch {
-      this.subscriber.disconnect();
-    }
+    await closeClient(this.subscriber);
   }
 }
