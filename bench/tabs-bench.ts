@@ -16,12 +16,12 @@ import { writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Page } from "playwright-core";
-import { EXTENSION_ORIGIN, RestPath, type ChatMessage, type LoginResponse } from "../shared/protocol/index.js";
+import { RestPath, type ChatMessage, type LoginResponse } from "../shared/protocol/index.js";
 import { NAIVE_AUTH_KEY } from "../shared/sdk/naive-baseline.js";
-import { configureAndSignIn, launchDrivenBrowser, WEB_APP_DIR, type DrivenBrowser } from "../test/helpers/chromium.js";
+import { configureAndSignIn, launchDrivenBrowser, type DrivenBrowser } from "../test/helpers/chromium.js";
 import { api, login } from "../test/helpers/chat-client.js";
-import { startTestServer, type TestServer } from "../test/helpers/in-process-server.js";
-import { freePort } from "../server/src/redis/local-redis-server.js";
+import type { ServerProcess } from "../test/helpers/server-process.js";
+import { startE2eServer } from "../test/e2e/support/e2e-server.js";
 import { metric, profileGets } from "../test/e2e/support/metrics.js";
 import { log, machineInfo, percentile, writeReport } from "./lib/report.js";
 import { barChartSvg } from "./tabs-chart.js";
@@ -55,36 +55,39 @@ interface StepResult {
   endToEnd: { p50Ms: number; p99Ms: number };
 }
 
-/** Records, in the page, when each `bench-…` marker first appears in the DOM. */
+/**
+ * Records, in the page, when each `bench-…` marker first appears in the DOM. A string, not a
+ * function: tsx (esbuild) would wrap a function with a `__name` helper the page does not have.
+ */
+const OBSERVER_SCRIPT = `(() => {
+  const seen = {};
+  window.benchSeen = seen;
+  const scan = (text, now) => { for (const marker of (text || "").match(/bench-\\d+-\\d+/g) || []) seen[marker] ??= now; };
+  new MutationObserver((mutations) => {
+    const now = Date.now();
+    for (const mutation of mutations) {
+      if (mutation.type === "characterData") scan(mutation.target.textContent, now);
+      else for (const node of mutation.addedNodes) scan(node.textContent, now);
+    }
+  }).observe(document.body, { subtree: true, childList: true, characterData: true });
+})()`;
+
 function installObserver(page: Page): Promise<void> {
-  return page.evaluate(() => {
-    const seen: Record<string, number> = {};
-    (window as unknown as { benchSeen: Record<string, number> }).benchSeen = seen;
-    const scan = (text: string | null, now: number) => {
-      for (const marker of text?.match(/bench-\d+-\d+/g) ?? []) seen[marker] ??= now;
-    };
-    new MutationObserver((mutations) => {
-      const now = Date.now();
-      for (const mutation of mutations) {
-        if (mutation.type === "characterData") scan(mutation.target.textContent, now);
-        else for (const node of mutation.addedNodes) scan(node.textContent, now);
-      }
-    }).observe(document.body, { subtree: true, childList: true, characterData: true });
-  });
+  return page.evaluate(OBSERVER_SCRIPT);
 }
 
 function seenTimes(page: Page): Promise<Record<string, number>> {
-  return page.evaluate(() => (window as unknown as { benchSeen: Record<string, number> }).benchSeen);
+  return page.evaluate("window.benchSeen") as Promise<Record<string, number>>;
 }
 
-async function sampleSockets(server: TestServer, untilMs: number, samples: number[]): Promise<void> {
+async function sampleSockets(server: ServerProcess, untilMs: number, samples: number[]): Promise<void> {
   while (Date.now() < untilMs) {
     samples.push(await metric(server, "switchboard_ws_connections"));
     await sleep(1000);
   }
 }
 
-async function runStep(mode: Mode, server: TestServer, pages: Page[], alice: LoginResponse, bob: LoginResponse, step: number, connectsBefore: number): Promise<StepResult> {
+async function runStep(mode: Mode, server: ServerProcess, pages: Page[], alice: LoginResponse, bob: LoginResponse, step: number, connectsBefore: number): Promise<StepResult> {
   await Promise.all(pages.map(installObserver));
   const samples: number[] = [];
   const windowEnd = Date.now() + WINDOW_MS;
@@ -154,7 +157,7 @@ async function openTabsUpTo(driven: DrivenBrowser, url: string, pages: Page[], c
   }
 }
 
-async function runMode(mode: Mode, server: TestServer, results: StepResult[]): Promise<void> {
+async function runMode(mode: Mode, server: ServerProcess, results: StepResult[]): Promise<void> {
   const alice = await login(server.url, "alice");
   const bob = await login(server.url, "bob");
   const driven = await launchDrivenBrowser({ extensionDir: mode === "naive" ? null : undefined, extraArgs: BROWSER_ARGS });
@@ -169,7 +172,7 @@ async function runMode(mode: Mode, server: TestServer, results: StepResult[]): P
       url = `${server.url}/?mode=naive`;
       ready = (page) => page.getByTestId("messages").waitFor({ state: "attached", timeout: 20_000 });
       const first = await driven.open(url);
-      await first.evaluate(([key, value]) => localStorage.setItem(key, value), [NAIVE_AUTH_KEY, JSON.stringify(alice)] as const);
+      await first.evaluate(`localStorage.setItem(${JSON.stringify(NAIVE_AUTH_KEY)}, ${JSON.stringify(JSON.stringify(alice))})`);
       await first.close();
     }
     for (const [index, tabs] of TAB_COUNTS.entries()) {
@@ -200,7 +203,7 @@ function markdown(results: StepResult[], machine: ReturnType<typeof machineInfo>
   return [
     "# Tabs benchmark: extension vs naive page mode",
     "",
-    `Run ${machine.date} on ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}; Chromium headless (Debian), server in-process with a private redis-server.`,
+    `Run ${machine.date} on ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}; Chromium headless (Debian), the server as its own process (\`dist/server/src/main.js\`) with a private redis-server and PGlite.`,
     `Load average (1 min) at start ${loadAtStart.toFixed(2)}, at end ${os.loadavg()[0]!.toFixed(2)} — the machine is shared, latencies move with it.`,
     "Fan-out latency is measured from the message's server `createdAt` (stamped at insert, just before it is published) to the moment each tab's DOM shows it (a MutationObserver in the tab); \"from request\" starts before the REST call instead.",
     `Chromium flags added for both modes: ${BROWSER_ARGS.map((a) => `\`${a}\``).join(" ")} (background tabs otherwise get a lower CPU priority).`,
@@ -223,13 +226,7 @@ function markdown(results: StepResult[], machine: ReturnType<typeof machineInfo>
 }
 
 async function main(): Promise<void> {
-  const port = await freePort();
-  const server = await startTestServer({
-    PORT: String(port),
-    WEB_APP_DIR,
-    ACCESS_TOKEN_TTL_S: "7200",
-    ALLOWED_ORIGINS: [EXTENSION_ORIGIN, `http://127.0.0.1:${port}`, `http://localhost:${port}`].join(","),
-  });
+  const server = await startE2eServer({ ACCESS_TOKEN_TTL_S: "7200" });
   const results: StepResult[] = [];
   try {
     await runMode("extension", server, results);
