@@ -12,6 +12,7 @@ import { DecisionLog } from "./decision-log.js";
 import type { KeyStore, ReadItem, WriteOp } from "./key-store.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { Semaphore } from "./semaphore.js";
+import { settlePool } from "./settle-pool.js";
 import { buildReport, increment, recordFailure, recordSeen, type MigrationCounters, type MigrationReport, type SeenFormat } from "./report.js";
 
 export interface MigrateOptions {
@@ -65,6 +66,11 @@ type Planned = { op: WriteOp; from: ValueFormat; value: Buffer };
 type Pending = { key: string; attempt: number };
 
 const GLOB_SPECIAL = /[*?[\]\\]/g;
+/**
+ * Calls in flight at once: two keep Redis and this process busy at the same time (one call is
+ * decoded while Redis runs the next); more would only queue in Redis, in front of online reads.
+ */
+const CALLS_IN_FLIGHT = 2;
 /** Values inflated at once, over all calls in flight: the libuv thread pool size. */
 const DECOMPRESS_CONCURRENCY = 4;
 
@@ -178,9 +184,9 @@ class MigrationRun {
 
   /**
    * Reads, decides and writes the keys of one page in batches. A batch is split into calls of
-   * `keysPerCall` keys that run concurrently (they pipeline on the connection, so Redis reads the
-   * next call while this process decodes the previous one); the batch's bytes are shared out
-   * between its calls, and its size adapts so that a batch takes about `batchMs`.
+   * `keysPerCall` keys, two in flight (they pipeline on the connection, so Redis runs one call
+   * while this process decodes the other); the batch's bytes are shared out between its calls,
+   * and its size adapts so that a batch takes about `batchMs`.
    */
   async #processKeys(store: KeyStore, prefix: string, keys: string[]): Promise<void> {
     let pending: Pending[] = keys.map((key) => ({ key, attempt: 0 }));
@@ -192,9 +198,9 @@ class MigrationRun {
       const calls: Pending[][] = [];
       for (let i = 0; i < batch.length; i += this.#o.keysPerCall) calls.push(batch.slice(i, i + this.#o.keysPerCall));
       const share = Math.max(1, Math.floor(this.#o.batchBytes / calls.length));
-      // allSettled: if one call fails, the others finish before the run stops, so nothing keeps
-      // writing after runMigration() has returned.
-      const settled = await Promise.allSettled(calls.map((call) => this.#runCall(store, prefix, call, share)));
+      // Settled, not all: if one call fails the others finish first, so nothing keeps writing
+      // after runMigration() has returned.
+      const settled = await settlePool(calls, CALLS_IN_FLIGHT, (call) => this.#runCall(store, prefix, call, share));
       for (const result of settled) if (result.status === "rejected") throw result.reason;
       for (const result of settled) if (result.status === "fulfilled") pending = [...result.value.unread, ...pending, ...result.value.again];
       this.#adaptBatch(performance.now() - started, batch.length);

@@ -1,0 +1,251 @@
+/**
+ * `npm run bench:cache` — the v2 cache migration on a private Redis, in one run:
+ *  1. load BENCH_KEYS (1,000,000) legacy `user:{id}` values: JSON-family majority (compact and
+ *     spaced JSON, double-encoded JSON), some gzip and zlib; TTLs from minutes to days, 5 % none;
+ *  2. ceiling: `redis-benchmark -P 16` GET+SET on the same Redis;
+ *  3. the tool (`cache:migrate`, its own process, default options, decision log to a file) on
+ *     all of them, while this process reads random profiles through `UserCache` → p99 latency;
+ *  4. the tool on BENCH_JSON_KEYS (500,000) JSON-family values only;
+ *  5. the naive loop (per key GET, PTTL, SET, PEXPIRE in sequence) on BENCH_NAIVE_KEYS (50,000)
+ *     of the same mix → the tool's speed-up.
+ * Writes bench/results/cache-bench.json and .md.
+ */
+import { execFile, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { deflateSync, gzipSync } from "node:zlib";
+import { Redis } from "ioredis";
+import { decodeValue } from "../server/src/cache/decode-value.js";
+import { encodeEnvelope } from "../server/src/cache/envelope.js";
+import type { MigrationReport } from "../server/src/cache/migrate/report.js";
+import { UserCache } from "../server/src/cache/user-cache.js";
+import { startLocalRedis } from "../server/src/redis/local-redis-server.js";
+import { log, machineInfo, percentile, writeReport } from "./lib/report.js";
+
+const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
+const JSON_KEYS = Number(process.env.BENCH_JSON_KEYS ?? 500_000);
+const NAIVE_KEYS = Number(process.env.BENCH_NAIVE_KEYS ?? 50_000);
+const TARGETS = { jsonFamilyKeysPerSecond: 100_000, speedupVsNaive: 5, onlineReadP99Ms: 5 };
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const CLI = path.resolve(here, "../server/src/cache/migrate/cli.js");
+const run = promisify(execFile);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+type Kind = "v1-json" | "v1-json-spaced" | "v1-double-json" | "v1-gzip" | "v1-zlib";
+/** Out of 20: 9 compact JSON, 3 spaced JSON, 3 double-encoded, 3 gzip, 2 zlib → 75 % JSON family. */
+const MIXED: Kind[] = [...Array<Kind>(9).fill("v1-json"), ...Array<Kind>(3).fill("v1-json-spaced"), ...Array<Kind>(3).fill("v1-double-json"), ...Array<Kind>(3).fill("v1-gzip"), ...Array<Kind>(2).fill("v1-zlib")];
+const JSON_ONLY: Kind[] = ["v1-json", "v1-json", "v1-json", "v1-json-spaced", "v1-double-json"];
+const NAMES = ["王伟", "李娜", "张敏", "刘洋", "陈静", "杨磊", "赵婷", "黄强"];
+
+function user(id: number) {
+  return {
+    id,
+    username: `user${id}`,
+    email: `user${id}.li@example.com`,
+    phone: `138${String(id % 100_000_000).padStart(8, "0")}`,
+    name: NAMES[id % NAMES.length],
+    avatar: `https://cdn.example.com/a/${id}.png`,
+    user_level: ["normal", "vip", "super"][id % 3],
+    is_active: id % 7 !== 0,
+    task_count: id % 500,
+    rating: Math.round((id % 500) / 10) / 10,
+    created_at: "2024-09-16T08:00:00",
+  };
+}
+
+function legacyValue(kind: Kind, id: number): Buffer | string {
+  const compact = JSON.stringify(user(id));
+  switch (kind) {
+    case "v1-json":
+      return compact;
+    case "v1-json-spaced": // Python's json.dumps default separators, ASCII-escaped
+      return JSON.stringify(user(id), null, 1).replace(/\n ?/g, " ").replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    case "v1-double-json":
+      return JSON.stringify(compact);
+    case "v1-gzip":
+      return gzipSync(compact);
+    case "v1-zlib":
+      return deflateSync(compact, { level: id % 2 ? 6 : 1 });
+  }
+}
+
+/** TTL in ms, or -1: 5 % without TTL, the rest spread from 10 minutes to 2 days. */
+function ttlFor(id: number): number {
+  return id % 20 === 0 ? -1 : 600_000 + ((id * 7919) % (2 * 86_400_000 - 600_000));
+}
+
+async function load(redis: Redis, prefix: string, count: number, kinds: Kind[]): Promise<void> {
+  const started = performance.now();
+  for (let start = 0; start < count; start += 10_000) {
+    const pipeline = redis.pipeline();
+    for (let id = start; id < Math.min(count, start + 10_000); id++) {
+      const value = legacyValue(kinds[id % kinds.length]!, id);
+      const ttl = ttlFor(id);
+      if (ttl > 0) pipeline.set(`${prefix}${id}`, value, "PX", ttl);
+      else pipeline.set(`${prefix}${id}`, value);
+    }
+    await pipeline.exec();
+  }
+  log(`loaded ${count} keys under ${prefix} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+async function ceiling(port: number): Promise<{ setPerSecond: number; getPerSecond: number }> {
+  const { stdout } = await run("redis-benchmark", ["-h", "127.0.0.1", "-p", String(port), "-P", "16", "-t", "get,set", "-n", "1000000", "-q"], { maxBuffer: 1 << 24 });
+  const rate = (name: string) => Number(new RegExp(`${name}: ([\\d.]+) requests per second`).exec(stdout.replace(/\r/g, "\n"))?.[1] ?? NaN);
+  return { setPerSecond: rate("SET"), getPerSecond: rate("GET") };
+}
+
+/** Runs the CLI as an operator would; returns its JSON report and the wall time. */
+async function runTool(url: string, logFile: string): Promise<{ report: MigrationReport; wallSeconds: number }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [CLI, "--redis-url", url, "--json", "--no-progress", "--log-file", logFile], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  if (code !== 0) throw new Error(`cache:migrate exited with ${code}`);
+  return { report: JSON.parse(out) as MigrationReport, wallSeconds: (performance.now() - started) / 1000 };
+}
+
+/** Reads random profiles through the online cache until stopped; latencies in ms. */
+function onlineReader(url: string, count: number) {
+  const redis = new Redis(url);
+  const cache = new UserCache({ redis, ttlSeconds: 3600, mode: "dual" });
+  const latencies: number[] = [];
+  let misses = 0;
+  let stop = false;
+  const done = (async () => {
+    await redis.ping();
+    while (!stop) {
+      const id = Math.floor(Math.random() * count);
+      const started = performance.now();
+      if ((await cache.get(id)) === null) misses += 1;
+      latencies.push(performance.now() - started);
+      await sleep(2);
+    }
+    redis.disconnect();
+  })();
+  return {
+    async stop() {
+      stop = true;
+      await done;
+      const sorted = [...latencies].sort((a, b) => a - b);
+      return { reads: sorted.length, misses, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), maxMs: sorted.at(-1) ?? NaN };
+    },
+  };
+}
+
+/** The naive way: per key GET, PTTL, SET, PEXPIRE, each awaited in turn. */
+async function naive(redis: Redis, prefix: string, count: number): Promise<{ keys: number; seconds: number; keysPerSecond: number }> {
+  const started = performance.now();
+  let migrated = 0;
+  for (let id = 0; id < count; id++) {
+    const key = `${prefix}${id}`;
+    const value = await redis.getBuffer(key);
+    const pttl = await redis.pttl(key);
+    if (!value) continue;
+    const outcome = await decodeValue(value);
+    if (outcome.kind !== "data" || outcome.format === "v2") continue;
+    await redis.set(key, encodeEnvelope(outcome.data));
+    if (pttl > 0) await redis.pexpire(key, pttl);
+    migrated += 1;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { keys: migrated, seconds, keysPerSecond: Math.round(migrated / seconds) };
+}
+
+async function main() {
+  const machine = { ...machineInfo(), nproc: os.availableParallelism(), loadAverageAtStart: os.loadavg().map((n) => Number(n.toFixed(2))) };
+  log(`cache bench on ${machine.nproc} × ${machine.cpuModel}, node ${machine.node}, load ${machine.loadAverageAtStart.join(" ")}`);
+  const server = await startLocalRedis({ args: ["--maxmemory-policy", "noeviction"] });
+  const redis = new Redis(server.url);
+  const logDir = await mkdtemp(path.join(os.tmpdir(), "switchboard-cache-bench-"));
+  try {
+    await load(redis, "user:", KEYS, MIXED);
+    const memory = Number(/used_memory:(\d+)/.exec(await redis.info("memory"))?.[1] ?? NaN);
+
+    log("ceiling: redis-benchmark -P 16 GET+SET");
+    const ceil = await ceiling(server.port);
+    log(`ceiling SET ${ceil.setPerSecond}/s GET ${ceil.getPerSecond}/s`);
+
+    log(`migrating ${KEYS} mixed keys with cache:migrate while reading profiles online`);
+    const reader = onlineReader(server.url, KEYS);
+    const mixed = await runTool(server.url, path.join(logDir, "mixed.log"));
+    const online = await reader.stop();
+    log(`mixed: ${mixed.report.keysPerSecond} keys/s (wall ${mixed.wallSeconds.toFixed(1)} s), online p99 ${online.p99Ms.toFixed(2)} ms`);
+    const secondRun = await runTool(server.url, path.join(logDir, "second.log"));
+    log(`second run: migrated ${secondRun.report.migrated}`);
+
+    await redis.flushall();
+    await load(redis, "user:", JSON_KEYS, JSON_ONLY);
+    const json = await runTool(server.url, path.join(logDir, "json.log"));
+    log(`JSON family: ${json.report.keysPerSecond} keys/s`);
+
+    await redis.flushall();
+    await load(redis, "user:", NAIVE_KEYS, MIXED);
+    const naiveResult = await naive(redis, "user:", NAIVE_KEYS);
+    log(`naive loop: ${naiveResult.keysPerSecond} keys/s`);
+
+    const speedup = Number((mixed.report.keysPerSecond / naiveResult.keysPerSecond).toFixed(1));
+    const summarize = (r: { report: MigrationReport; wallSeconds: number }) => ({
+      keysPerSecond: r.report.keysPerSecond,
+      wallSeconds: Number(r.wallSeconds.toFixed(1)),
+      keys: r.report.keys,
+      migrated: r.report.migrated,
+      migratedFrom: r.report.migratedFrom,
+      failed: r.report.failed,
+      retries: r.report.retries,
+      ttl: r.report.ttl,
+      size: r.report.size,
+    });
+    const result = {
+      machine: { ...machine, loadAverageAtEnd: os.loadavg().map((n) => Number(n.toFixed(2))) },
+      dataset: { keys: KEYS, mix: "45 % compact JSON, 15 % spaced JSON, 15 % double-encoded JSON, 15 % gzip, 10 % zlib; 5 % without TTL", redisUsedMemoryMiB: Math.round(memory / 2 ** 20) },
+      ceiling: { tool: "redis-benchmark -P 16 -t get,set -n 1000000", ...ceil },
+      mixed: { ...summarize(mixed), onlineReads: online },
+      secondRun: { migrated: secondRun.report.migrated, skipped: secondRun.report.skipped },
+      jsonFamily: summarize(json),
+      naive: { ...naiveResult, method: "per key GET, PTTL, SET, PEXPIRE awaited in sequence" },
+      speedupVsNaive: speedup,
+      targets: TARGETS,
+      met: {
+        jsonFamilyKeysPerSecond: json.report.keysPerSecond >= TARGETS.jsonFamilyKeysPerSecond,
+        speedupVsNaive: speedup >= TARGETS.speedupVsNaive,
+        onlineReadP99Ms: online.p99Ms < TARGETS.onlineReadP99Ms,
+      },
+    };
+    const yes = (ok: boolean) => (ok ? "met" : "**not met**");
+    const markdown = `# Cache migration benchmark
+
+${result.machine.date} · ${machine.nproc} × ${machine.cpuModel} · node ${machine.node} · ${machine.redis}
+Load average at start ${machine.loadAverageAtStart.join(" / ")}, at end ${result.machine.loadAverageAtEnd.join(" / ")} (other work shared the machine).
+
+Dataset: ${KEYS.toLocaleString("en")} \`user:{id}\` keys — ${result.dataset.mix}; ${result.dataset.redisUsedMemoryMiB} MiB in Redis.
+
+| measure | result | target |
+|---|---|---|
+| \`cache:migrate\`, mixed 1M keys | **${mixed.report.keysPerSecond.toLocaleString("en")} keys/s** (${result.mixed.wallSeconds} s wall incl. start-up) | — |
+| \`cache:migrate\`, JSON family (${JSON_KEYS.toLocaleString("en")} keys) | **${json.report.keysPerSecond.toLocaleString("en")} keys/s** | ≥ 100,000 keys/s — ${yes(result.met.jsonFamilyKeysPerSecond)} |
+| naive loop (GET, PTTL, SET, PEXPIRE per key) | ${naiveResult.keysPerSecond.toLocaleString("en")} keys/s | — |
+| speed-up of the tool over the naive loop | **${speedup}×** | ≥ 5× — ${yes(result.met.speedupVsNaive)} |
+| online profile reads during the mixed run | p50 ${online.p50Ms.toFixed(2)} ms, **p99 ${online.p99Ms.toFixed(2)} ms**, max ${online.maxMs.toFixed(1)} ms (${online.reads} reads) | p99 < 5 ms — ${yes(result.met.onlineReadP99Ms)} |
+| ceiling: \`redis-benchmark -P 16\` on the same Redis | SET ${Math.round(ceil.setPerSecond).toLocaleString("en")}/s, GET ${Math.round(ceil.getPerSecond).toLocaleString("en")}/s | — |
+| second full run | migrated ${secondRun.report.migrated}, skipped ${secondRun.report.skipped} | 0 migrated |
+
+Mixed run: migrated ${mixed.report.migrated.toLocaleString("en")} (${Object.entries(mixed.report.migratedFrom).map(([k, v]) => `${k} ${v}`).join(", ")}), failed ${mixed.report.failed}, retries ${mixed.report.retries}.
+The tool ran as its own process with default options (5 MB / 100 ms batches, 200 keys per Lua call, decision log sampled at 10 % to a file); the online reader ran in this process with its own connection, one read every ~2 ms.
+Each key costs the tool one SCAN slot, one Lua read (STRLEN, PTTL, GET) and one Lua compare-and-set (GET, SET KEEPTTL) — about 5 Redis commands — so its rate is a fraction of the single-command ceiling above.
+`;
+    const paths = await writeReport("cache-bench", result, markdown);
+    log(`wrote ${paths.join(", ")}`);
+  } finally {
+    redis.disconnect();
+    await server.stop();
+    await rm(logDir, { recursive: true, force: true });
+  }
+}
+
+await main();
