@@ -246,7 +246,7 @@ async function main(): Promise<void> {
       target: { value: 12, label: "target ≤ 12/h" },
     },
     {
-      title: "Fan-out p99 to every tab's DOM",
+      title: "Fan-out p99 to each tab's DOM (naive: newest tab only)",
       unit: "ms",
       series: { extension: pick("extension", (r) => r.fanOut.p99Ms), naive: pick("naive", (r) => r.fanOut.p99Ms) },
       target: { value: 100, label: "target < 100 ms" },
