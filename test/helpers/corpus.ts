@@ -2,28 +2,32 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Redis } from "ioredis";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import { BulkKeyStore } from "../../server/src/cache/migrate/bulk-key-store.js";
 import { runMigration, type MigrateOptions } from "../../server/src/cache/migrate/migrator.js";
 import { PipelineKeyStore } from "../../server/src/cache/migrate/pipeline-key-store.js";
+import { redisForTest } from "./redis.js";
 
 /**
  * The shared legacy-cache corpus (`../shared/fixtures/legacy-cache/corpus.jsonl` beside the repo):
  * real values written by Python, one JSON object a line (see its README).
  */
-export const CORPUS_CLASSES = [
-  "v2",
-  "v1-json",
-  "v1-double-json",
-  "v1-gzip",
-  "v1-zlib",
-  "v1-pickle",
-  "v1-pickle-datetime",
-  "pickle-malicious",
-  "unparseable",
-  "bomb",
-  "other-prefix",
-] as const;
-export type CorpusClass = (typeof CORPUS_CLASSES)[number];
+/** Each class of the corpus and what a correct system does with it (from the corpus README). */
+export const CORPUS_CLASS_BEHAVIOUR = {
+  v2: "the new envelope: read as is, never rewritten",
+  "v1-json": "legacy data: readable online; migrated to v2 keeping the TTL",
+  "v1-double-json": "legacy data: readable online; migrated to v2 keeping the TTL",
+  "v1-gzip": "legacy data: readable online; migrated to v2 keeping the TTL",
+  "v1-zlib": "legacy data: readable online; migrated to v2 keeping the TTL",
+  "v1-pickle": "a miss online; migrated only by the tool with its pickle flag",
+  "v1-pickle-datetime": "as v1-pickle, with created_at (a datetime.datetime) as an ISO 8601 string",
+  "pickle-malicious": "never executed, never migrated (not even as {}), reported",
+  unparseable: "reported, kept unless deletion is asked for, never rewritten",
+  bomb: "refused at the output cap without allocating it",
+  "other-prefix": "not under user:, left alone",
+} as const;
+export const CORPUS_CLASSES = Object.keys(CORPUS_CLASS_BEHAVIOUR) as (keyof typeof CORPUS_CLASS_BEHAVIOUR)[];
+export type CorpusClass = keyof typeof CORPUS_CLASS_BEHAVIOUR;
 
 export interface CorpusEntry {
   key: string;
@@ -141,4 +145,31 @@ export async function loadGeneratedUsers(redis: Redis, count: number, start = 1_
   }
   await pipeline.exec();
   return { legacy, v2 };
+}
+
+/**
+ * A private Redis for the cache tests of one file: started before all tests, emptied before
+ * each (unless `flushEachTest: false`), stopped after. Use `.client` / `.server` inside tests.
+ */
+export function useRedis(options: { flushEachTest?: boolean } = {}) {
+  let redis: Awaited<ReturnType<typeof redisForTest>> | undefined;
+  const current = () => {
+    if (!redis) throw new Error("useRedis(): the Redis is only there inside tests (after beforeAll)");
+    return redis;
+  };
+  beforeAll(async () => {
+    redis = await redisForTest();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+  if (options.flushEachTest !== false) beforeEach(async () => void (await current().client.flushall()));
+  return {
+    get client() {
+      return current().client;
+    },
+    get server() {
+      return current().server;
+    },
+  };
 }

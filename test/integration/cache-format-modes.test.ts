@@ -1,19 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../server/src/config.js";
 import { unwrapEnvelope } from "../../server/src/cache/envelope.js";
 import { UserCache } from "../../server/src/cache/user-cache.js";
-import { redisForTest } from "../helpers/redis.js";
+import { useRedis } from "../helpers/corpus.js";
 
-let redis: Awaited<ReturnType<typeof redisForTest>>;
-beforeAll(async () => {
-  redis = await redisForTest();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-beforeEach(async () => {
-  await redis.client.flushall();
-});
+const redis = useRedis();
 
 const alice = { id: 7, username: "alice", email: "alice@example.com", role: "user", permissions: ["read"] };
 const v1 = JSON.stringify(alice);

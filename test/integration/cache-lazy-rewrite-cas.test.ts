@@ -1,19 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { cacheCommands } from "../../server/src/cache/cache-commands.js";
-import { snapshot, ttlKept } from "../helpers/corpus.js";
-import { redisForTest } from "../helpers/redis.js";
+import { snapshot, ttlKept, useRedis } from "../helpers/corpus.js";
 
-let redis: Awaited<ReturnType<typeof redisForTest>>;
+const redis = useRedis();
 let commands: ReturnType<typeof cacheCommands>;
-beforeAll(async () => {
-  redis = await redisForTest();
+beforeAll(() => {
   commands = cacheCommands(redis.client);
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-beforeEach(async () => {
-  await redis.client.flushall();
 });
 
 const OLD = '{"id":1,"name":"old"}';

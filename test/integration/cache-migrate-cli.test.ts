@@ -1,15 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { EXIT, main } from "../../server/src/cache/migrate/cli.js";
-import { loadCorpus, loadCorpusInto } from "../helpers/corpus.js";
-import { redisForTest } from "../helpers/redis.js";
+import { loadCorpus, loadCorpusInto, useRedis } from "../helpers/corpus.js";
 
-let redis: Awaited<ReturnType<typeof redisForTest>>;
+const redis = useRedis({ flushEachTest: false });
 beforeAll(async () => {
-  redis = await redisForTest();
   await loadCorpusInto(redis.client, loadCorpus().filter((e) => e.class !== "bomb"));
-});
-afterAll(async () => {
-  await redis?.stop();
 });
 
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

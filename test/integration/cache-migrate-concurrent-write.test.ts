@@ -1,20 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { unwrapEnvelope } from "../../server/src/cache/envelope.js";
 import { UserCache } from "../../server/src/cache/user-cache.js";
-import { migrateCorpus, type Strategy } from "../helpers/corpus.js";
-import { redisForTest } from "../helpers/redis.js";
+import { migrateCorpus, useRedis, type Strategy } from "../helpers/corpus.js";
 
-let redis: Awaited<ReturnType<typeof redisForTest>>;
-beforeAll(async () => {
-  redis = await redisForTest();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
+const redis = useRedis();
 
 describe.each<Strategy>(["bulk", "pipeline"])("an online write during a migration run (%s)", (strategy) => {
   it("is never overwritten: the compare-and-set loses, the key is re-read and left as written", async () => {
-    await redis.client.flushall();
     for (let id = 1; id <= 30; id++) await redis.client.set(`user:${id}`, JSON.stringify({ id, username: `old${id}` }), "EX", 600);
     const online = new UserCache({ redis: redis.client, ttlSeconds: 3600, mode: "dual" });
     const report = await migrateCorpus(redis.client, strategy, {

@@ -1,16 +1,9 @@
 import { existsSync } from "node:fs";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { unwrapEnvelope } from "../../server/src/cache/envelope.js";
-import { CANARY_PATH, corpusOf, loadCorpus, loadCorpusInto, migrateCorpus, snapshot, ttlKept, type Strategy } from "../helpers/corpus.js";
-import { redisForTest } from "../helpers/redis.js";
+import { CANARY_PATH, corpusOf, loadCorpus, loadCorpusInto, migrateCorpus, snapshot, ttlKept, useRedis, type Strategy } from "../helpers/corpus.js";
 
-let redis: Awaited<ReturnType<typeof redisForTest>>;
-beforeAll(async () => {
-  redis = await redisForTest();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
+const redis = useRedis();
 
 const MIGRATABLE = corpusOf("v1-json", "v1-double-json", "v1-gzip", "v1-zlib");
 const PICKLES = corpusOf("v1-pickle", "v1-pickle-datetime");
@@ -18,7 +11,6 @@ const UNTOUCHED_WITHOUT_FLAGS = corpusOf("v2", "v1-pickle", "v1-pickle-datetime"
 
 describe.each<Strategy>(["bulk", "pipeline"])("cache:migrate on the corpus (%s)", (strategy) => {
   beforeEach(async (context) => {
-    await redis.client.flushall();
     // The bomb costs ~0.5 s of inflating per run: loaded only where it is the subject.
     const withBomb = /touches nothing else|delete-unparseable/.test(context.task.name);
     await loadCorpusInto(redis.client, loadCorpus().filter((e) => withBomb || e.class !== "bomb"));

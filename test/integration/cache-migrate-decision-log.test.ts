@@ -1,21 +1,13 @@
 import { PassThrough } from "node:stream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createLogger } from "../../server/src/log/logger.js";
-import { loadCorpus, loadCorpusInto, migrateCorpus } from "../helpers/corpus.js";
-import { redisForTest } from "../helpers/redis.js";
+import { loadCorpus, loadCorpusInto, migrateCorpus, useRedis } from "../helpers/corpus.js";
 
-let redis: Awaited<ReturnType<typeof redisForTest>>;
-beforeAll(async () => {
-  redis = await redisForTest();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
+const redis = useRedis();
 
 type Line = { decision?: string; key?: string; hash?: string; preview?: string; sampled?: boolean };
 
 async function migrateLogged(random: () => number): Promise<{ lines: Line[]; text: string; failed: number }> {
-  await redis.client.flushall();
   await loadCorpusInto(redis.client, loadCorpus().filter((e) => e.class !== "bomb"));
   const stream = new PassThrough();
   let text = "";

@@ -1,19 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { unwrapEnvelope } from "../../server/src/cache/envelope.js";
-import { migrateCorpus, snapshot, ttlKept, type Strategy } from "../helpers/corpus.js";
-import { redisForTest } from "../helpers/redis.js";
+import { migrateCorpus, snapshot, ttlKept, useRedis, type Strategy } from "../helpers/corpus.js";
 
-let redis: Awaited<ReturnType<typeof redisForTest>>;
-beforeAll(async () => {
-  redis = await redisForTest();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
+const redis = useRedis();
 
 describe.each<Strategy>(["bulk", "pipeline"])("a key that expires during a run (%s)", (strategy) => {
   it("is not resurrected; keys around it keep their TTL", async () => {
-    await redis.client.flushall();
     for (let id = 1; id <= 20; id++) {
       const value = JSON.stringify({ id, username: `u${id}` });
       if (id % 2) await redis.client.set(`user:${id}`, value, "PX", 300); // expires mid-run

@@ -1,27 +1,19 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { decodeValue } from "../../server/src/cache/decode-value.js";
 import { main } from "../../server/src/cache/migrate/cli.js";
 import type { MigrationReport } from "../../server/src/cache/migrate/report.js";
-import { loadGeneratedUsers, migrateCorpus, snapshot } from "../helpers/corpus.js";
-import { redisForTest } from "../helpers/redis.js";
+import { loadGeneratedUsers, migrateCorpus, snapshot, useRedis } from "../helpers/corpus.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const STATE = "switchboard:cache-migrate:{user:}:state";
 const JOURNAL = "switchboard:cache-migrate:{user:}:journal";
 
-let redis: Awaited<ReturnType<typeof redisForTest>>;
+const redis = useRedis();
 let counts: { legacy: number; v2: number };
-beforeAll(async () => {
-  redis = await redisForTest();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
 beforeEach(async () => {
-  await redis.client.flushall();
   counts = await loadGeneratedUsers(redis.client, 6000);
 });
 

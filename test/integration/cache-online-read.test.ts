@@ -1,23 +1,15 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
 import { UserCache } from "../../server/src/cache/user-cache.js";
 import { unwrapEnvelope } from "../../server/src/cache/envelope.js";
 import { createMetrics } from "../../server/src/metrics.js";
-import { CANARY_PATH, corpusOf, corpusUserId, loadCorpus, loadCorpusInto, snapshot, ttlKept } from "../helpers/corpus.js";
-import { redisForTest } from "../helpers/redis.js";
+import { CANARY_PATH, corpusOf, corpusUserId, loadCorpus, loadCorpusInto, snapshot, ttlKept, useRedis } from "../helpers/corpus.js";
 
-let redis: Awaited<ReturnType<typeof redisForTest>>;
+const redis = useRedis();
 let metrics: ReturnType<typeof createMetrics>;
 let cache: UserCache;
 
-beforeAll(async () => {
-  redis = await redisForTest();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
 beforeEach(async () => {
-  await redis.client.flushall();
   await loadCorpusInto(redis.client);
   metrics = createMetrics({ defaultMetrics: false });
   cache = new UserCache({ redis: redis.client, ttlSeconds: 3600, mode: "dual", metrics });

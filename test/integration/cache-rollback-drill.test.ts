@@ -1,17 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { unwrapEnvelope } from "../../server/src/cache/envelope.js";
 import { UserCache, type UserRecord } from "../../server/src/cache/user-cache.js";
 import { createMetrics } from "../../server/src/metrics.js";
-import { corpusUserId, loadCorpus, loadCorpusInto } from "../helpers/corpus.js";
-import { redisForTest } from "../helpers/redis.js";
+import { corpusUserId, loadCorpus, loadCorpusInto, useRedis } from "../helpers/corpus.js";
 
-let redis: Awaited<ReturnType<typeof redisForTest>>;
-beforeAll(async () => {
-  redis = await redisForTest();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
+const redis = useRedis({ flushEachTest: false });
 
 /** The database: the source of truth every cache miss falls back to. */
 const users = loadCorpus().filter((entry) => entry.key.startsWith("user:"));

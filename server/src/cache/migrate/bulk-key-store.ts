@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { KeyStore, ReadItem, ReadResult, WriteOp } from "./key-store.js";
+import { NodeKeyStore, type ReadItem, type ReadResult, type WriteOp } from "./key-store.js";
 
 /**
  * Reads: per key `STRLEN` (the size cap is checked before reading), `PTTL`, then `GET` while
@@ -74,25 +74,17 @@ interface BulkCommands {
  * near 30k keys/s; one script call per a few hundred keys removes that cost. The migrator keeps
  * calls small (200 keys, about a millisecond of Redis time) so online reads never wait long.
  */
-export class BulkKeyStore implements KeyStore {
-  readonly id: string;
-  readonly connection: Redis;
+export class BulkKeyStore extends NodeKeyStore {
   readonly #redis: Redis & BulkCommands;
 
   constructor(redis: Redis, options: { id?: string } = {}) {
+    super(redis, options.id);
     const client = redis as Redis & Partial<BulkCommands>;
     if (typeof client.switchboardWriteMany !== "function") {
       redis.defineCommand("switchboardReadMany", { lua: READ_MANY, readOnly: true });
       redis.defineCommand("switchboardWriteMany", { lua: WRITE_MANY });
     }
     this.#redis = redis as Redis & BulkCommands;
-    this.connection = redis;
-    this.id = options.id ?? `${redis.options.host ?? "127.0.0.1"}:${redis.options.port ?? 6379}`;
-  }
-
-  async scan(cursor: string, match: string, count: number) {
-    const [next, keys] = await this.#redis.scan(cursor, "MATCH", match, "COUNT", count);
-    return { cursor: next, keys };
   }
 
   async read(keys: string[], budgetBytes: number, maxValueBytes: number): Promise<ReadResult> {
@@ -112,10 +104,6 @@ export class BulkKeyStore implements KeyStore {
     }
     const reply = await this.#redis.switchboardWriteMany(ops.length, ...args);
     return reply.map((written) => written === 1);
-  }
-
-  size(): Promise<number> {
-    return this.#redis.dbsize();
   }
 }
 

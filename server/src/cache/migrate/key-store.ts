@@ -1,3 +1,5 @@
+import type { Redis } from "ioredis";
+
 /**
  * How the migrator reads and conditionally writes one Redis node's keys. Two implementations:
  * `BulkKeyStore` (many keys per Lua call, standalone Redis) and `PipelineKeyStore` (one command
@@ -42,4 +44,27 @@ export interface KeyStore {
   write(ops: WriteOp[]): Promise<boolean[]>;
   /** Approximate number of keys on the node (for the progress bar). */
   size(): Promise<number>;
+}
+
+/** What both stores share: one node's connection, its name, SCAN and DBSIZE. */
+export abstract class NodeKeyStore implements KeyStore {
+  readonly id: string;
+  readonly connection: Redis;
+
+  constructor(redis: Redis, id?: string) {
+    this.connection = redis;
+    this.id = id ?? `${redis.options.host ?? "127.0.0.1"}:${redis.options.port ?? 6379}`;
+  }
+
+  async scan(cursor: string, match: string, count: number) {
+    const [next, keys] = await this.connection.scan(cursor, "MATCH", match, "COUNT", count);
+    return { cursor: next, keys };
+  }
+
+  size(): Promise<number> {
+    return this.connection.dbsize();
+  }
+
+  abstract read(keys: string[], budgetBytes: number, maxValueBytes: number): Promise<ReadResult>;
+  abstract write(ops: WriteOp[]): Promise<boolean[]>;
 }

@@ -272,6 +272,13 @@ class MigrationRun {
     const seen = (format: SeenFormat) => {
       if (first) recordSeen(this.#counters, key, format, item.pttlMs, item.state === "value" ? item.value.length : item.state === "oversize" ? item.length : undefined);
     };
+    /** Counts and logs a value that is kept, not migrated (always logged). */
+    const fail = (format: SeenFormat, category: string, reason: string, value?: Buffer): null => {
+      seen(format);
+      recordFailure(this.#counters, category);
+      this.#log.record("failed", { key, format, reason, ...(value ? { value } : {}) });
+      return null;
+    };
     const journaled = this.#journal.get(key);
     switch (item.state) {
       case "absent":
@@ -285,15 +292,9 @@ class MigrationRun {
         this.#log.record("expired", { key, format: "absent" });
         return null;
       case "oversize":
-        seen("oversize");
-        recordFailure(this.#counters, "oversize");
-        this.#log.record("failed", { key, format: "oversize", reason: `${item.length} bytes, over the ${MAX_INPUT_BYTES}-byte read cap` });
-        return null;
+        return fail("oversize", "oversize", `${item.length} bytes, over the ${MAX_INPUT_BYTES}-byte read cap`);
       case "non-string":
-        seen("non-string");
-        recordFailure(this.#counters, "non-string");
-        this.#log.record("failed", { key, format: "non-string", reason: "not a string key" });
-        return null;
+        return fail("non-string", "non-string", "not a string key");
       case "value":
         break;
     }
@@ -333,16 +334,11 @@ class MigrationRun {
         this.#log.record("pickle-skipped", { key, format: "v1-pickle", reason: this.#o.allowPickle ? "prefix not allowlisted for pickle" : "--allow-pickle not given" });
         return null;
       case "rejected":
-        seen("v1-pickle");
-        recordFailure(this.#counters, "pickle-rejected");
-        this.#log.record("failed", { key, format: "v1-pickle", reason: outcome.reason, value });
-        return null;
+        return fail("v1-pickle", "pickle-rejected", outcome.reason, value);
       case "invalid":
+        if (!this.#o.deleteUnparseable) return fail(outcome.format, "unparseable", outcome.reason, value);
         seen(outcome.format);
-        if (this.#o.deleteUnparseable) return { op: { key, op: "delete", expected: value }, from: outcome.format, value };
-        recordFailure(this.#counters, "unparseable");
-        this.#log.record("failed", { key, format: outcome.format, reason: outcome.reason, value });
-        return null;
+        return { op: { key, op: "delete", expected: value }, from: outcome.format, value };
     }
   }
 

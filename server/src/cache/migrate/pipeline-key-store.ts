@@ -1,26 +1,18 @@
 import type { Redis } from "ioredis";
 import { cacheCommands, type CacheCommandsPipeline } from "../cache-commands.js";
-import type { KeyStore, ReadItem, ReadResult, WriteOp } from "./key-store.js";
+import { NodeKeyStore, type ReadItem, type ReadResult, type WriteOp } from "./key-store.js";
 
 /**
  * One command per key, pipelined: `STRLEN` + `PTTL` for every key, then `GET` for the keys that
  * fit the byte budget, then the single-key compare-and-set scripts. Used on Redis Cluster nodes
  * (a Lua script may only touch keys of one hash slot) and with `--strategy pipeline`.
  */
-export class PipelineKeyStore implements KeyStore {
-  readonly id: string;
-  readonly connection: Redis;
+export class PipelineKeyStore extends NodeKeyStore {
   readonly #redis: ReturnType<typeof cacheCommands> & Redis;
 
   constructor(redis: Redis, options: { id?: string } = {}) {
+    super(redis, options.id);
     this.#redis = cacheCommands(redis) as ReturnType<typeof cacheCommands> & Redis;
-    this.connection = redis;
-    this.id = options.id ?? `${redis.options.host ?? "127.0.0.1"}:${redis.options.port ?? 6379}`;
-  }
-
-  async scan(cursor: string, match: string, count: number) {
-    const [next, keys] = await this.#redis.scan(cursor, "MATCH", match, "COUNT", count);
-    return { cursor: next, keys };
   }
 
   async read(keys: string[], budgetBytes: number, maxValueBytes: number): Promise<ReadResult> {
@@ -73,9 +65,5 @@ export class PipelineKeyStore implements KeyStore {
       if (error) throw error;
       return written === 1;
     });
-  }
-
-  size(): Promise<number> {
-    return this.#redis.dbsize();
   }
 }
