@@ -119,9 +119,9 @@ function untilWelcome(ws: WebSocket, timeoutMs = 15_000): Promise<void> {
       resolve();
     };
     ws.on("message", onMessage);
-    ws.once("close", () => {
+    ws.once("close", (code, reason) => {
       clearTimeout(timer);
-      reject(new Error("closed before welcome"));
+      reject(new Error(`closed before welcome: ${code} ${reason.toString()}`.trim()));
     });
   });
 }
@@ -299,6 +299,8 @@ interface StormResult {
   peakAcceptsPerS: number;
   peakAcceptsPer100Ms: number;
   failedAttempts: number;
+  /** Why attempts failed (close code and reason before `welcome`, or a timeout), with counts. */
+  failureReasons: Record<string, number>;
   /** Accept rate of the victim while the sockets were opened in batches of 500 (its capacity, roughly). */
   batchedAcceptsPerS: number;
 }
@@ -329,6 +331,7 @@ async function reconnectStorm(
 
   const acceptedAt: number[] = [];
   let failedAttempts = 0;
+  const failureReasons = new Map<string, number>();
   let killedAt = 0;
   const finalSockets: WebSocket[] = [];
   const reconnect = (user: { id: number; token: string }, attempt: number, code: number, reason: string) => {
@@ -341,8 +344,9 @@ async function reconnectStorm(
           acceptedAt.push(performance.now() - killedAt);
           finalSockets.push(ws);
         },
-        () => {
+        (error: Error) => {
           failedAttempts++;
+          failureReasons.set(error.message, (failureReasons.get(error.message) ?? 0) + 1);
           ws.terminate();
           reconnect(user, attempt + 1, 1006, "");
         },
@@ -376,9 +380,10 @@ async function reconnectStorm(
     peakAcceptsPerS: peakPerS,
     peakAcceptsPer100Ms: Math.max(0, ...buckets.values()),
     failedAttempts,
+    failureReasons: Object.fromEntries(failureReasons),
     batchedAcceptsPerS,
   };
-  log(`  → 99 % in ${result.timeTo99Ms} ms, peak ${result.peakAcceptsPerS} accepts/s (${result.peakAcceptsPer100Ms} in 100 ms), ${failedAttempts} failed attempts`);
+  log(`  → 99 % in ${result.timeTo99Ms} ms, peak ${result.peakAcceptsPerS} accepts/s (${result.peakAcceptsPer100Ms} in 100 ms), ${failedAttempts} failed attempts ${JSON.stringify(result.failureReasons)}`);
 
   for (const ws of finalSockets) ws.close();
   for (let i = 0; i < 200 && (await gauge(target.url, "switchboard_ws_connections")) > 0; i++) await sleep(100);
