@@ -8,7 +8,7 @@ import { ENVELOPE_DATA_OFFSET, envelopeBuilder } from "../envelope.js";
 import { DEFAULT_KEY_PREFIX, MAX_INPUT_BYTES } from "../limits.js";
 import { userIdFromKey } from "../user-record.js";
 import { Checkpoint, type CheckpointState, type JournalEntry } from "./checkpoint.js";
-import { DecisionLog } from "./decision-log.js";
+import { DecisionLog, type Decision } from "./decision-log.js";
 import type { KeyStore, ReadItem, WriteOp } from "./key-store.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { Semaphore } from "./semaphore.js";
@@ -279,6 +279,13 @@ class MigrationRun {
       this.#log.record("failed", { key, format, reason, ...(value ? { value } : {}) });
       return null;
     };
+    /** Counts and (sampled) logs a key left as it is. */
+    const leave = (format: SeenFormat, counter: "expired" | "skipped" | "pickleSkipped", decision: Decision, reason?: string): null => {
+      seen(format);
+      this.#counters[counter] += 1;
+      this.#log.record(decision, { key, format, ...(reason ? { reason } : {}) });
+      return null;
+    };
     const journaled = this.#journal.get(key);
     switch (item.state) {
       case "absent":
@@ -287,10 +294,7 @@ class MigrationRun {
           this.#counters.deleted += 1;
           return null;
         }
-        seen("absent");
-        this.#counters.expired += 1;
-        this.#log.record("expired", { key, format: "absent" });
-        return null;
+        return leave("absent", "expired", "expired");
       case "oversize":
         return fail("oversize", "oversize", `${item.length} bytes, over the ${MAX_INPUT_BYTES}-byte read cap`);
       case "non-string":
@@ -323,16 +327,10 @@ class MigrationRun {
           this.#counters.duplicates += 1; // SCAN returned a key this run already migrated
           return null;
         }
-        seen("v2");
-        this.#counters.skipped += 1;
-        this.#log.record("skipped", { key, format: "v2" });
-        return null;
+        return leave("v2", "skipped", "skipped");
       }
       case "not-decoded":
-        seen("v1-pickle");
-        this.#counters.pickleSkipped += 1;
-        this.#log.record("pickle-skipped", { key, format: "v1-pickle", reason: this.#o.allowPickle ? "prefix not allowlisted for pickle" : "--allow-pickle not given" });
-        return null;
+        return leave("v1-pickle", "pickleSkipped", "pickle-skipped", this.#o.allowPickle ? "prefix not allowlisted for pickle" : "--allow-pickle not given");
       case "rejected":
         return fail("v1-pickle", "pickle-rejected", outcome.reason, value);
       case "invalid":
