@@ -13,7 +13,9 @@ function WebApp() {
   const [client] = useState(() => new SwitchboardClient(webPageTransport(window)));
   const [found, setFound] = useState<boolean | null>(null);
   useEffect(() => {
-    const timer = setTimeout(() => setFound((current) => current ?? false), EXTENSION_WAIT_MS);
+    // The content script marks the document as soon as it runs: then the extension is there, only slow to answer.
+    const present = () => document.documentElement.dataset.switchboardExtension !== undefined;
+    const timer = setTimeout(() => setFound((current) => current ?? (present() ? null : false)), EXTENSION_WAIT_MS);
     void client.ready().then(() => setFound(true));
     return () => clearTimeout(timer);
   }, [client]);
