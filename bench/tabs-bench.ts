@@ -15,7 +15,7 @@
 import { writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { Page } from "playwright-core";
+import type { CDPSession, Page } from "playwright-core";
 import { RestPath, type ChatMessage, type LoginResponse } from "../shared/protocol/index.js";
 import { NAIVE_AUTH_KEY } from "../shared/sdk/naive-baseline.js";
 import { configureAndSignIn, launchDrivenBrowser, type DrivenBrowser } from "../test/helpers/chromium.js";
@@ -53,6 +53,9 @@ interface StepResult {
   fanOut: { p50Ms: number; p99Ms: number; maxMs: number; delivered: number; expected: number };
   /** The same, but from just before the REST request that asks the server to send (adds the HTTP round trip and the insert). */
   endToEnd: { p50Ms: number; p99Ms: number };
+  /** Main-thread task time a tab spends per message (CDP Performance `TaskDuration`), mean over tabs, and summed over all tabs. */
+  tabTaskMsPerMessage: number;
+  allTabsTaskMsPerMessage: number;
 }
 
 /**
@@ -76,6 +79,20 @@ function installObserver(page: Page): Promise<void> {
   return page.evaluate(OBSERVER_SCRIPT);
 }
 
+const sessions = new WeakMap<Page, CDPSession>();
+
+/** Seconds of main-thread task time the tab has run so far (CDP Performance metrics). */
+async function taskSeconds(page: Page): Promise<number> {
+  let session = sessions.get(page);
+  if (!session) {
+    session = await page.context().newCDPSession(page);
+    await session.send("Performance.enable");
+    sessions.set(page, session);
+  }
+  const { metrics } = await session.send("Performance.getMetrics");
+  return metrics.find((metric) => metric.name === "TaskDuration")?.value ?? NaN;
+}
+
 function seenTimes(page: Page): Promise<Record<string, number>> {
   return page.evaluate("window.benchSeen") as Promise<Record<string, number>>;
 }
@@ -96,6 +113,7 @@ async function runStep(mode: Mode, server: ServerProcess, pages: Page[], alice: 
   // Fan-out: messages from bob to alice, stamped before the request and by the server (createdAt).
   const requestedAt = new Map<string, number>();
   const createdAt = new Map<string, number>();
+  const tasksBefore = await Promise.all(pages.map(taskSeconds));
   for (let i = 0; i < MESSAGES; i++) {
     const marker = `bench-${step}-${i}`;
     requestedAt.set(marker, Date.now());
@@ -103,6 +121,10 @@ async function runStep(mode: Mode, server: ServerProcess, pages: Page[], alice: 
     createdAt.set(marker, Date.parse(sent.body.message.createdAt));
     await sleep(MESSAGE_SPACING_MS);
   }
+
+  await sleep(1000);
+  const tasksAfter = await Promise.all(pages.map(taskSeconds));
+  const taskMs = tasksAfter.map((after, i) => ((after - tasksBefore[i]!) * 1000) / MESSAGES);
 
   // Idle window: profile requests from polling (or not).
   const profileBefore = await profileGets(server);
@@ -146,6 +168,8 @@ async function runStep(mode: Mode, server: ServerProcess, pages: Page[], alice: 
       expected: MESSAGES * pages.length,
     },
     endToEnd: { p50Ms: percentile(endToEnd, 50), p99Ms: percentile(endToEnd, 99) },
+    tabTaskMsPerMessage: Math.round((taskMs.reduce((a, b) => a + b, 0) / taskMs.length) * 10) / 10,
+    allTabsTaskMsPerMessage: Math.round(taskMs.reduce((a, b) => a + b, 0)),
   };
 }
 
@@ -182,7 +206,7 @@ async function runMode(mode: Mode, server: ServerProcess, results: StepResult[])
       await sleep(1000);
       log(`${mode}: ${tabs} tab(s) open, measuring for ${WINDOW_MS / 1000} s`);
       const result = await runStep(mode, server, pages, alice, bob, index + (mode === "naive" ? 100 : 0), connectsBefore);
-      log(`${mode} ${tabs}: sockets ${result.socketsAtEnd} (max ${result.socketsMax}), connects ${result.connectsInStep}, profile ${result.profileRequestsPerHour}/h + ${result.profileGetsPerChange}/change, p50 ${result.fanOut.p50Ms} ms, p99 ${result.fanOut.p99Ms} ms (from request: ${result.endToEnd.p50Ms}/${result.endToEnd.p99Ms}), delivered ${result.fanOut.delivered}/${result.fanOut.expected}`);
+      log(`${mode} ${tabs}: tab task ${result.tabTaskMsPerMessage} ms/message (all tabs ${result.allTabsTaskMsPerMessage}), sockets ${result.socketsAtEnd} (max ${result.socketsMax}), connects ${result.connectsInStep}, profile ${result.profileRequestsPerHour}/h + ${result.profileGetsPerChange}/change, p50 ${result.fanOut.p50Ms} ms, p99 ${result.fanOut.p99Ms} ms (from request: ${result.endToEnd.p50Ms}/${result.endToEnd.p99Ms}), delivered ${result.fanOut.delivered}/${result.fanOut.expected}`);
       results.push(result);
     }
   } finally {
@@ -192,7 +216,7 @@ async function runMode(mode: Mode, server: ServerProcess, results: StepResult[])
 
 function markdown(results: StepResult[], machine: ReturnType<typeof machineInfo>): string {
   const row = (r: StepResult) =>
-    `| ${r.mode} | ${r.tabs} | ${r.socketsAtEnd} (max ${r.socketsMax}) | ${r.connectsInStep} | ${r.profileRequestsPerHour} | ${r.profileGetsPerChange} | ${r.fanOut.p50Ms} | ${r.fanOut.p99Ms} | ${r.endToEnd.p50Ms} / ${r.endToEnd.p99Ms} | ${r.fanOut.delivered}/${r.fanOut.expected} |`;
+    `| ${r.mode} | ${r.tabs} | ${r.socketsAtEnd} (max ${r.socketsMax}) | ${r.connectsInStep} | ${r.profileRequestsPerHour} | ${r.profileGetsPerChange} | ${r.fanOut.p50Ms} | ${r.fanOut.p99Ms} | ${r.endToEnd.p50Ms} / ${r.endToEnd.p99Ms} | ${r.fanOut.delivered}/${r.fanOut.expected} | ${r.tabTaskMsPerMessage} / ${r.allTabsTaskMsPerMessage} |`;
   const ext20 = results.find((r) => r.mode === "extension" && r.tabs === Math.max(...TAB_COUNTS));
   const extension = results.filter((r) => r.mode === "extension");
   const verdicts = [
@@ -209,12 +233,16 @@ function markdown(results: StepResult[], machine: ReturnType<typeof machineInfo>
     `Chromium flags added for both modes: ${BROWSER_ARGS.map((a) => `\`${a}\``).join(" ")} (background tabs otherwise get a lower CPU priority).`,
     `Per step: ${MESSAGES} messages (one every ${MESSAGE_SPACING_MS} ms) from another user over REST, then an idle window (${WINDOW_MS / 1000} s in total per step), then one profile change (PATCH, 3 s observed).`,
     "",
-    "| mode | tabs | sockets held (max) | sockets opened (new tabs + window) | profile req/h (idle, extrapolated) | profile GETs per change | fan-out p50 ms | fan-out p99 ms | from request p50 / p99 ms | delivered (tab × message) |",
-    "|---|---|---|---|---|---|---|---|---|---|",
+    "| mode | tabs | sockets held (max) | sockets opened (new tabs + window) | profile req/h (idle, extrapolated) | profile GETs per change | fan-out p50 ms | fan-out p99 ms | from request p50 / p99 ms | delivered (tab × message) | tab main-thread ms per message (mean / all tabs) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
     ...results.map(row),
     "",
     "Targets (extension):",
     ...verdicts,
+    "",
+    "The last column is where fan-out time goes: each tab's main thread works this long per message (two",
+    "renders: the message, then the unread count; headless Chromium paints in software). At 20 tabs the",
+    "sum is the CPU one message costs the browser; on 2 cores the last tab waits for the others.",
     "",
     "The naive mode is the old app against the new server: each tab opens its own socket; the",
     "server's atomic replacement closes the older one with `1000 New connection established`, which",

@@ -1,24 +1,22 @@
 import { useState } from "react";
-import { ConnectionState, useConnectionState, useUnreadCount } from "../../../shared/sdk/index.js";
+import { ConnectionState, useConnectionState } from "../../../shared/sdk/index.js";
 import { ConnectionBanner } from "./connection-banner.js";
 import { ConversationList } from "./conversation-list.js";
 import { ConversationView } from "./conversation-view.js";
 import { ProfilePanel } from "./profile-panel.js";
 import { SignInForm } from "./sign-in-form.js";
+import { UnreadCount } from "./unread-count.js";
 
 /** The chat, the same in the extension's app page and in the web app. */
 export function ChatApp() {
   const { state, user, signOut } = useConnectionState();
-  const unread = useUnreadCount();
   const [peerId, setPeerId] = useState<number | null>(null);
   const needsSignIn = state === ConnectionState.signedOut || state === ConnectionState.authRequired || (state !== undefined && !user);
   return (
     <div className="chat-app">
       <header>
         <h1>Switchboard</h1>
-        <span className="unread" data-testid="unread-count" data-count={unread ?? 0}>
-          {unread ?? 0} unread
-        </span>
+        <UnreadCount />
         {user && (
           <button type="button" onClick={() => void signOut()}>
             Sign out
