@@ -7,3 +7,8 @@ export { encodeEnvelope, encodeV1Json, EnvelopeSchema, InvalidUserRecordError, u
 export { DEFAULT_KEY_PREFIX, MAX_INPUT_BYTES, MAX_OUTPUT_BYTES } from "./limits.js";
 export { decodePickle, PickleRejectedError } from "./pickle-walker.js";
 export { asUserRecord, userIdFromKey, UserRecordSchema } from "./user-record.js";
+export { runMigration, type MigrateOptions } from "./migrate/migrator.js";
+export { BulkKeyStore } from "./migrate/bulk-key-store.js";
+export { PipelineKeyStore } from "./migrate/pipeline-key-store.js";
+export { NodeKeyStore, type KeyStore, type ReadItem, type WriteOp } from "./migrate/key-store.js";
+export { buildReport, formatReport, type MigrationReport } from "./migrate/report.js";
