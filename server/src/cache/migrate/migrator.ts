@@ -166,15 +166,16 @@ class MigrationRun {
       return page;
     };
     let next = stream.done ? undefined : scan(stream.cursor);
+    let mark = performance.now();
     while (next) {
       if (this.#o.signal?.aborted) return false;
-      const started = performance.now();
       const page = await next;
       next = page.cursor === "0" ? undefined : scan(page.cursor); // the next SCAN overlaps this page's work
       await this.#processKeys(store, prefix, [...new Set(page.keys)]); // SCAN may repeat a key within a page
       stream.cursor = page.cursor;
       stream.done = page.cursor === "0";
-      this.#counters.activeMs += performance.now() - started;
+      this.#counters.activeMs += performance.now() - mark; // wall time, the previous commit included
+      mark = performance.now();
       if (!this.#o.dryRun) await this.#retrying(() => this.#checkpoint.commit(this.#state));
       this.#journal.clear();
       this.#o.progress?.update(this.#counters.keys);
