@@ -20,7 +20,10 @@ const SIZE_LIMITS: [number, SizeBucket][] = [[1, "0B"], [256, "<256B"], [1024, "
 const MAX_PREFIXES = 10_000;
 
 export interface MigrationCounters {
-  /** Keys handled (a key SCAN returns twice inside one page is handled once). */
+  /**
+   * Keys handled. A key SCAN returns twice within a page is handled once; across pages, a repeat
+   * of a key this run migrated counts under `duplicates`, a repeat of an unchanged key again.
+   */
   keys: number;
   /** Per detected format of the value as found. */
   formats: Partial<Record<SeenFormat, number>>;
