@@ -139,6 +139,57 @@ interface DeliveryResult {
   windowLimited: boolean;
 }
 
+interface Received {
+  latencies: number[];
+  lastDelivery: number;
+}
+
+function record(received: Received, sentAt: number): void {
+  const now = performance.now();
+  received.latencies.push(now - sentAt);
+  received.lastDelivery = now;
+}
+
+/**
+ * Offer `rate` sends per second for RATE_S seconds (at most WINDOW in flight; `sendOne(n)` sends
+ * the n-th), wait up to 20 s for delivery, and summarise what `received()` recorded.
+ */
+async function offerLoad(rate: number, inFlight: () => number, received: () => Received, sendOne: (n: number) => void): Promise<DeliveryResult> {
+  let sent = 0;
+  let windowLimited = false;
+  const started = performance.now();
+  const endAt = started + RATE_S * 1000;
+  while (performance.now() < endAt) {
+    const due = Math.floor(((performance.now() - started) / 1000) * rate);
+    while (sent < due) {
+      if (inFlight() >= WINDOW) {
+        windowLimited = true;
+        break;
+      }
+      sent++;
+      sendOne(sent);
+    }
+    await sleep(5);
+  }
+  const drainUntil = performance.now() + 20_000;
+  while (received().latencies.length < sent && performance.now() < drainUntil) await sleep(20);
+  const { latencies, lastDelivery } = received();
+  const delivered = latencies.length;
+  const sorted = [...latencies].sort((x, y) => x - y);
+  const result: DeliveryResult = {
+    offeredPerS: rate,
+    durationS: RATE_S,
+    sent,
+    delivered,
+    deliveredPerS: Math.round(delivered / ((Math.max(lastDelivery, endAt) - started) / 1000)),
+    latencyMs: { p50: round(percentile(sorted, 50)), p99: round(percentile(sorted, 99)), max: round(sorted.at(-1) ?? NaN) },
+    undelivered: sent - delivered,
+    windowLimited,
+  };
+  log(`  → ${result.deliveredPerS}/s delivered, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, undelivered ${result.undelivered}`);
+  return result;
+}
+
 async function deliveryPhase(a: Instance, b: Instance, pairs: { sender: { id: number; token: string }; recipient: { id: number; token: string } }[]): Promise<DeliveryResult[]> {
   const senders = pairs.map((p) => openSocket(a.wsUrl, p.sender.id, p.sender.token));
   const recipients = pairs.map((p) => openSocket(b.wsUrl, p.recipient.id, p.recipient.token));
@@ -146,9 +197,7 @@ async function deliveryPhase(a: Instance, b: Instance, pairs: { sender: { id: nu
   const senderIds = new Set(pairs.map((p) => p.sender.id));
 
   let inFlight = 0;
-  let latencies: number[] = [];
-  let delivered = 0;
-  let lastDelivery = 0;
+  let received: Received = { latencies: [], lastDelivery: 0 };
   let run = 0;
   for (const ws of senders) {
     ws.on("message", (data) => {
@@ -161,55 +210,24 @@ async function deliveryPhase(a: Instance, b: Instance, pairs: { sender: { id: nu
       const frame = JSON.parse(data.toString()) as ServerFrame;
       if (frame.type !== "event" || frame.event.kind !== "message" || !senderIds.has(frame.event.message.from)) return;
       const [runTag, sentAt] = frame.event.message.body.split(":");
-      if (Number(runTag) !== run) return;
-      const now = performance.now();
-      latencies.push(now - Number(sentAt));
-      delivered++;
-      lastDelivery = now;
+      if (Number(runTag) === run) record(received, Number(sentAt));
     });
   }
 
   const results: DeliveryResult[] = [];
   for (const rate of RATES) {
     run++;
-    latencies = [];
-    delivered = 0;
-    let sent = 0;
-    let windowLimited = false;
+    received = { latencies: [], lastDelivery: 0 };
     log(`delivery: ${rate} messages/s offered for ${RATE_S} s (window ${WINDOW})`);
-    const started = performance.now();
-    const endAt = started + RATE_S * 1000;
-    while (performance.now() < endAt) {
-      const due = Math.floor(((performance.now() - started) / 1000) * rate);
-      while (sent < due) {
-        if (inFlight >= WINDOW) {
-          windowLimited = true;
-          break;
-        }
-        const i = sent % pairs.length;
-        sent++;
+    results.push(
+      await offerLoad(rate, () => inFlight, () => received, (n) => {
+        const i = n % pairs.length;
         inFlight++;
-        senders[i]!.send(JSON.stringify({ type: "send", clientMsgId: `r${run}-${sent}`, to: pairs[i]!.recipient.id, body: `${run}:${performance.now()}` }));
-      }
-      await sleep(5);
-    }
-    const drainUntil = performance.now() + 20_000;
-    while (delivered < sent && performance.now() < drainUntil) await sleep(20);
-    const elapsedS = (Math.max(lastDelivery, endAt) - started) / 1000;
-    latencies.sort((x, y) => x - y);
-    const result: DeliveryResult = {
-      offeredPerS: rate,
-      durationS: RATE_S,
-      sent,
-      delivered,
-      deliveredPerS: Math.round(delivered / elapsedS),
-      latencyMs: { p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)), max: round(latencies.at(-1) ?? NaN) },
-      undelivered: sent - delivered,
-      windowLimited,
-    };
-    log(`  → ${result.deliveredPerS}/s delivered, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, undelivered ${result.undelivered}`);
-    results.push(result);
-    while (inFlight > 0 && performance.now() < drainUntil + 10_000) await sleep(20);
+        senders[i]!.send(JSON.stringify({ type: "send", clientMsgId: `r${run}-${n}`, to: pairs[i]!.recipient.id, body: `${run}:${performance.now()}` }));
+      }),
+    );
+    const drainUntil = performance.now() + 10_000;
+    while (inFlight > 0 && performance.now() < drainUntil) await sleep(20);
     await sleep(500);
   }
   for (const ws of [...senders, ...recipients]) ws.close();
@@ -223,60 +241,27 @@ async function realtimeLayerPhase(redisUrl: string): Promise<DeliveryResult[]> {
   const [a, b] = await Promise.all(clients.map((redis, i) => createRealtime({ redis, instanceId: `layer-${i}`, config })));
   const users = Array.from({ length: 100 }, (_, i) => 2_000_000 + i);
   await Promise.all(users.map((userId) => b!.owners.claim({ userId, connId: `layer-${userId}`, instanceId: "layer-1" })));
-  let latencies: number[] = [];
-  let delivered = 0;
-  let lastDelivery = 0;
+  let received: Received = { latencies: [], lastDelivery: 0 };
   let run = "";
   b!.bus.subscribe((_, stored) => {
-    if (stored.event.kind !== "profile" || !stored.event.etag.startsWith(run)) return;
-    const now = performance.now();
-    latencies.push(now - Number(stored.event.etag.slice(run.length)));
-    delivered++;
-    lastDelivery = now;
+    if (stored.event.kind === "profile" && stored.event.etag.startsWith(run)) record(received, Number(stored.event.etag.slice(run.length)));
   });
   const results: DeliveryResult[] = [];
   for (const rate of RATES) {
     run = `L${rate}:`;
-    latencies = [];
-    delivered = 0;
-    let sent = 0;
+    received = { latencies: [], lastDelivery: 0 };
     let inFlight = 0;
-    let windowLimited = false;
     log(`realtime layer: ${rate} events/s offered for ${RATE_S} s`);
-    const started = performance.now();
-    const endAt = started + RATE_S * 1000;
-    while (performance.now() < endAt) {
-      const due = Math.floor(((performance.now() - started) / 1000) * rate);
-      while (sent < due) {
-        if (inFlight >= WINDOW) {
-          windowLimited = true;
-          break;
-        }
-        const userId = users[sent % users.length]!;
-        sent++;
+    results.push(
+      await offerLoad(rate, () => inFlight, () => received, (n) => {
+        const userId = users[n % users.length]!;
         inFlight++;
         void a!.eventLog
           .append(userId, { kind: "profile", etag: `${run}${performance.now()}` })
           .then((stored) => a!.bus.publish(userId, stored))
           .finally(() => inFlight--);
-      }
-      await sleep(5);
-    }
-    const drainUntil = performance.now() + 20_000;
-    while (delivered < sent && performance.now() < drainUntil) await sleep(20);
-    latencies.sort((x, y) => x - y);
-    const result: DeliveryResult = {
-      offeredPerS: rate,
-      durationS: RATE_S,
-      sent,
-      delivered,
-      deliveredPerS: Math.round(delivered / ((Math.max(lastDelivery, endAt) - started) / 1000)),
-      latencyMs: { p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)), max: round(latencies.at(-1) ?? NaN) },
-      undelivered: sent - delivered,
-      windowLimited,
-    };
-    log(`  → ${result.deliveredPerS}/s delivered, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, undelivered ${result.undelivered}`);
-    results.push(result);
+      }),
+    );
     await sleep(300);
   }
   await Promise.all([a!.close(), b!.close()]);

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll } from "vitest";
 import {
   CloseCode,
   ServerFrameType,
@@ -73,6 +74,21 @@ export async function startDeployment(options: { instances?: number; redis?: Red
     await stop();
     throw error;
   }
+}
+
+/** A deployment for the enclosing `describe` (started before its tests, stopped after); read it through the getter. */
+export function deploymentForSuite(options: Parameters<typeof startDeployment>[0]): () => Deployment {
+  let deployment: Deployment | undefined;
+  beforeAll(async () => {
+    deployment = await startDeployment(options);
+  }, 90_000);
+  afterAll(async () => {
+    await deployment?.stop();
+  });
+  return () => {
+    if (!deployment) throw new Error("the deployment did not start (see beforeAll)");
+    return deployment;
+  };
 }
 
 export async function userToken(baseUrl: string, username: string): Promise<{ token: string; userId: number }> {

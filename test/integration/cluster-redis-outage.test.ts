@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EventKind, ServerClose } from "../../shared/protocol/index.js";
 import { api } from "../helpers/chat-client.js";
-import { FollowingClient, startDeployment, userToken, type Deployment } from "../helpers/cluster-deployment.js";
+import { FollowingClient, deploymentForSuite, userToken } from "../helpers/cluster-deployment.js";
 import { until } from "../helpers/until.js";
 
 const OUTAGE_MS = 10_000;
@@ -19,18 +19,10 @@ async function status(url: string): Promise<number> {
 }
 
 describe("Redis killed for 10 s under traffic", () => {
-  let deployment: Deployment;
-
-  beforeAll(async () => {
-    deployment = await startDeployment({ instances: 2, redis: "standalone" });
-  }, 90_000);
-
-  afterAll(async () => {
-    await deployment?.stop();
-  });
+  const deployment = deploymentForSuite({ instances: 2, redis: "standalone" });
 
   it("no process exits, sockets stay up, the sender's own instance keeps delivering, and nothing sent after recovery is lost", async () => {
-    const { servers, redis } = deployment;
+    const { servers, redis } = deployment();
     const wsUrls = () => servers.map((s) => s.wsUrl);
     const [alice, bob, carol] = await Promise.all(["alice", "bob", "carol"].map((name) => userToken(servers[0]!.url, name)));
     // bob on instance 0; alice (the sender) and carol on instance 1.
@@ -117,7 +109,7 @@ describe("Redis killed for 10 s under traffic", () => {
   }, 120_000);
 
   it("SIGTERM while Redis is down still shuts down gracefully (1012 to sockets, exit 0)", async () => {
-    const { servers, redis } = deployment;
+    const { servers, redis } = deployment();
     const bob = await userToken(servers[0]!.url, "bob");
     const client = new FollowingClient(() => [servers[0]!.wsUrl], bob.userId, bob.token, 0);
     await client.connect();

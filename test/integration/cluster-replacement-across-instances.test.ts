@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ServerClose, ServerFrameType, type WelcomeFrame } from "../../shared/protocol/index.js";
 import { connectChat, type ChatClient } from "../helpers/chat-client.js";
-import { startDeployment, userToken, type Deployment } from "../helpers/cluster-deployment.js";
+import { deploymentForSuite, userToken } from "../helpers/cluster-deployment.js";
 import type { RedisBackendKind } from "../helpers/redis-cluster.js";
 
 async function gauge(baseUrl: string, name: string): Promise<number> {
@@ -12,18 +12,10 @@ async function gauge(baseUrl: string, name: string): Promise<number> {
 }
 
 describe.each<RedisBackendKind>(["standalone", "cluster"])("replacement across instances (%s Redis)", (kind) => {
-  let deployment: Deployment;
-
-  beforeAll(async () => {
-    deployment = await startDeployment({ instances: 3, redis: kind });
-  }, 90_000);
-
-  afterAll(async () => {
-    await deployment?.stop();
-  });
+  const deployment = deploymentForSuite({ instances: 3, redis: kind });
 
   it("50 concurrent connects for one user spread over three instances → exactly one open socket", async () => {
-    const { servers } = deployment;
+    const { servers } = deployment();
     const { token, userId } = await userToken(servers[0]!.url, "alice");
     const clients: ChatClient[] = Array.from({ length: 50 }, (_, i) => connectChat(servers[i % servers.length]!.wsUrl, userId, { token }));
     const isOpen = (c: ChatClient) => c.ws.readyState === c.ws.OPEN;

@@ -1,25 +1,17 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EventKind, ServerClose } from "../../shared/protocol/index.js";
-import { FollowingClient, startDeployment, userToken, type Deployment } from "../helpers/cluster-deployment.js";
+import { FollowingClient, deploymentForSuite, userToken } from "../helpers/cluster-deployment.js";
 import type { RedisBackendKind } from "../helpers/redis-cluster.js";
 import { until } from "../helpers/until.js";
 
 const MESSAGES = 2000;
 
 describe.each<RedisBackendKind>(["standalone", "cluster"])("rolling restart under traffic (%s Redis)", (kind) => {
-  let deployment: Deployment;
-
-  beforeAll(async () => {
-    deployment = await startDeployment({ instances: 3, redis: kind });
-  }, 90_000);
-
-  afterAll(async () => {
-    await deployment?.stop();
-  });
+  const deployment = deploymentForSuite({ instances: 3, redis: kind });
 
   it(`the recipient sees all ${MESSAGES} messages in order, once, while its instance is restarted twice`, async () => {
-    const { servers } = deployment;
+    const { servers } = deployment();
     const wsUrls = () => servers.map((s) => s.wsUrl);
     const alice = await userToken(servers[0]!.url, "alice");
     const bob = await userToken(servers[0]!.url, "bob");
