@@ -1,4 +1,4 @@
-import { withMessage } from "./conversations.js";
+import { isUnreadIncoming, withMessage } from "./conversations.js";
 import { HubMessageKind, type HubMessage } from "./hub-messages.js";
 import { mergeMessage } from "./merge-messages.js";
 import { RECENT_MESSAGES_MAX, type Snapshot } from "./snapshot.js";
@@ -20,13 +20,21 @@ export function applyHubMessage(snapshot: Snapshot, message: HubMessage): Snapsh
     case HubMessageKind.conversations:
       return { ...snapshot, conversations: message.conversations };
     case HubMessageKind.message:
-    case HubMessageKind.ack:
-      // The conversation list follows from the message itself: one broadcast per message, not two.
+    case HubMessageKind.ack: {
+      // The conversation list and the unread count follow from the message itself, so a message
+      // costs every tab one update, not three. The server's `unread` event that follows confirms
+      // the count (and is not broadcast when it agrees) or corrects it.
+      const me = snapshot.user?.id ?? 0;
+      const conversations = withMessage(snapshot.conversations, me, message.message);
+      const isNew = conversations !== snapshot.conversations;
+      const counts = message.kind === HubMessageKind.message && isNew && isUnreadIncoming(message.message, me);
       return {
         ...snapshot,
         recent: mergeMessage(snapshot.recent, message.message, RECENT_MESSAGES_MAX),
-        conversations: withMessage(snapshot.conversations, snapshot.user?.id ?? 0, message.message),
+        conversations,
+        unread: snapshot.unread + (counts ? 1 : 0),
       };
+    }
     case HubMessageKind.reply:
       return snapshot;
   }

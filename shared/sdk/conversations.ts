@@ -17,10 +17,18 @@ export function mergeConversations(me: number, users: UserRow[], rows: Conversat
   return list;
 }
 
-/** A message arrived or was sent: it becomes the peer's last message; one from the peer is unread. */
+/** A message to `me` from someone else that nobody has read yet. */
+export function isUnreadIncoming(message: ChatMessage, me: number): boolean {
+  return message.to === me && message.from !== me && message.readAt === null;
+}
+
+/**
+ * A message arrived or was sent: it becomes the peer's last message; one from the peer is unread.
+ * Returns the same array for a message already seen (a replay), so callers can tell.
+ */
 export function withMessage(conversations: Conversation[], me: number, message: ChatMessage): Conversation[] {
   const peerId = message.from === me ? message.to : message.from;
-  const incoming = message.to === me && message.from !== me && message.readAt === null;
+  const incoming = isUnreadIncoming(message, me);
   const existing = conversations.find((c) => c.peerId === peerId);
   if (existing?.lastMessage && existing.lastMessage.id >= message.id) return conversations; // a replayed duplicate
   const updated: Conversation = {

@@ -58,6 +58,7 @@ function HubSync({ children }: { children?: ReactNode }) {
           const peerId = chat.from === me ? chat.to : chat.from;
           void mutate(messagesKey(peerId), (list?: TabMessage[]) => (list ? mergeMessage(list, chat) : list), { revalidate: false });
           set(SwrKey.conversations, snapshot.conversations);
+          set(SwrKey.unread, snapshot.unread);
           return;
         }
         case HubMessageKind.reply:

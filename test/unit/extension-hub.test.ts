@@ -136,9 +136,11 @@ describe("service worker hub", () => {
     await until(() => hub.snapshot.state === ConnectionState.open);
   });
 
-  it("events: message and unread fan out (badge too); a replayed seq is ignored", async () => {
+  it("events: message and unread fan out (badge too); a replayed seq is ignored; a confirming unread is not re-broadcast", async () => {
     const { hub, broadcasts, badges } = await startHub();
-    await until(() => hub.snapshot.conversations.length > 0);
+    await until(() => hub.snapshot.conversations.length > 0 && hub.snapshot.unread === 4);
+    const unreadBroadcasts = () => broadcasts.filter((m) => m.kind === HubMessageKind.unread).length;
+    const before = unreadBroadcasts();
     sockets[0]!.send(event(11, { kind: EventKind.message, message: message(100) }));
     sockets[0]!.send(event(12, { kind: EventKind.unread, count: 5 }));
     sockets[0]!.send(event(11, { kind: EventKind.message, message: message(100) })); // duplicate
@@ -146,6 +148,8 @@ describe("service worker hub", () => {
     expect(broadcasts.filter((m) => m.kind === HubMessageKind.message)).toHaveLength(1);
     expect(hub.snapshot.conversations[0]).toMatchObject({ peerId: 2, unread: 1, lastMessage: { id: 100 } });
     expect(badges.at(-1)).toBe(5);
+    // The message already counted itself (4 → 5); the server's `unread: 5` only confirmed it.
+    expect(unreadBroadcasts()).toBe(before);
   });
 
   it("a profile event with a new ETag refetches at once, bypassing the HTTP cache; the same ETag does not", async () => {

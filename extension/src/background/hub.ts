@@ -368,6 +368,8 @@ export class Hub {
   }
 
   #apply(message: HubMessage): void {
+    // The server's count confirming what a message event already counted: nothing to tell the tabs.
+    if (message.kind === HubMessageKind.unread && message.count === this.#snapshot.unread) return;
     const previousUnread = this.#snapshot.unread;
     this.#snapshot = applyHubMessage(this.#snapshot, message);
     this.#deps.broadcast(message);
