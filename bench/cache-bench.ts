@@ -28,6 +28,8 @@ import { log, machineInfo, percentile, writeReport } from "./lib/report.js";
 const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
 const JSON_KEYS = Number(process.env.BENCH_JSON_KEYS ?? 500_000);
 const NAIVE_KEYS = Number(process.env.BENCH_NAIVE_KEYS ?? 50_000);
+/** Extra `cache:migrate` options for experiments, e.g. "--keys-per-call 100". */
+const TOOL_ARGS = (process.env.BENCH_TOOL_ARGS ?? "").split(" ").filter(Boolean);
 const TARGETS = { jsonFamilyKeysPerSecond: 100_000, speedupVsNaive: 5, onlineReadP99Ms: 5 };
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -102,7 +104,7 @@ async function ceiling(port: number): Promise<{ setPerSecond: number; getPerSeco
 /** Runs the CLI as an operator would; returns its JSON report and the wall time. */
 async function runTool(url: string, logFile: string): Promise<{ report: MigrationReport; wallSeconds: number }> {
   const started = performance.now();
-  const child = spawn(process.execPath, [CLI, "--redis-url", url, "--json", "--no-progress", "--log-file", logFile], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [CLI, "--redis-url", url, "--json", "--no-progress", "--log-file", logFile, ...TOOL_ARGS], { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
