@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { EventKind, ServerClose } from "../../shared/protocol/index.js";
+import { ownerKey } from "../../server/src/realtime/redis-keys.js";
 import { FollowingClient, deploymentForSuite, userToken } from "../helpers/cluster-deployment.js";
 import type { RedisBackendKind } from "../helpers/redis-cluster.js";
 import { until } from "../helpers/until.js";
@@ -64,5 +66,15 @@ describe.each<RedisBackendKind>(["standalone", "cluster"])("rolling restart unde
     expect(recipient.connections).toBe(3);
     await recipient.stop();
     await sender.stop();
+
+    // Closed sockets released their owner records (only their own).
+    const { redis, cluster } = deployment();
+    const inspector = cluster ? cluster.client() : new Redis(redis!.url);
+    try {
+      const owned = async () => (await Promise.all([alice, bob].map((u) => inspector.hget(ownerKey(u.userId), "conn")))).filter(Boolean).length;
+      expect(await until(async () => (await owned()) === 0, 5000)).toBe(true);
+    } finally {
+      inspector.disconnect();
+    }
   }, 120_000);
 });
