@@ -220,7 +220,7 @@ async function main() {
     const md = [
       "# Server benchmark (`npm run bench:server`)",
       "",
-      `Machine: ${report.machine.cpus} × ${report.machine.cpuModel}, ${report.machine.memoryGiB} GiB, Node ${report.machine.node}, ${report.machine.redis.split(" ").slice(0, 3).join(" ")}. ${report.machine.date}. Loopback only; server in its own process.`,
+      `Machine: ${report.machine.cpus} × ${report.machine.cpuModel}, ${report.machine.memoryGiB} GiB, Node ${report.machine.node}, ${report.machine.redis.split(" ").slice(0, 3).join(" ")}. ${report.machine.date}. Load average at the end: ${report.machine.loadAverage.join(" / ")} (other work shares these 2 cores). Loopback only; server in its own process.`,
       "",
       "## Replacement storm",
       "",

@@ -18,6 +18,8 @@ export function machineInfo() {
     node: process.version,
     platform: `${os.type()} ${os.release()} ${os.arch()}`,
     redis,
+    /** 1/5/15-minute load averages when the report was written: other work on the machine shows here. */
+    loadAverage: os.loadavg().map((l) => +l.toFixed(2)),
     date: new Date().toISOString(),
   };
 }

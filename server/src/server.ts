@@ -160,7 +160,9 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
     sockets.attach(httpServer);
     await new Promise<void>((resolve, reject) => {
       httpServer.once("error", reject);
-      httpServer.listen(config.port, config.host, () => {
+      // A deep accept backlog: after an instance dies, thousands of clients reconnect at once
+      // (Node's default 511 drops SYNs under such a storm — measured in bench:cluster).
+      httpServer.listen({ port: config.port, host: config.host, backlog: 4096 }, () => {
         httpServer.off("error", reject);
         resolve();
       });

@@ -213,23 +213,28 @@ export class ChatSocketServer {
       case ClientFrameType.resume:
         void session.resume({ epoch: frame.epoch, seq: frame.seq });
         break;
+      // Commands run one at a time per socket, so pipelined sends are stored in the order sent.
       case ClientFrameType.send:
-        void this.options.handlers
-          .send(session.userId, frame)
-          .then((reply) => session.send(reply))
-          .catch((error: unknown) => {
-            this.options.logger.error({ err: error, userId: session.userId }, "send failed");
-            session.send({ type: ServerFrameType.error, code: FrameErrorCode.internal, message: "Message could not be sent; retry with the same clientMsgId", clientMsgId: frame.clientMsgId });
-          });
+        session.command(() =>
+          this.options.handlers.send(session.userId, frame).then(
+            (reply) => session.send(reply),
+            (error: unknown) => {
+              this.options.logger.error({ err: error, userId: session.userId }, "send failed");
+              session.send({ type: ServerFrameType.error, code: FrameErrorCode.internal, message: "Message could not be sent; retry with the same clientMsgId", clientMsgId: frame.clientMsgId });
+            },
+          ),
+        );
         break;
       case ClientFrameType.read:
-        void this.options.handlers
-          .read(session.userId, frame)
-          .then((reply) => reply && session.send(reply))
-          .catch((error: unknown) => {
-            this.options.logger.error({ err: error, userId: session.userId }, "read failed");
-            session.send({ type: ServerFrameType.error, code: FrameErrorCode.internal, message: "Could not mark messages read; retry" });
-          });
+        session.command(() =>
+          this.options.handlers.read(session.userId, frame).then(
+            (reply) => void (reply && session.send(reply)),
+            (error: unknown) => {
+              this.options.logger.error({ err: error, userId: session.userId }, "read failed");
+              session.send({ type: ServerFrameType.error, code: FrameErrorCode.internal, message: "Could not mark messages read; retry" });
+            },
+          ),
+        );
         break;
     }
     return true;

@@ -20,6 +20,8 @@ export class Session {
   epoch = "";
   lastSeq = 0;
   #chain: Promise<void> = Promise.resolve();
+  /** The client's own commands (`send`, `read`), one at a time and in the order they arrived. */
+  #commands: Promise<void> = Promise.resolve();
   #holding = true;
   #held: StoredEvent[] = [];
   #holdTimer: NodeJS.Timeout | undefined;
@@ -45,6 +47,13 @@ export class Session {
       this.deps.logger.warn({ err: error, userId: this.userId }, "session task failed");
     });
     return this.#chain;
+  }
+
+  /** Run a client command after the ones before it (pipelined sends keep their order); never throws. */
+  command(task: () => Promise<void>): void {
+    this.#commands = this.#commands.then(task).catch((error: unknown) => {
+      this.deps.logger.warn({ err: error, userId: this.userId }, "client command failed");
+    });
   }
 
   /** Called once the connection is the user's current one: sends `welcome`, starts the hold. */
@@ -116,9 +125,12 @@ export class Session {
 
   async #deliverInOrder(stored: StoredEvent): Promise<void> {
     if (stored.epoch !== this.epoch) {
-      // The history was reset (e.g. Redis lost it): follow the new epoch from this event on.
+      // The history was reset (e.g. Redis lost it, or events went to this instance's memory during
+      // an outage): what happened meanwhile cannot be replayed. Tell the client to refetch over
+      // REST, then follow the new epoch from this event on.
       this.epoch = stored.epoch;
       this.lastSeq = stored.seq - 1;
+      this.send({ type: ServerFrameType.resumed, recovered: false, epoch: stored.epoch, seq: this.lastSeq });
     }
     if (stored.seq <= this.lastSeq) return; // already sent
     if (stored.seq > this.lastSeq + 1) {
