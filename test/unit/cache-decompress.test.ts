@@ -27,6 +27,15 @@ describe("capped decompression", () => {
     expect((failure as Error).message).toMatch(/input cap/);
   });
 
+  it("may inflate small inputs on the calling thread (the CLI), with the same caps", async () => {
+    const small = gzipSync('{"id":1}');
+    expect((await decompress("gzip", small, { inflateSyncBelowBytes: 1024 })).toString()).toBe('{"id":1}');
+    const zeros = gzipSync(Buffer.alloc(4 * MiB)); // ~4 KB in, 4 MiB out
+    expect(zeros.length).toBeLessThan(16 * 1024);
+    await expect(decompress("gzip", zeros, { inflateSyncBelowBytes: 16 * 1024, maxOutputBytes: MiB })).rejects.toThrow(/output cap/);
+    await expect(decompress("gzip", small.subarray(0, 12), { inflateSyncBelowBytes: 1024 })).rejects.toThrow(/corrupt or truncated/);
+  });
+
   it("inflates ordinary values and reports corrupt ones", async () => {
     expect((await decompress("gzip", gzipSync('{"id":1}'))).toString()).toBe('{"id":1}');
     await expect(decompress("gzip", gzipSync('{"id":1}').subarray(0, 12))).rejects.toThrow(/corrupt or truncated/);

@@ -1,5 +1,5 @@
 import { promisify } from "node:util";
-import { gunzip, inflate, type ZlibOptions } from "node:zlib";
+import { gunzip, gunzipSync, inflate, inflateSync, type ZlibOptions } from "node:zlib";
 import { MAX_INPUT_BYTES, MAX_OUTPUT_BYTES } from "./limits.js";
 
 const gunzipAsync = promisify<Buffer, ZlibOptions, Buffer>(gunzip);
@@ -17,6 +17,13 @@ export interface DecompressLimits {
   maxInputBytes?: number;
   /** @default MAX_OUTPUT_BYTES (100 MB) */
   maxOutputBytes?: number;
+  /**
+   * Inflate inputs smaller than this on the calling thread: for small values the thread-pool
+   * round trip costs more than the work. Only for batch tools (the migration CLI), never on
+   * the online path, where the default 0 keeps every inflation off the event loop.
+   * @default 0
+   */
+  inflateSyncBelowBytes?: number;
 }
 
 /**
@@ -29,6 +36,7 @@ export async function decompress(kind: "gzip" | "zlib", value: Buffer, limits: D
   if (value.length > maxInput) throw new DecompressError(`compressed value is ${value.length} bytes, over the ${maxInput}-byte input cap`);
   const options: ZlibOptions = { maxOutputLength: limits.maxOutputBytes ?? MAX_OUTPUT_BYTES };
   try {
+    if (value.length < (limits.inflateSyncBelowBytes ?? 0)) return kind === "gzip" ? gunzipSync(value, options) : inflateSync(value, options);
     return await (kind === "gzip" ? gunzipAsync(value, options) : inflateAsync(value, options));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
