@@ -1,6 +1,5 @@
 import { ConfigError, loadConfig } from "./config.js";
 import { createLogger } from "./log/logger.js";
-import { createRealtime } from "./realtime/create-realtime.js";
 import { RedisBinaryMissingError } from "./redis/local-redis-server.js";
 import { DEMO_USERS } from "./store/seed.js";
 import { createSwitchboardServer } from "./server.js";
@@ -22,12 +21,9 @@ async function main(): Promise<void> {
 
   let server;
   try {
-    // Owner records, event history and live delivery in Redis, so instances behind one load
-    // balancer agree (DESIGN.md §5); in-process fallbacks while Redis is down.
-    server = await createSwitchboardServer(config, {
-      logger,
-      realtime: ({ redis, config, logger, metrics }) => createRealtime({ redis, instanceId: config.instanceId, config, logger, metrics }),
-    });
+    // Owner records, event history and live delivery in Redis (the default), so instances behind
+    // one load balancer agree (DESIGN.md §5); in-process fallbacks while Redis is down.
+    server = await createSwitchboardServer(config, { logger });
   } catch (error) {
     if (error instanceof RedisBinaryMissingError) {
       process.stderr.write(`switchboard: ${error.message}\n`);

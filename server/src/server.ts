@@ -9,6 +9,7 @@ import type { Config } from "./config.js";
 import { createApp } from "./http/app.js";
 import { createLogger, type Logger } from "./log/logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
+import { createRealtime } from "./realtime/create-realtime.js";
 import { LocalEventBus } from "./realtime/local-event-bus.js";
 import { LocalOwnerRegistry } from "./realtime/local-owner-registry.js";
 import { MemoryEventLog } from "./realtime/memory-event-log.js";
@@ -50,16 +51,25 @@ export interface SwitchboardServer {
 
 export interface CreateServerOptions {
   logger?: Logger;
-  /** Build the owner registry / event log / bus (Redis-backed in multi-instance setups). */
+  /**
+   * Build the owner registry / event log / bus. Default: Redis-backed (`createRealtime`), so
+   * instances sharing Redis agree, with in-process fallbacks while Redis is down.
+   * `localRealtime` keeps everything in this process (one instance, no Redis needed).
+   */
   realtime?: (deps: { redis: Redis | Cluster; config: Config; logger: Logger; metrics: Metrics }) => Promise<Realtime> | Realtime;
 }
 
-/** In-process realtime: correct for one instance. */
+/** In-process realtime: correct for one instance only. */
 export function localRealtime({ config }: { config: Config }): Realtime {
   const owners = new LocalOwnerRegistry();
   const eventLog = new MemoryEventLog({ maxLen: config.historyMaxLen, maxAgeMs: config.historyMaxAgeS * 1000 });
   const bus = new LocalEventBus();
   return { owners, eventLog, bus, close: async () => Promise.all([owners.close(), bus.close()]).then(() => {}) };
+}
+
+/** Redis-backed realtime (DESIGN.md §5): owner records, Streams history, owner-routed delivery. */
+export function redisRealtime({ redis, config, logger, metrics }: { redis: Redis | Cluster; config: Config; logger: Logger; metrics: Metrics }): Promise<Realtime> {
+  return createRealtime({ redis, instanceId: config.instanceId, config, logger, metrics });
 }
 
 export async function createSwitchboardServer(config: Config, options: CreateServerOptions = {}): Promise<SwitchboardServer> {
@@ -114,7 +124,7 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
       logger.warn({ err: (error as Error).message }, "Redis is not reachable at start; running degraded until it is");
     }
 
-    const realtime = await (options.realtime ?? localRealtime)({ redis, config, logger, metrics });
+    const realtime = await (options.realtime ?? redisRealtime)({ redis, config, logger, metrics });
     cleanups.push(() => realtime.close());
     const cache = new UserCache({ redis, ttlSeconds: config.userCacheTtlS, mode: config.cacheFormatMode, metrics, logger });
     const tokens = new TokenService(config.jwtSecret, store, { accessTtlS: config.accessTokenTtlS, refreshTtlS: config.refreshTokenTtlS });
