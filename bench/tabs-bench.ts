@@ -9,7 +9,7 @@
  * (REST POST by another user) to the moment each tab's DOM shows the message, plus the share of
  * tabs that got it at all. Report: bench/results/tabs-bench.{json,md,svg}.
  *
- * Knobs: BENCH_TABS (default "1,5,10,20"), BENCH_WINDOW_MS (idle window, default 60000),
+ * Knobs: BENCH_TABS (default "1,5,10,20"), BENCH_WINDOW_MS (idle window after the messages, default 60000),
  * BENCH_MESSAGES (per step, default 60).
  */
 import { writeFile } from "node:fs/promises";
@@ -98,18 +98,16 @@ function seenTimes(page: Page): Promise<Record<string, number>> {
   return page.evaluate("window.benchSeen") as Promise<Record<string, number>>;
 }
 
-async function sampleSockets(server: ServerProcess, untilMs: number, samples: number[]): Promise<void> {
-  while (Date.now() < untilMs) {
-    samples.push(await metric(server, "switchboard_ws_connections"));
-    await sleep(1000);
-  }
-}
-
 async function runStep(mode: Mode, server: ServerProcess, pages: Page[], alice: LoginResponse, bob: LoginResponse, step: number, connectsBefore: number): Promise<StepResult> {
   await Promise.all(pages.map(installObserver));
   const samples: number[] = [];
-  const windowEnd = Date.now() + WINDOW_MS;
-  const sampling = sampleSockets(server, windowEnd, samples);
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      samples.push(await metric(server, "switchboard_ws_connections"));
+      await sleep(1000);
+    }
+  })();
 
   // Fan-out: messages from bob to alice, stamped before the request and by the server (createdAt).
   const requestedAt = new Map<string, number>();
@@ -127,11 +125,13 @@ async function runStep(mode: Mode, server: ServerProcess, pages: Page[], alice: 
   const tasksAfter = await Promise.all(pages.map(taskSeconds));
   const taskMs = tasksAfter.map((after, i) => ((after - tasksBefore[i]!) * 1000) / MESSAGES);
 
-  // Idle window: profile requests from polling (or not).
+  // Idle window of a whole poll period (60 s): every naive tab polls exactly once in it, whatever its phase.
   const profileBefore = await profileGets(server);
   const idleStart = Date.now();
-  await sampling;
+  await sleep(WINDOW_MS);
   const idleMs = Date.now() - idleStart;
+  sampling = false;
+  await sampler;
   const profileIdle = (await profileGets(server)) - profileBefore;
 
   // One profile change: how many profile GETs does the browser make for it?
@@ -205,7 +205,7 @@ async function runMode(mode: Mode, server: ServerProcess, results: StepResult[])
       const connectsBefore = await metric(server, "switchboard_ws_connects_total");
       await openTabsUpTo(driven, url, pages, tabs, ready);
       await sleep(1000);
-      log(`${mode}: ${tabs} tab(s) open, measuring for ${WINDOW_MS / 1000} s`);
+      log(`${mode}: ${tabs} tab(s) open, measuring (${MESSAGES} messages, then ${WINDOW_MS / 1000} s idle)`);
       const result = await runStep(mode, server, pages, alice, bob, index + (mode === "naive" ? 100 : 0), connectsBefore);
       log(`${mode} ${tabs}: tab task ${result.tabTaskMsPerMessage} ms/message (all tabs ${result.allTabsTaskMsPerMessage}), sockets ${result.socketsAtEnd} (max ${result.socketsMax}), connects ${result.connectsInStep}, profile ${result.profileRequestsPerHour}/h + ${result.profileGetsPerChange}/change, p50 ${result.fanOut.p50Ms} ms, p99 ${result.fanOut.p99Ms} ms (from request: ${result.endToEnd.p50Ms}/${result.endToEnd.p99Ms}), delivered ${result.fanOut.delivered}/${result.fanOut.expected}`);
       results.push(result);
@@ -232,7 +232,7 @@ function markdown(results: StepResult[], machine: ReturnType<typeof machineInfo>
     `Load average (1 min) at start ${loadAtStart.toFixed(2)}, at end ${os.loadavg()[0]!.toFixed(2)} — the machine is shared, latencies move with it.`,
     "Fan-out latency is measured from the message's server `createdAt` (stamped at insert, just before it is published) to the moment each tab's DOM shows it (a MutationObserver in the tab); \"from request\" starts before the REST call instead.",
     `Chromium flags added for both modes: ${BROWSER_ARGS.map((a) => `\`${a}\``).join(" ")} (background tabs otherwise get a lower CPU priority).`,
-    `Per step: ${MESSAGES} messages (one every ${MESSAGE_SPACING_MS} ms) from another user over REST, then an idle window (${WINDOW_MS / 1000} s in total per step), then one profile change (PATCH, 3 s observed).`,
+    `Per step: ${MESSAGES} messages (one every ${MESSAGE_SPACING_MS} ms) from another user over REST, then an idle window of ${WINDOW_MS / 1000} s (one whole naive poll period) in which profile requests are counted, then one profile change (PATCH, 3 s observed).`,
     "",
     "| mode | tabs | sockets held (max) | sockets opened (new tabs + window) | profile req/h (idle, extrapolated) | profile GETs per change | fan-out p50 ms | fan-out p99 ms | from request p50 / p99 ms | delivered (tab × message) | tab main-thread ms per message (mean / all tabs) |",
     "|---|---|---|---|---|---|---|---|---|---|---|",
