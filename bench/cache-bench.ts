@@ -4,7 +4,8 @@
  *     spaced JSON, double-encoded JSON), some gzip and zlib; TTLs from minutes to days, 5 % none;
  *  2. ceiling: `redis-benchmark -P 16` GET+SET on the same Redis;
  *  3. the tool (`cache:migrate`, its own process, default options, decision log to a file) on
- *     all of them, while this process reads random profiles through `UserCache` → p99 latency;
+ *     all of them, while this process reads random profiles through `UserCache` → p99 latency
+ *     (and the same reads for 10 s before, with no migration running, as the baseline);
  *  4. the tool on BENCH_JSON_KEYS (500,000) JSON-family values only;
  *  5. the naive loop (per key GET, PTTL, SET, PEXPIRE in sequence) on BENCH_NAIVE_KEYS (50,000)
  *     of the same mix → the tool's speed-up.
@@ -30,6 +31,8 @@ const JSON_KEYS = Number(process.env.BENCH_JSON_KEYS ?? 500_000);
 const NAIVE_KEYS = Number(process.env.BENCH_NAIVE_KEYS ?? 50_000);
 /** Extra `cache:migrate` options for experiments, e.g. "--keys-per-call 100". */
 const TOOL_ARGS = (process.env.BENCH_TOOL_ARGS ?? "").split(" ").filter(Boolean);
+/** Run the tool under `nice -n BENCH_NICE` (an operator's choice on a box shared with the service). */
+const NICE = process.env.BENCH_NICE;
 const TARGETS = { jsonFamilyKeysPerSecond: 100_000, speedupVsNaive: 5, onlineReadP99Ms: 5 };
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -104,7 +107,8 @@ async function ceiling(port: number): Promise<{ setPerSecond: number; getPerSeco
 /** Runs the CLI as an operator would; returns its JSON report and the wall time. */
 async function runTool(url: string, logFile: string): Promise<{ report: MigrationReport; wallSeconds: number }> {
   const started = performance.now();
-  const child = spawn(process.execPath, [CLI, "--redis-url", url, "--json", "--no-progress", "--log-file", logFile, ...TOOL_ARGS], { stdio: ["ignore", "pipe", "inherit"] });
+  const args = [CLI, "--redis-url", url, "--json", "--no-progress", "--log-file", logFile, ...TOOL_ARGS];
+  const child = NICE ? spawn("nice", ["-n", NICE, process.execPath, ...args], { stdio: ["ignore", "pipe", "inherit"] }) : spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
@@ -173,6 +177,12 @@ async function main() {
     const ceil = await ceiling(server.port);
     log(`ceiling SET ${ceil.setPerSecond}/s GET ${ceil.getPerSecond}/s`);
 
+    log("baseline: online profile reads for 10 s with no migration running");
+    const idleReader = onlineReader(server.url, KEYS);
+    await sleep(10_000);
+    const baseline = await idleReader.stop();
+    log(`baseline online p99 ${baseline.p99Ms.toFixed(2)} ms`);
+
     log(`migrating ${KEYS} mixed keys with cache:migrate while reading profiles online`);
     const reader = onlineReader(server.url, KEYS);
     const mixed = await runTool(server.url, path.join(logDir, "mixed.log"));
@@ -207,6 +217,7 @@ async function main() {
       machine: { ...machine, loadAverageAtEnd: os.loadavg().map((n) => Number(n.toFixed(2))) },
       dataset: { keys: KEYS, mix: "45 % compact JSON, 15 % spaced JSON, 15 % double-encoded JSON, 15 % gzip, 10 % zlib; 5 % without TTL", redisUsedMemoryMiB: Math.round(memory / 2 ** 20) },
       ceiling: { tool: "redis-benchmark -P 16 -t get,set -n 1000000", ...ceil },
+      onlineReadsWithoutMigration: baseline,
       mixed: { ...summarize(mixed), onlineReads: online },
       secondRun: { migrated: secondRun.report.migrated, skipped: secondRun.report.skipped },
       jsonFamily: summarize(json),
@@ -234,6 +245,7 @@ Dataset: ${KEYS.toLocaleString("en")} \`user:{id}\` keys — ${result.dataset.mi
 | naive loop (GET, PTTL, SET, PEXPIRE per key) | ${naiveResult.keysPerSecond.toLocaleString("en")} keys/s | — |
 | speed-up of the tool over the naive loop | **${speedup}×** | ≥ 5× — ${yes(result.met.speedupVsNaive)} |
 | online profile reads during the mixed run | p50 ${online.p50Ms.toFixed(2)} ms, **p99 ${online.p99Ms.toFixed(2)} ms**, max ${online.maxMs.toFixed(1)} ms (${online.reads} reads) | p99 < 5 ms — ${yes(result.met.onlineReadP99Ms)} |
+| the same reads for 10 s before, no migration running | p50 ${baseline.p50Ms.toFixed(2)} ms, p99 ${baseline.p99Ms.toFixed(2)} ms, max ${baseline.maxMs.toFixed(1)} ms (${baseline.reads} reads) | (baseline) |
 | ceiling: \`redis-benchmark -P 16\` on the same Redis | SET ${Math.round(ceil.setPerSecond).toLocaleString("en")}/s, GET ${Math.round(ceil.getPerSecond).toLocaleString("en")}/s | — |
 | second full run | migrated ${secondRun.report.migrated}, skipped ${secondRun.report.skipped} | 0 migrated |
 
