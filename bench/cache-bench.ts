@@ -207,6 +207,7 @@ async function main() {
       wallSeconds: Number(r.wallSeconds.toFixed(1)),
       keys: r.report.keys,
       migrated: r.report.migrated,
+      skipped: r.report.skipped,
       migratedFrom: r.report.migratedFrom,
       failed: r.report.failed,
       retries: r.report.retries,
@@ -249,7 +250,7 @@ Dataset: ${KEYS.toLocaleString("en")} \`user:{id}\` keys — ${result.dataset.mi
 | ceiling: \`redis-benchmark -P 16\` on the same Redis | SET ${Math.round(ceil.setPerSecond).toLocaleString("en")}/s, GET ${Math.round(ceil.getPerSecond).toLocaleString("en")}/s | — |
 | second full run | migrated ${secondRun.report.migrated}, skipped ${secondRun.report.skipped} | 0 migrated |
 
-Mixed run: migrated ${mixed.report.migrated.toLocaleString("en")} (${Object.entries(mixed.report.migratedFrom).map(([k, v]) => `${k} ${v}`).join(", ")}), failed ${mixed.report.failed}, retries ${mixed.report.retries}.
+Mixed run: migrated ${mixed.report.migrated.toLocaleString("en")} (${Object.entries(mixed.report.migratedFrom).map(([k, v]) => `${k} ${v}`).join(", ")}), skipped ${mixed.report.skipped.toLocaleString("en")} (already rewritten by the online reads, dual mode), failed ${mixed.report.failed}, retries ${mixed.report.retries}.
 The tool ran as its own process with default options (5 MB / 100 ms batches, 200 keys per Lua call, decision log sampled at 10 % to a file); the online reader ran in this process with its own connection, one read every ~2 ms.
 Each key costs the tool one SCAN slot, one Lua read (STRLEN, PTTL, GET) and one Lua compare-and-set (GET, SET KEEPTTL) — about 5 Redis commands — so its rate is a fraction of the single-command ceiling above.
 `;
