@@ -49,6 +49,15 @@ export interface Profile {
   updatedAt: string;
 }
 
+/** The body of `PATCH /api/users/profile/me`: only the fields to change. */
+export interface ProfilePatch {
+  displayName?: string;
+  bio?: string;
+  avatarUrl?: string | null;
+  phone?: string | null;
+  email?: string;
+}
+
 export interface LoginResponse {
   accessToken: string;
   refreshToken: string;

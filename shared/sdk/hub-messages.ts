@@ -1,4 +1,6 @@
-import type { ChatMessage, Profile } from "../protocol/index.js";
+import type { ChatMessage, Profile, ProfilePatch } from "../protocol/index.js";
+
+export type { ProfilePatch };
 import type { ConnectionState } from "./connection-state.js";
 import type { Conversation, Snapshot } from "./snapshot.js";
 
@@ -42,14 +44,6 @@ export const TabRequestKind = {
   updateProfile: "update-profile",
 } as const;
 export type TabRequestKind = (typeof TabRequestKind)[keyof typeof TabRequestKind];
-
-export interface ProfilePatch {
-  displayName?: string;
-  bio?: string;
-  avatarUrl?: string | null;
-  phone?: string | null;
-  email?: string;
-}
 
 /** Tab → hub, with the result type each request resolves to. */
 export interface TabRequestMap {

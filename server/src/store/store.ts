@@ -1,4 +1,6 @@
-import type { ChatMessage } from "../../../shared/protocol/index.js";
+import type { ChatMessage, ProfilePatch } from "../../../shared/protocol/index.js";
+
+export type { ProfilePatch };
 import type { Db } from "./db.js";
 
 /** The one store module: every SQL statement the server runs lives here. */
@@ -21,14 +23,6 @@ export interface UserRow {
 }
 
 export type PublicUser = Omit<UserRow, "password_hash">;
-
-export interface ProfilePatch {
-  displayName?: string;
-  bio?: string;
-  avatarUrl?: string | null;
-  phone?: string | null;
-  email?: string;
-}
 
 export interface Conversation {
   peerId: number;
