@@ -8,6 +8,9 @@ describe("masking", () => {
     expect(maskEmail("user10331019.chen@example.com")).toBe("u***@example.com");
     expect(maskPhone("13812341234")).toBe("138****1234");
     expect(maskText("call 13770658948 or mail a.b@example.org")).toBe("call 137****8948 or mail a***@example.org");
+    expect(maskText("+8613770658948")).toBe("+861****8948");
+    // Ids in keys and hex hashes are not phones.
+    expect(maskText("key user:10331019 hash 3fa8b912345678901234cd id 12345678")).toBe("key user:10331019 hash 3fa8b912345678901234cd id 12345678");
   });
   it("keeps previews within 100 bytes and masked", () => {
     const preview = maskedPreview(Buffer.from(`{"email":"someone@example.com","phone":"13800001111"}${"x".repeat(500)}`));

@@ -6,8 +6,10 @@ import { createHash } from "node:crypto";
  */
 
 const EMAIL = /([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})/g;
-// 7+ digit runs (phones), optionally with a leading +country code; keeps the first 3 and last 4.
-const PHONE = /(\+?\d{3})\d{1,8}(\d{4})(?!\d)/g;
+// Phone numbers: 11–15 digit runs (E.164 length; mainland mobiles are 11), optionally with a
+// leading +, standing alone — not inside a word, a hex hash or a key such as `user:10331019`.
+// Keeps the first 3 and last 4 digits.
+const PHONE = /(?<![\w:.+-])(\+?\d{3})\d{4,8}(\d{4})(?![\w])/g;
 // JWTs and our opaque refresh tokens.
 const JWT = /eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g;
 
