@@ -96,3 +96,11 @@ export function connectChat(wsBaseUrl: string, userId: number | string, options:
     },
   };
 }
+
+/** Connect as `session`'s user, send `resume` with no history and wait for `resumed`: live events flow from then on. */
+export async function connectLive(wsBaseUrl: string, session: LoginResponse): Promise<ChatClient> {
+  const client = connectChat(wsBaseUrl, session.user.id, { token: session.accessToken });
+  client.send({ type: "resume", epoch: "", seq: 0 });
+  await client.next((f) => f.type === "resumed");
+  return client;
+}

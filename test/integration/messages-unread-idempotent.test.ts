@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventKind, ServerFrameType, type EventFrame } from "../../shared/protocol/index.js";
-import { api, connectChat, login } from "../helpers/chat-client.js";
+import { api, connectChat, connectLive, login } from "../helpers/chat-client.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
 
 describe("messages and unread count", () => {
@@ -23,10 +23,7 @@ describe("messages and unread count", () => {
   it("a send is idempotent on clientMsgId; the recipient gets one message and one unread event", async () => {
     const alice = await login(t.url, "alice");
     const bob = await login(t.url, "bob");
-    const bobSocket = connectChat(t.wsUrl, bob.user.id, { token: bob.accessToken });
-    await bobSocket.next((f) => f.type === ServerFrameType.welcome);
-    bobSocket.send({ type: "resume", epoch: "", seq: 0 });
-    await bobSocket.next((f) => f.type === ServerFrameType.resumed);
+    const bobSocket = await connectLive(t.wsUrl, bob);
     const before = (await api<{ unread_count: number }>(t.url, bob.accessToken, "GET", "/api/users/messages/unread/count")).body.unread_count;
 
     const body = { to: bob.user.id, body: "hello once", clientMsgId: "idem-1" };

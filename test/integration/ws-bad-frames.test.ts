@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloseCode, EventKind, FrameErrorCode, ServerFrameType } from "../../shared/protocol/index.js";
-import { api, connectChat, login } from "../helpers/chat-client.js";
+import { api, connectChat, connectLive, login } from "../helpers/chat-client.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
 
 describe("bad frames", () => {
@@ -13,10 +13,7 @@ describe("bad frames", () => {
   it("get an error frame (not JSON, unknown type, invalid fields, binary), a 1009 close when too big, and never disturb another user", async () => {
     const alice = await login(t.url, "alice");
     const bob = await login(t.url, "bob");
-    const bobSocket = connectChat(t.wsUrl, bob.user.id, { token: bob.accessToken });
-    await bobSocket.next((f) => f.type === ServerFrameType.welcome);
-    bobSocket.send({ type: "resume", epoch: "", seq: 0 });
-    await bobSocket.next((f) => f.type === ServerFrameType.resumed);
+    const bobSocket = await connectLive(t.wsUrl, bob);
 
     const attacker = connectChat(t.wsUrl, alice.user.id, { token: alice.accessToken });
     await attacker.next((f) => f.type === ServerFrameType.welcome);

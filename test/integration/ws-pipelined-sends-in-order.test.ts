@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventKind, ServerFrameType, type AckFrame, type EventFrame } from "../../shared/protocol/index.js";
-import { connectChat, login } from "../helpers/chat-client.js";
+import { connectChat, connectLive, login } from "../helpers/chat-client.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
 
 describe("pipelined send frames", () => {
@@ -13,9 +13,7 @@ describe("pipelined send frames", () => {
   it("are stored, acked and delivered in the order they were sent", async () => {
     const alice = await login(t.url, "alice");
     const bob = await login(t.url, "bob");
-    const bobSocket = connectChat(t.wsUrl, bob.user.id, { token: bob.accessToken });
-    bobSocket.send({ type: "resume", epoch: "", seq: 0 });
-    await bobSocket.next((f) => f.type === ServerFrameType.resumed);
+    const bobSocket = await connectLive(t.wsUrl, bob);
     const aliceSocket = connectChat(t.wsUrl, alice.user.id, { token: alice.accessToken });
     await aliceSocket.next((f) => f.type === ServerFrameType.welcome);
     const N = 50;
