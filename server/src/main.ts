@@ -60,7 +60,8 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.shutdownTimeoutMs);
     force.unref();
-    void server.shutdown().then(() => process.exit(0));
+    // Flush the asynchronous log destination before exiting, or the last lines are lost.
+    void server.shutdown().then(() => logger.flush(() => process.exit(0)));
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);

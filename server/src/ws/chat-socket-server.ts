@@ -267,14 +267,20 @@ export class ChatSocketServer {
   /** Stop accepting; close every socket with 1012 "Service restart"; wait until they are gone. */
   async shutdown(timeoutMs: number): Promise<void> {
     this.#accepting = false;
+    const deadline = new Promise((r) => setTimeout(r, timeoutMs).unref());
     const closed: Array<Promise<void>> = [];
+    const drained: Array<Promise<void>> = [];
     for (const [ws, { session }] of this.#connections) {
       closed.push(new Promise((resolve) => ws.once("close", () => resolve())));
+      drained.push(session.commandsDrained());
       session.closed = true;
       closeThenTerminate(ws, ServerClose.serviceRestart.code, ServerClose.serviceRestart.reason, Math.min(2000, timeoutMs));
     }
-    await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    await Promise.race([Promise.all(closed), deadline]);
     for (const ws of this.#connections.keys()) ws.terminate();
+    // In-flight sends finish (stored and published) before the caller closes the database; a
+    // client that missed the ack retries with the same clientMsgId and gets the same message.
+    await Promise.race([Promise.all(drained), deadline]);
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.wss.close();
   }

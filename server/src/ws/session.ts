@@ -56,6 +56,11 @@ export class Session {
     });
   }
 
+  /** Resolves when every command received so far has finished. */
+  commandsDrained(): Promise<void> {
+    return this.#commands;
+  }
+
   /** Called once the connection is the user's current one: sends `welcome`, starts the hold. */
   start(welcome: { generation: number; head: EventCursor; heartbeatIntervalMs: number }): void {
     this.generation = welcome.generation;
