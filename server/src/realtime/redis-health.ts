@@ -34,6 +34,8 @@ export class RedisCallTimeoutError extends Error {
  */
 export class RedisHealth {
   #state: RedisHealthState = "down";
+  /** Until Redis has been up once, "down" only means "not connected yet": start-up is not an outage. */
+  #everUp = false;
   #probeTimer: NodeJS.Timeout | undefined;
   #probing = false;
   #closed = false;
@@ -133,8 +135,14 @@ export class RedisHealth {
     if (previous === next) return;
     this.#state = next;
     this.options.metrics?.redisUp.set(next === "up" ? 1 : 0);
-    const log = next === "down" ? this.options.logger?.warn.bind(this.options.logger) : this.options.logger?.info.bind(this.options.logger);
-    log?.({ from: previous, to: next, reason }, `redis ${previous} -> ${next}`);
+    if (!this.#everUp) {
+      // First connection: one "redis up" line instead of "down -> recovering -> up".
+      if (next === "up") this.options.logger?.info({ to: next, reason: "connected" }, "redis up");
+    } else {
+      const log = next === "down" ? this.options.logger?.warn.bind(this.options.logger) : this.options.logger?.info.bind(this.options.logger);
+      log?.({ from: previous, to: next, reason }, `redis ${previous} -> ${next}`);
+    }
+    if (next === "up") this.#everUp = true;
     for (const listener of this.#listeners) listener(next);
   }
 
