@@ -22,7 +22,11 @@ import { Session } from "./session.js";
 import { authenticateUpgrade, offeredProtocols, originAllowed, parseChatPath, selectProtocol } from "./upgrade-auth.js";
 
 export interface FrameHandlers {
-  send(userId: number, frame: SendFrame): Promise<ServerFrame>;
+  /**
+   * Called as the frame arrives, in arrival order: starts storing the message at once and
+   * resolves, once it is stored, with the step that publishes its events and gives the reply.
+   */
+  send(userId: number, frame: SendFrame): Promise<() => Promise<ServerFrame>>;
   read(userId: number, frame: ReadFrame): Promise<ServerFrame | null>;
 }
 
@@ -213,18 +217,22 @@ export class ChatSocketServer {
       case ClientFrameType.resume:
         void session.resume({ epoch: frame.epoch, seq: frame.seq });
         break;
-      // Commands run one at a time per socket, so pipelined sends are stored in the order sent.
-      case ClientFrameType.send:
-        session.command(() =>
-          this.options.handlers.send(session.userId, frame).then(
-            (reply) => session.send(reply),
-            (error: unknown) => {
-              this.options.logger.error({ err: error, userId: session.userId }, "send failed");
-              session.send({ type: ServerFrameType.error, code: FrameErrorCode.internal, message: "Message could not be sent; retry with the same clientMsgId", clientMsgId: frame.clientMsgId });
-            },
-          ),
+      // Pipelined sends: storing starts now (the writer keeps each sender's order and batches
+      // concurrent sends); each send's events are issued once the previous send's were, and acks go
+      // out in the order sent. `commandsDrained()` covers all of it.
+      case ClientFrameType.send: {
+        const stored = this.options.handlers.send(session.userId, frame);
+        stored.catch(() => undefined); // reported in order below
+        session.pipeline(
+          () => stored.then((publish) => ({ done: publish() })),
+          (outcome) => {
+            if (outcome.status === "fulfilled") return session.send(outcome.value);
+            this.options.logger.error({ err: outcome.reason, userId: session.userId }, "send failed");
+            session.send({ type: ServerFrameType.error, code: FrameErrorCode.internal, message: "Message could not be sent; retry with the same clientMsgId", clientMsgId: frame.clientMsgId });
+          },
         );
         break;
+      }
       case ClientFrameType.read:
         session.command(() =>
           this.options.handlers.read(session.userId, frame).then(
