@@ -6,8 +6,8 @@
  *     client with a send window) → delivered messages/s and sender-socket → recipient-socket
  *     latency p50/p99;
  *     The same rates through the realtime layer alone (two `createRealtime` on their own
- *     connections: Lua append + owner-routed PUBLISH → the other "instance"), without the
- *     database, to separate the Redis path from the rest of a send;
+ *     connections: `publish` = one Lua script, append + owner-routed PUBLISH → the other
+ *     "instance"), without the database, to separate the Redis path from the rest of a send;
  *  2. reconnect storm: instance A holds BENCH_STORM_SOCKETS sockets and is killed (SIGKILL: a
  *     crash, clients see 1006; SIGTERM: a deploy, clients get 1012 "Service restart"); the
  *     clients reconnect to instance B either with the project's policy (`closeAction` +
@@ -280,10 +280,7 @@ async function realtimeLayerPhase(redisUrl: string): Promise<DeliveryResult[]> {
       await offerLoad(rate, () => inFlight, () => received, (n) => {
         const userId = users[n % users.length]!;
         inFlight++;
-        void a!.eventLog
-          .append(userId, { kind: "profile", etag: `${run}${performance.now()}` })
-          .then((stored) => a!.bus.publish(userId, stored))
-          .finally(() => inFlight--);
+        void a!.publish(userId, { kind: "profile", etag: `${run}${performance.now()}` }).finally(() => inFlight--);
       }),
     );
     await sleep(300);
@@ -464,7 +461,7 @@ async function main(): Promise<void> {
       "|---|---|---|---|---|---|---|---|",
       ...delivery.map((d) => `| ${d.offeredPerS} | ${d.sent} | ${d.delivered} | **${d.deliveredPerS}** | ${d.latencyMs.p50} ms | ${d.latencyMs.p99} ms | ${d.latencyMs.max} ms | ${d.windowLimited ? "yes" : "no"} |`),
       "",
-      "The same offered rates through the realtime layer alone (`createRealtime` ×2 in the load generator on their own connections: Lua append to the user's Stream + owner-routed PUBLISH, received by the other one; no database, no WebSocket):",
+      "The same offered rates through the realtime layer alone (`createRealtime` ×2 in the load generator on their own connections: `publish` = one Lua script appending to the user's Stream and PUBLISHing to the owner's instance, received by the other one; no database, no WebSocket):",
       "",
       "| offered events/s | sent | delivered | delivered events/s | p50 | p99 | max | held back by window |",
       "|---|---|---|---|---|---|---|---|",

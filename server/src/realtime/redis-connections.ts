@@ -12,22 +12,21 @@ import type { RedisClient } from "./redis-keys.js";
  *   against a Redis that has moved on;
  * - a subscriber connection for the instance channel (subscribe mode allows no other command).
  *
- * The command connection auto-pipelines (see below).
- *
  * Both connect at once (`lazyConnect: false`) whatever the app's client does: the health monitor
  * waits for `ready` rather than sending a first command to trigger the connection.
  */
 export function duplicateForCommands(redis: RedisClient): RedisClient {
   // No ioredis commandTimeout: RedisHealth times calls itself, in a way that tolerates event-loop lag.
   const fastFail: Partial<RedisOptions> = { autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 1, commandTimeout: undefined };
-  // Auto-pipelining: the scripts issued in one tick (every send of a database batch appends and
-  // routes its events together) go out in one write and come back in one read, in order, instead
-  // of a syscall per command — most of a busy instance's CPU went to those writes (bench:cluster
-  // profile). Commands keep their order on the connection.
+  // No ioredis auto-pipelining here: with autoResendUnfulfilledCommands off, commands in flight
+  // when the connection drops are dropped unanswered after a quick reconnect; an auto-pipeline
+  // among them never completes, and every later command queues behind it forever (Redis would
+  // stay "down" for this instance — seen in cluster-redis-outage). RedisHealth times out a single
+  // lost command; it cannot unstick a pipeline.
   if (redis instanceof Cluster) {
-    return redis.duplicate([], { enableOfflineQueue: false, lazyConnect: false, enableAutoPipelining: true, redisOptions: fastFail });
+    return redis.duplicate([], { enableOfflineQueue: false, lazyConnect: false, redisOptions: fastFail });
   }
-  return (redis as Redis).duplicate({ ...fastFail, enableOfflineQueue: false, lazyConnect: false, enableAutoPipelining: true });
+  return (redis as Redis).duplicate({ ...fastFail, enableOfflineQueue: false, lazyConnect: false });
 }
 
 /** Queues its SUBSCRIBE until connected, and re-subscribes by itself after a reconnect. */

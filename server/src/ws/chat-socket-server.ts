@@ -16,7 +16,7 @@ import {
 import type { TokenService } from "../auth/tokens.js";
 import type { Logger } from "../log/logger.js";
 import type { Metrics } from "../metrics.js";
-import type { EventBus, EventLog, OwnerRegistry } from "../realtime/ports.js";
+import type { EventBus, EventLog, OwnerRegistry, StoredEvent } from "../realtime/ports.js";
 import { startHeartbeat, type Heartbeat } from "./heartbeat.js";
 import { Session } from "./session.js";
 import { authenticateUpgrade, offeredProtocols, originAllowed, parseChatPath, selectProtocol } from "./upgrade-auth.js";
@@ -35,6 +35,8 @@ export interface ChatSocketServerOptions {
   owners: OwnerRegistry;
   eventLog: EventLog;
   bus: EventBus;
+  /** Append + deliver in one step (the Redis realtime layer does both in one script); default: `eventLog.append` then `bus.publish`. */
+  publish?: (userId: number, event: ChatEvent) => Promise<StoredEvent>;
   handlers: FrameHandlers;
   logger: Logger;
   metrics: Metrics;
@@ -105,9 +107,15 @@ export class ChatSocketServer {
 
   /** Append an event to the user's history and deliver it wherever their socket lives. */
   async publish(userId: number, event: ChatEvent): Promise<void> {
-    const stored = await this.options.eventLog.append(userId, event);
-    this.options.metrics.eventsPublished.inc({ kind: event.kind });
-    await this.options.bus.publish(userId, stored);
+    const { options } = this;
+    if (options.publish) {
+      await options.publish(userId, event);
+      options.metrics.eventsPublished.inc({ kind: event.kind });
+      return;
+    }
+    const stored = await options.eventLog.append(userId, event);
+    options.metrics.eventsPublished.inc({ kind: event.kind });
+    await options.bus.publish(userId, stored);
   }
 
   async #handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
