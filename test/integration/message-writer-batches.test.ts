@@ -78,6 +78,15 @@ describe.each(["pglite", "postgres"] as const)("message writer batches (%s)", (e
     ]);
   });
 
+  it("bodies and keys travel through the array parameters unchanged (quotes, braces, commas, backslashes, NULL)", async () => {
+    const writer = new MessageWriter(store, { lanes: 1 });
+    const bodies = ["NULL", 'say "hi", {then} \\ leave', "", "ünïcödé 😀", "a,b", " padded "];
+    const outcomes = await Promise.all(bodies.map((body, i) => writer.write({ from: alice, to: carol, body, clientMsgId: i === 0 ? "NULL" : `odd-${i}` })));
+    expect(outcomes.map((o) => (o.kind === "created" ? [o.message.body, o.message.clientMsgId] : o.kind))).toEqual(
+      bodies.map((body, i) => [body, i === 0 ? "NULL" : `odd-${i}`]),
+    );
+  });
+
   it("an unknown recipient fails that send alone", async () => {
     const writer = new MessageWriter(store, { lanes: 1 });
     const outcomes = await Promise.all([
