@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import type { ChatEvent } from "../../shared/protocol/index.js";
 import { createServer, type Server as HttpServer } from "node:http";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
@@ -13,7 +14,7 @@ import { createRealtime } from "./realtime/create-realtime.js";
 import { LocalEventBus } from "./realtime/local-event-bus.js";
 import { LocalOwnerRegistry } from "./realtime/local-owner-registry.js";
 import { MemoryEventLog } from "./realtime/memory-event-log.js";
-import type { EventBus, EventLog, OwnerRegistry } from "./realtime/ports.js";
+import type { EventBus, EventLog, OwnerRegistry, StoredEvent } from "./realtime/ports.js";
 import { startLocalRedis, type LocalRedisServer } from "./redis/local-redis-server.js";
 import { MessageService } from "./services/message-service.js";
 import { ProfileService } from "./services/profile-service.js";
@@ -27,6 +28,8 @@ export interface Realtime {
   owners: OwnerRegistry;
   eventLog: EventLog;
   bus: EventBus;
+  /** Append + deliver in one step when the backend can (Redis: one script); else `eventLog.append` then `bus.publish`. */
+  publish?(userId: number, event: ChatEvent): Promise<StoredEvent>;
   /** Redis-backed realtime: false while it serves from its in-process fallbacks (`/readyz` then says not ready). */
   isReady?(): boolean;
   close(): Promise<void>;
@@ -138,6 +141,7 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
       owners: realtime.owners,
       eventLog: realtime.eventLog,
       bus: realtime.bus,
+      ...(realtime.publish ? { publish: realtime.publish.bind(realtime) } : {}),
       handlers: { send: (u, f) => messages.handleSendFrame(u, f), read: (u, f) => messages.handleReadFrame(u, f) },
       logger,
       metrics,

@@ -1,3 +1,4 @@
+import type { ChatEvent } from "../../../shared/protocol/index.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../log/logger.js";
 import type { Metrics } from "../metrics.js";
@@ -10,6 +11,7 @@ import { closeClient, duplicateForCommands } from "./redis-connections.js";
 import { RedisHealth } from "./redis-health.js";
 import { RedisInstanceChannel } from "./redis-instance-channel.js";
 import type { RedisClient } from "./redis-keys.js";
+import type { StoredEvent } from "./ports.js";
 import { RedisOwnerRegistry } from "./redis-owner-registry.js";
 import { ResilientEventBus, ResilientEventLog, ResilientOwnerRegistry, redeliverLatest } from "./resilient.js";
 
@@ -32,6 +34,8 @@ export interface Realtime {
   owners: ResilientOwnerRegistry;
   eventLog: ResilientEventLog;
   bus: ResilientEventBus;
+  /** Append to the user's history and deliver it to their socket's instance, in one Redis round trip. */
+  publish(userId: number, event: ChatEvent): Promise<StoredEvent>;
   /** `isUp()` is false while the instance runs degraded. */
   health: RedisHealth;
   /** For `/readyz`: Redis is in use (not the in-process fallbacks). */
@@ -78,6 +82,7 @@ export async function createRealtime(options: CreateRealtimeOptions): Promise<Re
     owners,
     eventLog,
     bus,
+    publish: (userId, event) => eventLog.publish(userId, event, localBus),
     health,
     isReady: () => health.isUp(),
     async close() {

@@ -18,6 +18,11 @@ import type { RedisClient } from "./redis-keys.js";
 export function duplicateForCommands(redis: RedisClient): RedisClient {
   // No ioredis commandTimeout: RedisHealth times calls itself, in a way that tolerates event-loop lag.
   const fastFail: Partial<RedisOptions> = { autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 1, commandTimeout: undefined };
+  // No ioredis auto-pipelining here: with autoResendUnfulfilledCommands off, commands in flight
+  // when the connection drops are dropped unanswered after a quick reconnect; an auto-pipeline
+  // among them never completes, and every later command queues behind it forever (Redis would
+  // stay "down" for this instance — seen in cluster-redis-outage). RedisHealth times out a single
+  // lost command; it cannot unstick a pipeline.
   if (redis instanceof Cluster) {
     return redis.duplicate([], { enableOfflineQueue: false, lazyConnect: false, redisOptions: fastFail });
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { ChatEvent } from "../../../shared/protocol/index.js";
 import type { EventCursor, EventLog, ReplayResult, StoredEvent } from "./ports.js";
-import { historyMetaKey, historyStreamKey, type RedisClient } from "./redis-keys.js";
+import { INSTANCE_CHANNEL_PREFIX, historyMetaKey, historyStreamKey, ownerKey, type RedisClient } from "./redis-keys.js";
 import { realtimeScripts, type RealtimeScripts } from "./redis-scripts.js";
 
 export interface RedisEventLogOptions {
@@ -38,6 +38,25 @@ export class RedisEventLog implements EventLog {
       this.options.maxLen,
       this.options.maxAgeMs,
       randomUUID(),
+    );
+    return { epoch, seq: Number(seq), event };
+  }
+
+  /**
+   * `append`, then deliver the event to the instance in the user's owner record (what
+   * `RedisEventBus.publish` does), in one script: one round trip per event.
+   */
+  async appendAndRoute(userId: number, event: ChatEvent): Promise<StoredEvent> {
+    const [epoch, seq] = await this.#scripts.historyAppendAndRoute(
+      historyMetaKey(userId),
+      historyStreamKey(userId),
+      ownerKey(userId),
+      JSON.stringify(event),
+      this.options.maxLen,
+      this.options.maxAgeMs,
+      randomUUID(),
+      INSTANCE_CHANNEL_PREFIX,
+      userId,
     );
     return { epoch, seq: Number(seq), event };
   }

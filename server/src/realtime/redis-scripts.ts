@@ -42,7 +42,7 @@ end
  * bounded steps (at most 100 entries looked at per append), the keys expire `maxAgeMs` after the
  * last append.
  */
-const HISTORY_APPEND = `${HISTORY_PRELUDE}
+const HISTORY_APPEND_BODY = `
 local max_age = tonumber(ARGV[3])
 local epoch = ensure_epoch(ARGV[4], max_age)
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
@@ -59,6 +59,24 @@ if oldest[1] and entry_ms(oldest[1][1]) < cutoff then
   redis.call('XTRIM', KEYS[2], 'MINID', min_id)
 end
 redis.call('PEXPIRE', KEYS[2], max_age)
+`;
+
+const HISTORY_APPEND = `${HISTORY_PRELUDE}${HISTORY_APPEND_BODY}
+return {epoch, seq}
+`;
+
+/**
+ * KEYS[3] = owner hash. ARGV: payload, maxLen, maxAgeMs, freshEpoch, channelPrefix, userId →
+ * {epoch, seq}. The append above, then the route below, in one script: one round trip (and the
+ * payload sent once) per event instead of two. The instance-channel message is the one
+ * `RedisEventBus.publish` sends — `{"k":"e","u":<userId>,"s":{"epoch","seq","event"}}` — built
+ * around the payload (already JSON) without decoding it.
+ */
+const HISTORY_APPEND_AND_ROUTE = `${HISTORY_PRELUDE}${HISTORY_APPEND_BODY}
+local instance = redis.call('HGET', KEYS[3], 'inst')
+if instance then
+  redis.call('PUBLISH', ARGV[5] .. instance, '{"k":"e","u":' .. ARGV[6] .. ',"s":{"epoch":' .. cjson.encode(epoch) .. ',"seq":' .. string.format('%d', seq) .. ',"event":' .. ARGV[1] .. '}}')
+end
 return {epoch, seq}
 `;
 
@@ -153,6 +171,7 @@ return 0
 
 const DEFINITIONS = {
   switchboardHistoryAppend: HISTORY_APPEND,
+  switchboardHistoryAppendAndRoute: HISTORY_APPEND_AND_ROUTE,
   switchboardHistoryHead: HISTORY_HEAD,
   switchboardHistorySince: HISTORY_SINCE,
   switchboardOwnerClaim: OWNER_CLAIM,
@@ -166,6 +185,17 @@ type ScriptArgument = string | number;
 
 export interface RealtimeScripts {
   historyAppend(meta: string, stream: string, payload: string, maxLen: number, maxAgeMs: number, freshEpoch: string): Promise<[string, number]>;
+  historyAppendAndRoute(
+    meta: string,
+    stream: string,
+    owner: string,
+    payload: string,
+    maxLen: number,
+    maxAgeMs: number,
+    freshEpoch: string,
+    channelPrefix: string,
+    userId: number,
+  ): Promise<[string, number]>;
   historyHead(meta: string, stream: string, freshEpoch: string, maxAgeMs: number): Promise<[string, number]>;
   historySince(meta: string, stream: string, epoch: string, seq: number, limit: number, freshEpoch: string, maxAgeMs: number): Promise<[number, string, number, ...(number | string)[]]>;
   ownerClaim(owner: string, instanceId: string, connId: string, channelPrefix: string, userId: number): Promise<[number] | [number, string, string]>;
@@ -179,6 +209,7 @@ export function realtimeScripts(redis: RedisClient): RealtimeScripts {
   const commands = redis as unknown as Record<string, ((...args: ScriptArgument[]) => Promise<unknown>) | undefined>;
   const keyCounts: Record<ScriptName, number> = {
     switchboardHistoryAppend: 2,
+    switchboardHistoryAppendAndRoute: 3,
     switchboardHistoryHead: 2,
     switchboardHistorySince: 2,
     switchboardOwnerClaim: 1,
@@ -192,6 +223,7 @@ export function realtimeScripts(redis: RedisClient): RealtimeScripts {
   const call = <T>(name: ScriptName, ...args: ScriptArgument[]): Promise<T> => commands[name]!(...args) as Promise<T>;
   return {
     historyAppend: (...args) => call("switchboardHistoryAppend", ...args),
+    historyAppendAndRoute: (...args) => call("switchboardHistoryAppendAndRoute", ...args),
     historyHead: (...args) => call("switchboardHistoryHead", ...args),
     historySince: (...args) => call("switchboardHistorySince", ...args),
     ownerClaim: (...args) => call("switchboardOwnerClaim", ...args),

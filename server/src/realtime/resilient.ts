@@ -143,11 +143,28 @@ export class ResilientEventLog implements EventLog {
   append(userId: number, event: ChatEvent): Promise<StoredEvent> {
     return this.health.run(
       () => this.redis.append(userId, event),
+      () => this.#appendInMemory(userId, event),
+    );
+  }
+
+  /**
+   * Append and deliver in one step: through Redis (one script: history + owner-routed PUBLISH);
+   * while Redis is down, to the in-process history and `local` (this instance's own sockets).
+   */
+  publish(userId: number, event: ChatEvent, local: LocalEventBus): Promise<StoredEvent> {
+    return this.health.run(
+      () => this.redis.appendAndRoute(userId, event),
       () => {
-        this.#divergedUsers.add(userId);
-        return this.#memory.appendSync(userId, event);
+        const stored = this.#appendInMemory(userId, event);
+        local.publishSync(userId, stored);
+        return stored;
       },
     );
+  }
+
+  #appendInMemory(userId: number, event: ChatEvent): StoredEvent {
+    this.#divergedUsers.add(userId);
+    return this.#memory.appendSync(userId, event);
   }
 
   head(userId: number): Promise<EventCursor> {

@@ -1,5 +1,6 @@
 import { EventKind, FrameErrorCode, ServerFrameType, type ChatMessage, type ReadFrame, type SendFrame, type ServerFrame } from "../../../shared/protocol/index.js";
 import type { Logger } from "../log/logger.js";
+import { MessageWriter, type WriteOutcome } from "../store/message-writer.js";
 import type { Store } from "../store/store.js";
 import type { Publish } from "./profile-service.js";
 
@@ -12,25 +13,39 @@ export class RecipientNotFoundError extends Error {
 
 /**
  * Sending and reading messages, from REST and from the socket alike. A send is idempotent on
- * (sender, clientMsgId): a retry returns the first message and publishes nothing again.
+ * (sender, clientMsgId): a retry returns the first message and publishes nothing again. Sends go
+ * through the write-coalescing `MessageWriter` (one statement for many concurrent sends, each
+ * sender's in order).
  */
 export class MessageService {
+  readonly #writer: MessageWriter;
+
   constructor(
     private readonly store: Store,
     private readonly publish: Publish,
     private readonly logger: Logger,
-  ) {}
+    writer?: MessageWriter,
+  ) {
+    this.#writer = writer ?? new MessageWriter(store);
+  }
 
   async send(from: number, to: number, body: string, clientMsgId: string | null): Promise<{ message: ChatMessage; created: boolean }> {
-    if (!(await this.store.findUserById(to))) throw new RecipientNotFoundError(to);
-    const result = await this.store.sendMessage(from, to, body, clientMsgId);
-    if (result.created) {
-      const event = { kind: EventKind.message, message: result.message } as const;
-      await this.#publish(to, event);
-      if (from !== to) await this.#publish(from, event);
-      await this.#publish(to, { kind: EventKind.unread, count: await this.store.unreadCount(to) });
-    }
-    return result;
+    return this.#announce(from, to, await this.#writer.write({ from, to, body, clientMsgId }));
+  }
+
+  /** After the store: publish a new message's events (`message` to both sides, then the recipient's `unread`). */
+  async #announce(from: number, to: number, outcome: WriteOutcome): Promise<{ message: ChatMessage; created: boolean }> {
+    if (outcome.kind === "recipientNotFound") throw new RecipientNotFoundError(to);
+    if (outcome.kind === "duplicate") return { message: outcome.message, created: false };
+    const event = { kind: EventKind.message, message: outcome.message } as const;
+    // Every append is issued before the first await, in this order, on the realtime layer's one
+    // command connection: the recipient's `message` then its `unread` get consecutive seqs without
+    // waiting for each other, and the caller may issue the next send's events right after.
+    const published = [this.#publish(to, event), from !== to ? this.#publish(from, event) : undefined];
+    const count = outcome.unread ?? (await this.store.unreadCount(to)); // (null only if the batch's count query failed)
+    published.push(this.#publish(to, { kind: EventKind.unread, count }));
+    await Promise.all(published);
+    return { message: outcome.message, created: true };
   }
 
   async markRead(userId: number, peerId: number, upToMessageId: number): Promise<number> {
@@ -40,17 +55,24 @@ export class MessageService {
     return count;
   }
 
-  /** The socket's `send` frame → `ack` (or an `error` frame naming the clientMsgId). */
-  async handleSendFrame(userId: number, frame: SendFrame): Promise<ServerFrame> {
-    try {
-      const { message } = await this.send(userId, frame.to, frame.body, frame.clientMsgId);
-      return { type: ServerFrameType.ack, clientMsgId: frame.clientMsgId, messageId: message.id, message };
-    } catch (error) {
-      if (error instanceof RecipientNotFoundError) {
-        return { type: ServerFrameType.error, code: FrameErrorCode.notFound, message: error.message, clientMsgId: frame.clientMsgId };
+  /**
+   * The socket's `send` frame. Storing starts at once (so a socket's pipelined sends share
+   * batches); the returned promise resolves after the store with the step that publishes the
+   * events and gives the reply (`ack`, or an `error` frame naming the clientMsgId). The caller runs
+   * those steps in arrival order. Rejects when the message could not be stored.
+   */
+  handleSendFrame(userId: number, frame: SendFrame): Promise<() => Promise<ServerFrame>> {
+    return this.#writer.write({ from: userId, to: frame.to, body: frame.body, clientMsgId: frame.clientMsgId }).then((outcome) => async () => {
+      try {
+        const { message } = await this.#announce(userId, frame.to, outcome);
+        return { type: ServerFrameType.ack, clientMsgId: frame.clientMsgId, messageId: message.id, message };
+      } catch (error) {
+        if (error instanceof RecipientNotFoundError) {
+          return { type: ServerFrameType.error, code: FrameErrorCode.notFound, message: error.message, clientMsgId: frame.clientMsgId };
+        }
+        throw error;
       }
-      throw error;
-    }
+    });
   }
 
   async handleReadFrame(userId: number, frame: ReadFrame): Promise<ServerFrame | null> {

@@ -40,6 +40,22 @@ export interface RefreshTokenRow {
   revoked_at: string | null;
 }
 
+export interface NewMessage {
+  from: number;
+  to: number;
+  body: string;
+  clientMsgId: string | null;
+}
+
+export type InsertOutcome =
+  | { kind: "created"; message: ChatMessage }
+  | { kind: "duplicate"; message: ChatMessage }
+  | { kind: "recipientNotFound" };
+
+function idempotencyKey(from: number, clientMsgId: string): string {
+  return `${from}\u0000${clientMsgId}`;
+}
+
 const USER_COLUMNS =
   "id, username, display_name, email, phone, avatar_url, bio, role, permissions, user_level, is_active, created_at, updated_at";
 
@@ -159,18 +175,98 @@ export class Store {
 
   // ---- messages ----------------------------------------------------------------------------
 
-  /** Insert a message; the same (sender, clientMsgId) returns the first one (`created: false`). */
-  async sendMessage(from: number, to: number, body: string, clientMsgId: string | null): Promise<{ message: ChatMessage; created: boolean }> {
+  /**
+   * Insert many messages in one statement (the write-coalescing path, `message-writer.ts`). Ids
+   * are assigned in input order, so a sender's messages are stored in the order given. Per input,
+   * in order: `created`, `duplicate` (the same sender already used the clientMsgId — earlier, or
+   * earlier in this batch — and this is that first message) or `recipientNotFound`.
+   */
+  async insertMessages(inputs: readonly NewMessage[]): Promise<InsertOutcome[]> {
     const { rows } = await this.db.query(
-      `INSERT INTO messages (sender_id, recipient_id, body, client_msg_id) VALUES ($1, $2, $3, $4)
+      `WITH input AS (
+         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])
+           WITH ORDINALITY AS t(sender_id, recipient_id, body, client_msg_id, ord)
+       )
+       INSERT INTO messages (sender_id, recipient_id, body, client_msg_id)
+       SELECT i.sender_id, i.recipient_id, i.body, i.client_msg_id FROM input i
+       WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = i.recipient_id)
+       ORDER BY i.ord
        ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING
        RETURNING *`,
-      [from, to, body, clientMsgId],
+      [inputs.map((m) => m.from), inputs.map((m) => m.to), inputs.map((m) => m.body), inputs.map((m) => m.clientMsgId)],
     );
-    if (rows[0]) return { message: toMessage(rows[0]), created: true };
-    const existing = await this.db.query("SELECT * FROM messages WHERE sender_id = $1 AND client_msg_id = $2", [from, clientMsgId]);
-    if (!existing.rows[0]) throw new Error("idempotent insert found no row");
-    return { message: toMessage(existing.rows[0]), created: false };
+    // Rows come back matched by (sender, clientMsgId); rows without a clientMsgId never conflict,
+    // so they are the remaining inserted rows, in id (= input) order.
+    const inserted = rows.map(toMessage).sort((x, y) => x.id - y.id);
+    const byKey = new Map<string, ChatMessage>();
+    const withoutKey: ChatMessage[] = [];
+    for (const message of inserted) {
+      if (message.clientMsgId === null) withoutKey.push(message);
+      else byKey.set(idempotencyKey(message.from, message.clientMsgId), message);
+    }
+    const outcomes: Array<InsertOutcome | undefined> = [];
+    const missing: number[] = [];
+    for (const [index, input] of inputs.entries()) {
+      if (input.clientMsgId === null) {
+        const message = withoutKey[0]?.from === input.from && withoutKey[0].to === input.to ? withoutKey.shift() : undefined;
+        if (message) outcomes.push({ kind: "created", message });
+        else {
+          outcomes.push(undefined);
+          missing.push(index);
+        }
+        continue;
+      }
+      const key = idempotencyKey(input.from, input.clientMsgId);
+      const message = byKey.get(key);
+      if (message) {
+        byKey.delete(key); // a second use of the key in this batch is a duplicate of this one
+        outcomes.push({ kind: "created", message });
+      } else {
+        outcomes.push(undefined);
+        missing.push(index);
+      }
+    }
+    if (missing.length > 0) await this.#explainMissing(inputs, missing, outcomes);
+    return outcomes as InsertOutcome[];
+  }
+
+  /** Inputs that were not inserted: an unknown recipient, or a clientMsgId used before (return that message). */
+  async #explainMissing(inputs: readonly NewMessage[], missing: number[], outcomes: Array<InsertOutcome | undefined>): Promise<void> {
+    const recipients = [...new Set(missing.map((i) => inputs[i]!.to))];
+    const known = await this.db.query<{ id: number }>("SELECT id FROM users WHERE id = ANY($1::bigint[])", [recipients]);
+    const knownIds = new Set(known.rows.map((r) => Number(r.id)));
+    const keyed = missing.filter((i) => knownIds.has(inputs[i]!.to) && inputs[i]!.clientMsgId !== null);
+    const existing = new Map<string, ChatMessage>();
+    if (keyed.length > 0) {
+      const found = await this.db.query(
+        `SELECT m.* FROM messages m
+         JOIN unnest($1::bigint[], $2::text[]) AS k(sender_id, client_msg_id)
+           ON m.sender_id = k.sender_id AND m.client_msg_id = k.client_msg_id`,
+        [keyed.map((i) => inputs[i]!.from), keyed.map((i) => inputs[i]!.clientMsgId)],
+      );
+      for (const row of found.rows.map(toMessage)) existing.set(idempotencyKey(row.from, row.clientMsgId!), row);
+    }
+    for (const index of missing) {
+      const input = inputs[index]!;
+      if (!knownIds.has(input.to)) {
+        outcomes[index] = { kind: "recipientNotFound" };
+        continue;
+      }
+      const message = input.clientMsgId === null ? undefined : existing.get(idempotencyKey(input.from, input.clientMsgId));
+      if (!message) throw new Error("idempotent insert found no row");
+      outcomes[index] = { kind: "duplicate", message };
+    }
+  }
+
+  /** Unread counts of several users in one query (users with none are 0); kept by triggers (migration 2). */
+  async unreadCounts(userIds: readonly number[]): Promise<Map<number, number>> {
+    const { rows } = await this.db.query<{ user_id: number | string; n: number | string }>(
+      "SELECT user_id, n FROM unread_counts WHERE user_id = ANY($1::bigint[])",
+      [userIds],
+    );
+    const counts = new Map(userIds.map((id) => [id, 0]));
+    for (const row of rows) counts.set(Number(row.user_id), Number(row.n));
+    return counts;
   }
 
   async listMessages(userId: number, peerId: number, options: { before?: number; limit: number }): Promise<ChatMessage[]> {
@@ -204,11 +300,7 @@ export class Store {
   }
 
   async unreadCount(userId: number): Promise<number> {
-    const { rows } = await this.db.query<{ n: number | string }>(
-      "SELECT count(*)::int AS n FROM messages WHERE recipient_id = $1 AND read_at IS NULL",
-      [userId],
-    );
-    return Number(rows[0]?.n ?? 0);
+    return (await this.unreadCounts([userId])).get(userId) ?? 0;
   }
 
   async conversations(userId: number): Promise<Conversation[]> {

@@ -16,13 +16,17 @@ import {
 import type { TokenService } from "../auth/tokens.js";
 import type { Logger } from "../log/logger.js";
 import type { Metrics } from "../metrics.js";
-import type { EventBus, EventLog, OwnerRegistry } from "../realtime/ports.js";
+import type { EventBus, EventLog, OwnerRegistry, StoredEvent } from "../realtime/ports.js";
 import { startHeartbeat, type Heartbeat } from "./heartbeat.js";
 import { Session } from "./session.js";
 import { authenticateUpgrade, offeredProtocols, originAllowed, parseChatPath, selectProtocol } from "./upgrade-auth.js";
 
 export interface FrameHandlers {
-  send(userId: number, frame: SendFrame): Promise<ServerFrame>;
+  /**
+   * Called as the frame arrives, in arrival order: starts storing the message at once and
+   * resolves, once it is stored, with the step that publishes its events and gives the reply.
+   */
+  send(userId: number, frame: SendFrame): Promise<() => Promise<ServerFrame>>;
   read(userId: number, frame: ReadFrame): Promise<ServerFrame | null>;
 }
 
@@ -31,6 +35,8 @@ export interface ChatSocketServerOptions {
   owners: OwnerRegistry;
   eventLog: EventLog;
   bus: EventBus;
+  /** Append + deliver in one step (the Redis realtime layer does both in one script); default: `eventLog.append` then `bus.publish`. */
+  publish?: (userId: number, event: ChatEvent) => Promise<StoredEvent>;
   handlers: FrameHandlers;
   logger: Logger;
   metrics: Metrics;
@@ -101,9 +107,15 @@ export class ChatSocketServer {
 
   /** Append an event to the user's history and deliver it wherever their socket lives. */
   async publish(userId: number, event: ChatEvent): Promise<void> {
-    const stored = await this.options.eventLog.append(userId, event);
-    this.options.metrics.eventsPublished.inc({ kind: event.kind });
-    await this.options.bus.publish(userId, stored);
+    const { options } = this;
+    if (options.publish) {
+      await options.publish(userId, event);
+      options.metrics.eventsPublished.inc({ kind: event.kind });
+      return;
+    }
+    const stored = await options.eventLog.append(userId, event);
+    options.metrics.eventsPublished.inc({ kind: event.kind });
+    await options.bus.publish(userId, stored);
   }
 
   async #handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -213,18 +225,22 @@ export class ChatSocketServer {
       case ClientFrameType.resume:
         void session.resume({ epoch: frame.epoch, seq: frame.seq });
         break;
-      // Commands run one at a time per socket, so pipelined sends are stored in the order sent.
-      case ClientFrameType.send:
-        session.command(() =>
-          this.options.handlers.send(session.userId, frame).then(
-            (reply) => session.send(reply),
-            (error: unknown) => {
-              this.options.logger.error({ err: error, userId: session.userId }, "send failed");
-              session.send({ type: ServerFrameType.error, code: FrameErrorCode.internal, message: "Message could not be sent; retry with the same clientMsgId", clientMsgId: frame.clientMsgId });
-            },
-          ),
+      // Pipelined sends: storing starts now (the writer keeps each sender's order and batches
+      // concurrent sends); each send's events are issued once the previous send's were, and acks go
+      // out in the order sent. `commandsDrained()` covers all of it.
+      case ClientFrameType.send: {
+        const stored = this.options.handlers.send(session.userId, frame);
+        stored.catch(() => undefined); // reported in order below
+        session.pipeline(
+          () => stored.then((publish) => ({ done: publish() })),
+          (outcome) => {
+            if (outcome.status === "fulfilled") return session.send(outcome.value);
+            this.options.logger.error({ err: outcome.reason, userId: session.userId }, "send failed");
+            session.send({ type: ServerFrameType.error, code: FrameErrorCode.internal, message: "Message could not be sent; retry with the same clientMsgId", clientMsgId: frame.clientMsgId });
+          },
         );
         break;
+      }
       case ClientFrameType.read:
         session.command(() =>
           this.options.handlers.read(session.userId, frame).then(

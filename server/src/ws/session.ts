@@ -20,8 +20,10 @@ export class Session {
   epoch = "";
   lastSeq = 0;
   #chain: Promise<void> = Promise.resolve();
-  /** The client's own commands (`send`, `read`), one at a time and in the order they arrived. */
+  /** The client's own commands (`send`, `read`): they finish (reply) one at a time, in the order they arrived. */
   #commands: Promise<void> = Promise.resolve();
+  /** Resolves once the latest command has *started* its work (a pipelined one) or finished (any other). */
+  #started: Promise<void> = Promise.resolve();
   #holding = true;
   #held: StoredEvent[] = [];
   #holdTimer: NodeJS.Timeout | undefined;
@@ -49,11 +51,33 @@ export class Session {
     return this.#chain;
   }
 
-  /** Run a client command after the ones before it (pipelined sends keep their order); never throws. */
+  /** Run a client command after the ones before it have finished; never throws. */
   command(task: () => Promise<void>): void {
     this.#commands = this.#commands.then(task).catch((error: unknown) => {
       this.deps.logger.warn({ err: error, userId: this.userId }, "client command failed");
     });
+    this.#started = this.#commands;
+  }
+
+  /**
+   * A pipelined client command: `start` runs once the command before it has *started* (so
+   * consecutive sends issue their work in arrival order without waiting for each other's round
+   * trips) and returns `{ done }`; `finish` gets the outcome of `done` on the command chain, after
+   * every earlier command finished — replies keep arrival order. Never throws.
+   */
+  pipeline<T>(start: () => Promise<{ done: Promise<T> }>, finish: (outcome: PromiseSettledResult<T>) => void): void {
+    const started = this.#started.then(start);
+    this.#started = started.then(
+      () => undefined,
+      () => undefined,
+    );
+    const done = started.then(({ done }) => done);
+    done.catch(() => undefined); // settled in order below
+    this.#commands = this.#commands
+      .then(() => done.then((value) => finish({ status: "fulfilled", value }), (reason: unknown) => finish({ status: "rejected", reason })))
+      .catch((error: unknown) => {
+        this.deps.logger.warn({ err: error, userId: this.userId }, "client command failed");
+      });
   }
 
   /** Resolves when every command received so far has finished. */
