@@ -13,7 +13,7 @@ import {
 } from "../../../shared/protocol/index.js";
 import { applyHubMessage } from "../../../shared/sdk/apply-hub-message.js";
 import { ConnectionState } from "../../../shared/sdk/connection-state.js";
-import { HubMessageKind, TabRequestKind, type HubMessage, type TabRequest, type TabRequestMap } from "../../../shared/sdk/hub-messages.js";
+import { HubMessageKind, TabRequestKind, type BatchedHubMessage, type HubMessage, type TabRequest, type TabRequestMap } from "../../../shared/sdk/hub-messages.js";
 import { emptySnapshot, type Conversation, type Snapshot } from "../../../shared/sdk/snapshot.js";
 import { Api, ApiError, AUTH_KEY, type AuthTokens } from "./api.js";
 import { Connection, type ConnectionDeps } from "./connection.js";
@@ -33,8 +33,8 @@ export interface HubDeps {
   /** `storage.local`: tokens. */
   local: KeyValueArea;
   settings: Settings;
-  /** Fan-out to every tab (BroadcastChannel + content-script ports). */
-  broadcast: (message: HubMessage) => void;
+  /** Fan-out to every tab (BroadcastChannel + content-script ports; the worker batches per frame). */
+  broadcast: (message: BatchedHubMessage) => void;
   setBadge: (count: number) => void;
   now: () => number;
   log?: (message: string) => void;
@@ -367,7 +367,7 @@ export class Hub {
     void this.#persist();
   }
 
-  #apply(message: HubMessage): void {
+  #apply(message: BatchedHubMessage): void {
     // The server's count confirming what a message event already counted: nothing to tell the tabs.
     if (message.kind === HubMessageKind.unread && message.count === this.#snapshot.unread) return;
     const previousUnread = this.#snapshot.unread;
