@@ -10,7 +10,8 @@
  * tabs that got it at all. Report: bench/results/tabs-bench.{json,md,svg}.
  *
  * Knobs: BENCH_TABS (default "1,5,10,20"), BENCH_WINDOW_MS (idle window after the messages, default 60000),
- * BENCH_MESSAGES (per step, default 60).
+ * BENCH_MESSAGES (per step, default 60), BENCH_MODES (default "extension,naive"; for iterating on one mode —
+ * the committed report is a full run).
  */
 import { writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -29,6 +30,7 @@ import { barChartSvg } from "./tabs-chart.js";
 const TAB_COUNTS = (process.env.BENCH_TABS ?? "1,5,10,20").split(",").map(Number);
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 60_000);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 60);
+const MODES = (process.env.BENCH_MODES ?? "extension,naive").split(",") as Mode[];
 /** Spaced so 20 tabs' rendering (≈ 0.4 s of main-thread time per message here) does not queue up. */
 const MESSAGE_SPACING_MS = 300;
 /**
@@ -57,6 +59,11 @@ interface StepResult {
   /** Main-thread task time a tab spends per message (CDP Performance `TaskDuration`), mean over tabs, and summed over all tabs. */
   tabTaskMsPerMessage: number;
   allTabsTaskMsPerMessage: number;
+  /** CPU time per message (CDP Performance `ThreadTime` / `ProcessTime`): the main thread, and the whole renderer process, mean over tabs. */
+  tabMainCpuMsPerMessage: number;
+  tabProcessCpuMsPerMessage: number;
+  /** The renderer processes' CPU per message summed over all tabs. */
+  allTabsProcessCpuMsPerMessage: number;
 }
 
 /**
@@ -82,8 +89,16 @@ function installObserver(page: Page): Promise<void> {
 
 const sessions = new WeakMap<Page, CDPSession>();
 
-/** Seconds of main-thread task time the tab has run so far (CDP Performance metrics). */
-async function taskSeconds(page: Page): Promise<number> {
+interface TabTimes {
+  /** Main-thread task time, wall clock (includes time the thread waited for a core). */
+  task: number;
+  /** CPU time of the main thread, and of the whole renderer process (raster, compositor, IO threads too). */
+  thread: number;
+  process: number;
+}
+
+/** Seconds of main-thread task time and CPU time the tab has used so far (CDP Performance metrics). */
+async function taskSeconds(page: Page): Promise<TabTimes> {
   let session = sessions.get(page);
   if (!session) {
     session = await page.context().newCDPSession(page);
@@ -91,7 +106,8 @@ async function taskSeconds(page: Page): Promise<number> {
     sessions.set(page, session);
   }
   const { metrics } = await session.send("Performance.getMetrics");
-  return metrics.find((metric) => metric.name === "TaskDuration")?.value ?? NaN;
+  const value = (name: string) => metrics.find((metric) => metric.name === name)?.value ?? NaN;
+  return { task: value("TaskDuration"), thread: value("ThreadTime"), process: value("ProcessTime") };
 }
 
 function seenTimes(page: Page): Promise<Record<string, number>> {
@@ -123,7 +139,12 @@ async function runStep(mode: Mode, server: ServerProcess, pages: Page[], alice: 
 
   await sleep(1000);
   const tasksAfter = await Promise.all(pages.map(taskSeconds));
-  const taskMs = tasksAfter.map((after, i) => ((after - tasksBefore[i]!) * 1000) / MESSAGES);
+  const perMessage = (pick: (times: TabTimes) => number) => tasksAfter.map((after, i) => ((pick(after) - pick(tasksBefore[i]!)) * 1000) / MESSAGES);
+  const taskMs = perMessage((times) => times.task);
+  const threadMs = perMessage((times) => times.thread);
+  const processMs = perMessage((times) => times.process);
+  const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+  const mean = (values: number[]) => Math.round((sum(values) / values.length) * 10) / 10;
 
   // Idle window of a whole poll period (60 s): every naive tab polls exactly once in it, whatever its phase.
   const profileBefore = await profileGets(server);
@@ -153,6 +174,13 @@ async function runStep(mode: Mode, server: ServerProcess, pages: Page[], alice: 
   }
   latencies.sort((a, b) => a - b);
   endToEnd.sort((a, b) => a - b);
+  if (process.env.BENCH_DEBUG) {
+    const seen = await Promise.all(pages.map(seenTimes));
+    const lastTab = [...createdAt].map(([marker, at]) => Math.max(...seen.map((times) => (times[marker] ?? NaN) - at)));
+    const firstTab = [...createdAt].map(([marker, at]) => Math.min(...seen.map((times) => (times[marker] ?? NaN) - at)));
+    log(`per message, first tab: ${firstTab.join(" ")}`);
+    log(`per message, last tab: ${lastTab.join(" ")}`);
+  }
   return {
     mode,
     tabs: pages.length,
@@ -169,8 +197,11 @@ async function runStep(mode: Mode, server: ServerProcess, pages: Page[], alice: 
       expected: MESSAGES * pages.length,
     },
     endToEnd: { p50Ms: percentile(endToEnd, 50), p99Ms: percentile(endToEnd, 99) },
-    tabTaskMsPerMessage: Math.round((taskMs.reduce((a, b) => a + b, 0) / taskMs.length) * 10) / 10,
-    allTabsTaskMsPerMessage: Math.round(taskMs.reduce((a, b) => a + b, 0)),
+    tabTaskMsPerMessage: mean(taskMs),
+    allTabsTaskMsPerMessage: Math.round(sum(taskMs)),
+    tabMainCpuMsPerMessage: mean(threadMs),
+    tabProcessCpuMsPerMessage: mean(processMs),
+    allTabsProcessCpuMsPerMessage: Math.round(sum(processMs)),
   };
 }
 
@@ -207,7 +238,7 @@ async function runMode(mode: Mode, server: ServerProcess, results: StepResult[])
       await sleep(1000);
       log(`${mode}: ${tabs} tab(s) open, measuring (${MESSAGES} messages, then ${WINDOW_MS / 1000} s idle)`);
       const result = await runStep(mode, server, pages, alice, bob, index + (mode === "naive" ? 100 : 0), connectsBefore);
-      log(`${mode} ${tabs}: tab task ${result.tabTaskMsPerMessage} ms/message (all tabs ${result.allTabsTaskMsPerMessage}), sockets ${result.socketsAtEnd} (max ${result.socketsMax}), connects ${result.connectsInStep}, profile ${result.profileRequestsPerHour}/h + ${result.profileGetsPerChange}/change, p50 ${result.fanOut.p50Ms} ms, p99 ${result.fanOut.p99Ms} ms (from request: ${result.endToEnd.p50Ms}/${result.endToEnd.p99Ms}), delivered ${result.fanOut.delivered}/${result.fanOut.expected}`);
+      log(`${mode} ${tabs}: tab task ${result.tabTaskMsPerMessage} ms/message (all tabs ${result.allTabsTaskMsPerMessage}), CPU main ${result.tabMainCpuMsPerMessage} process ${result.tabProcessCpuMsPerMessage} (all tabs ${result.allTabsProcessCpuMsPerMessage}), sockets ${result.socketsAtEnd} (max ${result.socketsMax}), connects ${result.connectsInStep}, profile ${result.profileRequestsPerHour}/h + ${result.profileGetsPerChange}/change, p50 ${result.fanOut.p50Ms} ms, p99 ${result.fanOut.p99Ms} ms (from request: ${result.endToEnd.p50Ms}/${result.endToEnd.p99Ms}), delivered ${result.fanOut.delivered}/${result.fanOut.expected}`);
       results.push(result);
     }
   } finally {
@@ -217,7 +248,7 @@ async function runMode(mode: Mode, server: ServerProcess, results: StepResult[])
 
 function markdown(results: StepResult[], machine: ReturnType<typeof machineInfo>): string {
   const row = (r: StepResult) =>
-    `| ${r.mode} | ${r.tabs} | ${r.socketsAtEnd} (max ${r.socketsMax}) | ${r.connectsInStep} | ${r.profileRequestsPerHour} | ${r.profileGetsPerChange} | ${r.fanOut.p50Ms} | ${r.fanOut.p99Ms} | ${r.endToEnd.p50Ms} / ${r.endToEnd.p99Ms} | ${r.fanOut.delivered}/${r.fanOut.expected} | ${r.tabTaskMsPerMessage} / ${r.allTabsTaskMsPerMessage} |`;
+    `| ${r.mode} | ${r.tabs} | ${r.socketsAtEnd} (max ${r.socketsMax}) | ${r.connectsInStep} | ${r.profileRequestsPerHour} | ${r.profileGetsPerChange} | ${r.fanOut.p50Ms} | ${r.fanOut.p99Ms} | ${r.endToEnd.p50Ms} / ${r.endToEnd.p99Ms} | ${r.fanOut.delivered}/${r.fanOut.expected} | ${r.tabTaskMsPerMessage} / ${r.allTabsTaskMsPerMessage} | ${r.tabMainCpuMsPerMessage} / ${r.tabProcessCpuMsPerMessage} / ${r.allTabsProcessCpuMsPerMessage} |`;
   const ext20 = results.find((r) => r.mode === "extension" && r.tabs === Math.max(...TAB_COUNTS));
   const extension = results.filter((r) => r.mode === "extension");
   const verdicts = [
@@ -234,17 +265,20 @@ function markdown(results: StepResult[], machine: ReturnType<typeof machineInfo>
     `Chromium flags added for both modes: ${BROWSER_ARGS.map((a) => `\`${a}\``).join(" ")} (background tabs otherwise get a lower CPU priority).`,
     `Per step: ${MESSAGES} messages (one every ${MESSAGE_SPACING_MS} ms) from another user over REST, then an idle window of ${WINDOW_MS / 1000} s (one whole naive poll period) in which profile requests are counted, then one profile change (PATCH, 3 s observed).`,
     "",
-    "| mode | tabs | sockets held (max) | sockets opened (new tabs + window) | profile req/h (idle, extrapolated) | profile GETs per change | fan-out p50 ms | fan-out p99 ms | from request p50 / p99 ms | delivered (tab × message) | tab main-thread ms per message (mean / all tabs) |",
-    "|---|---|---|---|---|---|---|---|---|---|---|",
+    "| mode | tabs | sockets held (max) | sockets opened (new tabs + window) | profile req/h (idle, extrapolated) | profile GETs per change | fan-out p50 ms | fan-out p99 ms | from request p50 / p99 ms | delivered (tab × message) | tab main-thread task ms per message, wall clock (mean / all tabs) | tab CPU ms per message: main thread / whole renderer (mean) / all tabs' renderers |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...results.map(row),
     "",
     "Targets (extension):",
     ...verdicts,
     "",
-    "The last column is where fan-out time goes: each tab's main thread works this long per message (one",
-    "update — list row and unread count — then layout and a software paint: headless Chromium runs without",
-    "a GPU). At 20 tabs the",
-    "sum is the CPU one message costs the browser; on 2 cores the last tab waits for the others.",
+    "The last two columns are where fan-out time goes. The first is CDP `TaskDuration`: how long the",
+    "tab's main-thread tasks took by the wall clock, which includes the time the thread waited for one",
+    "of the 2 cores while other tabs (and other work on the machine) ran. The second is CPU time (CDP",
+    "`ThreadTime`, `ProcessTime`): the main thread (one update — list row and unread count — then style,",
+    "layout and paint) and the whole renderer process (plus the compositor, software raster — headless",
+    "Chromium runs without a GPU — and IO threads). The sum over all tabs is the CPU one message costs",
+    "the tabs; on 2 cores the last tab waits for the others.",
     "",
     "The naive mode is the old app against the new server: each tab opens its own socket; the",
     "server's atomic replacement closes the older one with `1000 New connection established`, which",
@@ -259,10 +293,13 @@ async function main(): Promise<void> {
   const server = await startE2eServer({ ACCESS_TOKEN_TTL_S: "7200" });
   const results: StepResult[] = [];
   try {
-    await runMode("extension", server, results);
-    await runMode("naive", server, results);
+    for (const mode of MODES) await runMode(mode, server, results);
   } finally {
     await server.stop();
+  }
+  if (MODES.length < 2) {
+    log("one mode only (BENCH_MODES): no report written");
+    return;
   }
   const machine = machineInfo();
   const labels = TAB_COUNTS.map(String);

@@ -1,5 +1,5 @@
 import { applyHubMessage } from "./apply-hub-message.js";
-import { HubMessageKind, TabRequestKind, type HubMessage, type TabRequest, type TabRequestMap } from "./hub-messages.js";
+import { flattenHubMessage, HubMessageKind, TabRequestKind, type HubMessage, type TabRequest, type TabRequestMap } from "./hub-messages.js";
 import type { Snapshot } from "./snapshot.js";
 import type { TabTransport } from "./tab-transport.js";
 
@@ -95,9 +95,12 @@ export class SwitchboardClient {
       else pending.reject(new Error(message.error));
       return;
     }
-    if (!this.#snapshot && message.kind !== HubMessageKind.snapshot) return; // Wait for the baseline.
-    this.#snapshot = applyHubMessage(this.#snapshot as Snapshot, message);
-    if (message.kind === HubMessageKind.snapshot) this.#resolveFirst(message.snapshot);
+    for (const change of flattenHubMessage(message)) {
+      if (!this.#snapshot && change.kind !== HubMessageKind.snapshot) continue; // Wait for the baseline.
+      this.#snapshot = applyHubMessage(this.#snapshot as Snapshot, change);
+      if (change.kind === HubMessageKind.snapshot) this.#resolveFirst(change.snapshot);
+    }
+    if (this.#snapshot === null) return;
     for (const listener of this.#listeners) listener(message, this.#snapshot);
   }
 }

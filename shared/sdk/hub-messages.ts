@@ -17,6 +17,8 @@ export const HubMessageKind = {
   message: "message",
   ack: "ack",
   reply: "reply",
+  /** Several of the above, in order, that happened within one frame: a tab applies them and renders once. */
+  batch: "batch",
 } as const;
 export type HubMessageKind = (typeof HubMessageKind)[keyof typeof HubMessageKind];
 
@@ -30,7 +32,16 @@ export type HubMessage =
   | { kind: typeof HubMessageKind.message; message: ChatMessage }
   | { kind: typeof HubMessageKind.ack; clientMsgId: string; message: ChatMessage }
   | { kind: typeof HubMessageKind.reply; requestId: string; ok: true; result: unknown }
-  | { kind: typeof HubMessageKind.reply; requestId: string; ok: false; error: string };
+  | { kind: typeof HubMessageKind.reply; requestId: string; ok: false; error: string }
+  | { kind: typeof HubMessageKind.batch; messages: BatchedHubMessage[] };
+
+/** What a batch holds: broadcast changes only (a reply goes to one tab, and batches do not nest). */
+export type BatchedHubMessage = Exclude<HubMessage, { kind: typeof HubMessageKind.reply | typeof HubMessageKind.batch }>;
+
+/** The changes a hub message carries, in order: a batch's messages, or the message itself. */
+export function flattenHubMessage(message: HubMessage): HubMessage[] {
+  return message.kind === HubMessageKind.batch ? message.messages : [message];
+}
 
 export const TabRequestKind = {
   /** Send me the current snapshot (a tab that just opened, or a port that reconnected). */

@@ -1,8 +1,9 @@
 import { createContext, createElement, useContext, useEffect, type ReactNode } from "react";
 import { SWRConfig, useSWRConfig, type SWRConfiguration } from "swr";
 import type { SwitchboardClient } from "./client.js";
-import { HubMessageKind } from "./hub-messages.js";
-import { mergeMessage, type TabMessage } from "./merge-messages.js";
+import { flattenHubMessage, HubMessageKind } from "./hub-messages.js";
+import type { Snapshot } from "./snapshot.js";
+import { CONVERSATION_MESSAGES_MAX, mergeMessage, type TabMessage } from "./merge-messages.js";
 import { isMessagesKey, messagesKey, SwrKey } from "./swr-keys.js";
 
 const ClientContext = createContext<SwitchboardClient | null>(null);
@@ -25,47 +26,43 @@ export function useSwitchboardClient(): SwitchboardClient {
   return client;
 }
 
-/** Feeds every hub message into the SWR cache. */
+/** The parts of the snapshot hooks read, each under its own SWR key. */
+const SLICES = [
+  [SwrKey.state, (snapshot: Snapshot) => snapshot.state],
+  [SwrKey.user, (snapshot: Snapshot) => snapshot.user],
+  [SwrKey.profile, (snapshot: Snapshot) => snapshot.profile],
+  [SwrKey.unread, (snapshot: Snapshot) => snapshot.unread],
+  [SwrKey.conversations, (snapshot: Snapshot) => snapshot.conversations],
+] as const;
+
+/**
+ * Feeds hub messages into the SWR cache: only the slices whose identity changed (the reducer
+ * keeps the others), and a conversation's messages only if that conversation is loaded, so a
+ * message costs one update of the list row and the unread count, not a write to every key.
+ */
 function HubSync({ children }: { children?: ReactNode }) {
   const client = useSwitchboardClient();
-  const { mutate } = useSWRConfig();
+  const { mutate, cache } = useSWRConfig();
   useEffect(() => {
     let snapshots = client.snapshot ? 1 : 0;
+    let previous: Snapshot | null = client.snapshot;
     return client.subscribe((message, snapshot) => {
-      const set = (key: string, value: unknown) => void mutate(key, value, { revalidate: false });
-      switch (message.kind) {
-        case HubMessageKind.snapshot:
-          set(SwrKey.state, snapshot.state);
-          set(SwrKey.user, snapshot.user);
-          set(SwrKey.profile, snapshot.profile);
-          set(SwrKey.unread, snapshot.unread);
-          set(SwrKey.conversations, snapshot.conversations);
+      for (const [key, slice] of SLICES) {
+        if (previous === null || slice(previous) !== slice(snapshot)) void mutate(key, slice(snapshot), { revalidate: false });
+      }
+      previous = snapshot;
+      for (const change of flattenHubMessage(message)) {
+        if (change.kind === HubMessageKind.snapshot) {
           // A later snapshot means the hub restarted or refetched after a gap: reload open conversations.
           if (snapshots++ > 0) void mutate(isMessagesKey);
-          return;
-        case HubMessageKind.state:
-          return set(SwrKey.state, message.state);
-        case HubMessageKind.profile:
-          return set(SwrKey.profile, message.profile);
-        case HubMessageKind.unread:
-          return set(SwrKey.unread, message.count);
-        case HubMessageKind.conversations:
-          return set(SwrKey.conversations, message.conversations);
-        case HubMessageKind.message:
-        case HubMessageKind.ack: {
-          const me = snapshot.user?.id;
-          const chat = message.message;
-          const peerId = chat.from === me ? chat.to : chat.from;
-          void mutate(messagesKey(peerId), (list?: TabMessage[]) => (list ? mergeMessage(list, chat) : list), { revalidate: false });
-          set(SwrKey.conversations, snapshot.conversations);
-          set(SwrKey.unread, snapshot.unread);
-          return;
+        } else if (change.kind === HubMessageKind.message || change.kind === HubMessageKind.ack) {
+          const chat = change.message;
+          const key = messagesKey(chat.from === snapshot.user?.id ? chat.to : chat.from);
+          if (cache.get(key)?.data !== undefined) void mutate(key, (list?: TabMessage[]) => (list ? mergeMessage(list, chat, CONVERSATION_MESSAGES_MAX) : list), { revalidate: false });
         }
-        case HubMessageKind.reply:
-          return;
       }
     });
-  }, [client, mutate]);
+  }, [client, mutate, cache]);
   return children;
 }
 

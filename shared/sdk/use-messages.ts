@@ -1,7 +1,7 @@
 import useSWR from "swr";
 import { TabRequestKind } from "./hub-messages.js";
 import type { TabMessage } from "./merge-messages.js";
-import { mergeMessage } from "./merge-messages.js";
+import { CONVERSATION_MESSAGES_MAX, mergeMessage } from "./merge-messages.js";
 import { useSwitchboardClient } from "./provider.js";
 import { messagesKey } from "./swr-keys.js";
 
@@ -33,9 +33,9 @@ export function useMessages(peerId: number | null) {
         readAt: null,
         pending: true,
       };
-      await mutate((list) => mergeMessage(list ?? [], pending), { revalidate: false });
+      await mutate((list) => mergeMessage(list ?? [], pending, CONVERSATION_MESSAGES_MAX), { revalidate: false });
       const message = await client.request(TabRequestKind.send, { to: peerId, body, clientMsgId });
-      await mutate((list) => mergeMessage(list ?? [], message), { revalidate: false });
+      await mutate((list) => mergeMessage(list ?? [], message, CONVERSATION_MESSAGES_MAX), { revalidate: false });
     },
     markRead: (upToMessageId: number) =>
       peerId === null ? Promise.resolve(0) : client.request(TabRequestKind.markRead, { peerId, upToMessageId }),

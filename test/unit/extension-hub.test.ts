@@ -152,6 +152,19 @@ describe("service worker hub", () => {
     expect(unreadBroadcasts()).toBe(before);
   });
 
+  it("a change is stored at once with its position; a position alone (a confirming unread) is stored within a second", async () => {
+    const { hub, session } = await startHub();
+    await until(() => hub.snapshot.conversations.length > 0 && hub.snapshot.unread === 4 && stored(session)?.seq === 10);
+    sockets[0]!.send(event(11, { kind: EventKind.message, message: message(100) }));
+    await until(() => stored(session).seq === 11, 200);
+    expect(stored(session).recent.map((m) => m.id)).toEqual([100]);
+    sockets[0]!.send(event(12, { kind: EventKind.unread, count: 5 })); // confirms: nothing changes but the position
+    await until(() => hub.snapshot.seq === 12);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(stored(session).seq).toBe(11); // replaying seq 12 after a restart would change nothing
+    await until(() => stored(session).seq === 12, 1500);
+  });
+
   it("a profile event with a new ETag refetches at once, bypassing the HTTP cache; the same ETag does not", async () => {
     const { hub } = await startHub();
     await until(() => hub.snapshot.profileEtag === '"v1"');

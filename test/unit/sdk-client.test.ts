@@ -48,6 +48,28 @@ describe("tab SDK client", () => {
     expect(client.snapshot).toMatchObject({ unread: 3, recent: [{ id: 5 }] });
   });
 
+  it("a batch is applied in order and heard once, with the snapshot after all of it", async () => {
+    const hub = scriptedTransport();
+    const client = new SwitchboardClient(hub.transport, { newId: () => "id-1" });
+    const heard: Array<[HubMessageKind, number, number[]]> = [];
+    client.subscribe((m, snapshot) => heard.push([m.kind, snapshot.unread, snapshot.recent.map((r) => r.id)]));
+    // The baseline may arrive inside a batch too: what came before it is skipped.
+    hub.push({
+      kind: HubMessageKind.batch,
+      messages: [
+        { kind: HubMessageKind.unread, count: 9 },
+        { kind: HubMessageKind.snapshot, snapshot: { ...emptySnapshot(), state: ConnectionState.open, user: { id: 1, username: "a", displayName: "A", role: "user" } } },
+      ],
+    });
+    hub.push({ kind: HubMessageKind.batch, messages: [message(5), message(6), message(7)].map((m) => ({ kind: HubMessageKind.message, message: m })) });
+    expect(heard).toEqual([
+      [HubMessageKind.batch, 0, []],
+      [HubMessageKind.batch, 3, [5, 6, 7]],
+    ]);
+    expect(client.snapshot?.conversations).toMatchObject([{ peerId: 2, unread: 3, lastMessage: { id: 7 } }]);
+    expect((await client.ready()).state).toBe(ConnectionState.open);
+  });
+
   it("resolves its own replies, ignores other tabs' replies, and fails with advice on timeout", async () => {
     const hub = scriptedTransport();
     let next = 0;
@@ -75,6 +97,15 @@ describe("mergeMessage", () => {
       [2, false],
       [3, false],
     ]);
+  });
+
+  it("places an out-of-order message by id and keeps the others' identity", () => {
+    const list = [message(1), message(3), message(Number.MAX_SAFE_INTEGER, { clientMsgId: "p", pending: true, from: 1, to: 2 })];
+    const next = mergeMessage(list, message(2));
+    expect(next.map((m) => m.id)).toEqual([1, 2, 3, Number.MAX_SAFE_INTEGER]);
+    expect(next[0]).toBe(list[0]);
+    expect(next[2]).toBe(list[1]);
+    expect(list).toHaveLength(3); // the input is not changed
   });
 
   it("keeps the newest `max`", () => {

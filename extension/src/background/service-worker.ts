@@ -9,7 +9,8 @@ import type { HubMessage, TabRequest } from "../../../shared/sdk/hub-messages.js
 import { browser, type Runtime } from "../browser.js";
 import { buildDefaults } from "../build-config.js";
 import { browserArea } from "./browser-storage.js";
-import type { SocketConstructor } from "./connection.js";
+import type { SocketConstructor, Timers } from "./connection.js";
+import { frameBatcher } from "./frame-batcher.js";
 import { Hub } from "./hub.js";
 import { SETTINGS_KEY, type Settings } from "./settings.js";
 
@@ -20,22 +21,27 @@ const channel = new BroadcastChannel<HubMessage>(HUB_CHANNEL_NAME);
 const contentPorts = new Set<Runtime.Port>();
 const pagePorts = new Set<Runtime.Port>();
 
+const timers: Timers = { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (handle) => clearTimeout(handle as number) };
+
 function broadcast(message: HubMessage): void {
   void channel.postMessage(message);
   for (const port of contentPorts) port.postMessage(message);
 }
+/** Changes within one frame reach each tab as one message (one render), the first of a burst at once. */
+const fanOut = frameBatcher(broadcast, timers);
 
 function setBadge(count: number): void {
   void browser.action.setBadgeText({ text: count > 0 ? String(count) : "" });
-  void browser.action.setBadgeBackgroundColor({ color: "#d93025" });
 }
+// The color never changes: set once per worker start, not on every count.
+void browser.action.setBadgeBackgroundColor({ color: "#d93025" });
 
 async function startHub(): Promise<Hub> {
   const overrides = ((await local.get(SETTINGS_KEY)) as Partial<Settings> | undefined) ?? {};
   return Hub.start({
     socket: {
       WebSocket: WebSocket as unknown as SocketConstructor,
-      timers: { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (handle) => clearTimeout(handle as number) },
+      timers,
       random: Math.random,
       isOnline: () => navigator.onLine,
     },
@@ -43,7 +49,7 @@ async function startHub(): Promise<Hub> {
     session,
     local,
     settings: { ...buildDefaults, ...overrides },
-    broadcast,
+    broadcast: fanOut,
     setBadge,
     now: Date.now,
     log: (message) => console.info(`[switchboard] ${message}`),
@@ -71,8 +77,10 @@ browser.runtime.onConnect.addListener((port) => {
 });
 
 // Settings changed on the options page: tokens belong to the old server, so sign out and restart.
-browser.storage.onChanged.addListener((changes, areaName) => {
-  if (areaName !== "local" || !(SETTINGS_KEY in changes)) return;
+// `storage.local.onChanged`, not `storage.onChanged`: the latter would also deliver every snapshot
+// write to `storage.session` (old and new value, once per message) back to this worker.
+browser.storage.local.onChanged.addListener((changes) => {
+  if (!(SETTINGS_KEY in changes)) return;
   hubReady = hubReady.then(async (hub) => {
     await hub.dispose();
     return startHub();

@@ -1,5 +1,5 @@
-import { useEffect, useState, type KeyboardEvent } from "react";
-import { useConnectionState, useConversations, useMessages } from "../../../shared/sdk/index.js";
+import { memo, useEffect, useState, type KeyboardEvent } from "react";
+import { useConnectionState, useConversations, useMessages, type TabMessage } from "../../../shared/sdk/index.js";
 
 /** The messages with one peer and the composer (Enter sends; pending until acked). */
 export function ConversationView({ peerId }: { peerId: number }) {
@@ -8,7 +8,7 @@ export function ConversationView({ peerId }: { peerId: number }) {
   const conversation = useConversations().find((c) => c.peerId === peerId);
   const [draft, setDraft] = useState("");
   const [sendError, setSendError] = useState<string | null>(null);
-  const lastIncoming = [...messages].reverse().find((m) => m.from === peerId && !m.pending);
+  const lastIncoming = lastFrom(messages, peerId);
 
   // Opening a conversation (or a new message arriving in it while shown) marks it read.
   useEffect(() => {
@@ -31,16 +31,7 @@ export function ConversationView({ peerId }: { peerId: number }) {
       {error && <p className="error">{error.message}</p>}
       <ol className="messages" data-testid="messages">
         {messages.map((m) => (
-          <li
-            key={m.clientMsgId ?? m.id}
-            className={m.from === user?.id ? "mine" : "theirs"}
-            data-testid="message"
-            data-id={m.pending ? "" : m.id}
-            data-pending={m.pending ? "true" : "false"}
-          >
-            {m.body}
-            {m.pending && <small> (sending…)</small>}
-          </li>
+          <MessageItem key={m.clientMsgId ?? m.id} message={m} mine={m.from === user?.id} />
         ))}
       </ol>
       <textarea
@@ -53,4 +44,20 @@ export function ConversationView({ peerId }: { peerId: number }) {
       {sendError && <p className="error">{sendError}</p>}
     </section>
   );
+}
+
+/** Memoised: a new message adds one item; the others keep their identity and are not re-rendered. */
+const MessageItem = memo(function MessageItem({ message: m, mine }: { message: TabMessage; mine: boolean }) {
+  return (
+    <li className={mine ? "mine" : "theirs"} data-testid="message" data-id={m.pending ? "" : m.id} data-pending={m.pending ? "true" : "false"}>
+      {m.body}
+      {m.pending && <small> (sending…)</small>}
+    </li>
+  );
+});
+
+/** The newest acked message from `peerId` (a scan from the end, no copy of the list per render). */
+function lastFrom(messages: TabMessage[], peerId: number): TabMessage | undefined {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]!.from === peerId && !messages[i]!.pending) return messages[i];
+  return undefined;
 }

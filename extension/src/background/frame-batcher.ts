@@ -1,0 +1,34 @@
+import { HubMessageKind, type BatchedHubMessage, type HubMessage } from "../../../shared/sdk/hub-messages.js";
+import type { Timers } from "./connection.js";
+
+/** One frame at 60 Hz: changes closer together than this are drawn in the same frame anyway. */
+export const FRAME_MS = 16;
+
+/**
+ * Wraps the fan-out so a burst (a resume replay, a refetch, a busy conversation) costs every tab
+ * one message and one render per frame instead of one per change. The first change after a quiet
+ * frame goes out at once (no added latency); changes that follow within the frame are sent
+ * together, in order, as one `batch` at its end. Returns the wrapped `broadcast`.
+ */
+export function frameBatcher(broadcast: (message: HubMessage) => void, timers: Timers, frameMs = FRAME_MS): (message: BatchedHubMessage) => void {
+  /** null: quiet, the next change goes out at once; otherwise what waits for the end of this frame. */
+  let waiting: BatchedHubMessage[] | null = null;
+  const endOfFrame = () => {
+    if (waiting === null || waiting.length === 0) {
+      waiting = null;
+      return;
+    }
+    broadcast(waiting.length === 1 ? waiting[0]! : { kind: HubMessageKind.batch, messages: waiting });
+    waiting = [];
+    timers.setTimeout(endOfFrame, frameMs);
+  };
+  return (message) => {
+    if (waiting !== null) {
+      waiting.push(message);
+      return;
+    }
+    broadcast(message);
+    waiting = [];
+    timers.setTimeout(endOfFrame, frameMs);
+  };
+}
