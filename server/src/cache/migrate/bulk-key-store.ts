@@ -1,10 +1,12 @@
 import type { Redis } from "ioredis";
-import { NodeKeyStore, type ReadItem, type ReadResult, type WriteOp } from "./key-store.js";
+import type { EnvelopeParts } from "../envelope.js";
+import { NodeKeyStore, type JournalAppend, type ReadItem, type ReadResult, type WriteOp } from "./key-store.js";
 
 /**
  * Reads: per key `STRLEN` (the size cap is checked before reading), `PTTL`, then `GET` while
- * the byte budget lasts. Returns flat triplets `kind, pttl, payload`:
- * kind 0 = value, 1 = absent, 2 = over the cap (payload = length), 3 = not a string.
+ * the byte budget lasts. Returns a pair per key read, `pttl, payload`: payload is the value (a
+ * string), or an integer — the length when over the cap, -1 when not a string, 0 when absent
+ * (pttl -2). Two replies a key instead of three: ioredis parses every reply element.
  */
 const READ_MANY = `
 local cap = tonumber(ARGV[1])
@@ -15,57 +17,55 @@ for i, key in ipairs(KEYS) do
   local length = redis.pcall('STRLEN', key)
   local pttl = redis.call('PTTL', key)
   if type(length) == 'table' then
-    out[#out + 1] = 3; out[#out + 1] = pttl; out[#out + 1] = ''
+    out[#out + 1] = pttl; out[#out + 1] = -1
   elseif pttl == -2 then
-    out[#out + 1] = 1; out[#out + 1] = pttl; out[#out + 1] = ''
+    out[#out + 1] = pttl; out[#out + 1] = 0
   elseif length > cap then
-    out[#out + 1] = 2; out[#out + 1] = pttl; out[#out + 1] = length
+    out[#out + 1] = pttl; out[#out + 1] = length
   else
     if i > 1 and used + length > budget then break end
     used = used + length
-    out[#out + 1] = 0; out[#out + 1] = pttl; out[#out + 1] = redis.call('GET', key)
+    out[#out + 1] = pttl; out[#out + 1] = redis.call('GET', key)
   end
 end
 return out`;
 
 /**
- * Compare-and-set for many keys: four ARGV per key, `op, a, b, c`. Each write happens only if
- * the value is still the one read, so an expired key is not recreated and a newer write is
- * not overwritten; SET … KEEPTTL keeps the TTL. Returns 1/0 per key.
- * - `s, expected, next`: SET next.
- * - `e, next, offset, length`: SET next, where the expected value is next[offset, offset+length)
- *   (half the bytes on the wire for wrapped v1 JSON).
- * - `d, expected`: DEL.
+ * Compare-and-set for many keys. KEYS: the keys, then the checkpoint journal list. ARGV[1],
+ * ARGV[2]: the envelope's head and tail; ARGV[3], ARGV[4]: the journal entry (empty: none) and
+ * its TTL in ms; then two ARGV per key, `expected, json`: only if the value is still `expected`,
+ * SET head .. json .. tail KEEPTTL (`json` empty: `expected` is the JSON text, wrapped verbatim),
+ * or DEL when `json` is `d` (never valid JSON object text). So an expired key is not recreated,
+ * a newer write is not overwritten, and the TTL is kept. The journal entry is appended first,
+ * in the same atomic call. Returns the (1-based) positions of the keys NOT written, usually
+ * none: a reply of one element instead of one per key.
  */
 const WRITE_MANY = `
-local out = {}
-for i, key in ipairs(KEYS) do
-  local op, a, b, c = ARGV[4 * i - 3], ARGV[4 * i - 2], ARGV[4 * i - 1], ARGV[4 * i]
-  local current = redis.pcall('GET', key)
-  local same = false
-  if type(current) == 'string' then
-    if op == 'e' then
-      local offset, length = tonumber(b), tonumber(c)
-      same = #current == length and string.sub(a, offset + 1, offset + length) == current
-    else
-      same = current == a
-    end
-  end
-  if not same then
-    out[i] = 0
-  elseif op == 'd' then
+local head, tail = ARGV[1], ARGV[2]
+local count = #KEYS - 1
+if ARGV[3] ~= '' then
+  redis.call('RPUSH', KEYS[count + 1], ARGV[3])
+  redis.call('PEXPIRE', KEYS[count + 1], ARGV[4])
+end
+local lost = {}
+for i = 1, count do
+  local key, expected, json = KEYS[i], ARGV[2 * i + 3], ARGV[2 * i + 4]
+  if redis.pcall('GET', key) ~= expected then
+    lost[#lost + 1] = i
+  elseif json == 'd' then
     redis.call('DEL', key)
-    out[i] = 1
   else
-    redis.call('SET', key, op == 'e' and a or b, 'KEEPTTL')
-    out[i] = 1
+    redis.call('SET', key, head .. (json == '' and expected or json) .. tail, 'KEEPTTL')
   end
 end
-return out`;
+return lost`;
+
+/** No journal entry: the placeholder key is never touched (ARGV[3] is empty). */
+const NO_JOURNAL: JournalAppend = { key: "switchboard:cache-migrate:no-journal", blob: "", ttlMs: 0 };
 
 interface BulkCommands {
   switchboardReadManyBuffer(numberOfKeys: number, ...args: (string | number)[]): Promise<(number | Buffer)[]>;
-  switchboardWriteMany(numberOfKeys: number, ...args: (string | number | Buffer)[]): Promise<number[]>;
+  switchboardWriteMany(numberOfKeys: number, ...args: (string | Buffer)[]): Promise<number[]>;
 }
 
 /**
@@ -89,33 +89,40 @@ export class BulkKeyStore extends NodeKeyStore {
 
   async read(keys: string[], budgetBytes: number, maxValueBytes: number): Promise<ReadResult> {
     const reply = await this.#redis.switchboardReadManyBuffer(keys.length, ...keys, maxValueBytes, Math.max(1, budgetBytes));
-    const items: ReadItem[] = [];
-    const read = reply.length / 3;
-    for (let i = 0; i < read; i++) items.push(toReadItem(keys[i]!, reply[i * 3] as number, reply[i * 3 + 1] as number, reply[i * 3 + 2]!));
-    return { items, unread: keys.slice(read) };
+    const read = reply.length / 2;
+    const items = new Array<ReadItem>(read);
+    for (let i = 0; i < read; i++) items[i] = toReadItem(keys[i]!, reply[i * 2] as number, reply[i * 2 + 1]!);
+    return { items, unread: read === keys.length ? [] : keys.slice(read) };
   }
 
-  async write(ops: WriteOp[]): Promise<boolean[]> {
-    const args: (string | number | Buffer)[] = ops.map((op) => op.key);
-    for (const op of ops) {
-      if (op.op === "delete") args.push("d", op.expected, "", "");
-      else if (op.expectedAt !== undefined) args.push("e", op.next, op.expectedAt, op.expected.length);
-      else args.push("s", op.expected, op.next, "");
+  write(ops: WriteOp[], envelope: EnvelopeParts): Promise<boolean[]> {
+    return this.writeJournaled(ops, envelope, NO_JOURNAL);
+  }
+
+  async writeJournaled(ops: WriteOp[], envelope: EnvelopeParts, journal: JournalAppend): Promise<boolean[]> {
+    const n = ops.length;
+    const args = new Array<string | Buffer>(2 * n + 5);
+    args[n] = journal.key;
+    args[n + 1] = envelope.head;
+    args[n + 2] = envelope.tail;
+    args[n + 3] = journal.blob;
+    args[n + 4] = String(journal.ttlMs);
+    for (let i = 0; i < n; i++) {
+      const op = ops[i]!;
+      args[i] = op.key;
+      args[n + 5 + 2 * i] = op.expected;
+      args[n + 6 + 2 * i] = op.op === "delete" ? "d" : op.json === op.expected ? "" : op.json;
     }
-    const reply = await this.#redis.switchboardWriteMany(ops.length, ...args);
-    return reply.map((written) => written === 1);
+    const lost = await this.#redis.switchboardWriteMany(n + 1, ...args);
+    const written = new Array<boolean>(n).fill(true);
+    for (const position of lost) written[position - 1] = false;
+    return written;
   }
 }
 
-function toReadItem(key: string, kind: number, pttlMs: number, payload: number | Buffer): ReadItem {
-  switch (kind) {
-    case 0:
-      return { key, state: "value", pttlMs, value: payload as Buffer };
-    case 1:
-      return { key, state: "absent", pttlMs: -2 };
-    case 2:
-      return { key, state: "oversize", pttlMs, length: payload as number };
-    default:
-      return { key, state: "non-string", pttlMs };
-  }
+function toReadItem(key: string, pttlMs: number, payload: number | Buffer): ReadItem {
+  if (typeof payload !== "number") return { key, state: "value", pttlMs, value: payload };
+  if (pttlMs === -2) return { key, state: "absent", pttlMs: -2 };
+  if (payload < 0) return { key, state: "non-string", pttlMs };
+  return { key, state: "oversize", pttlMs, length: payload };
 }
