@@ -38,7 +38,7 @@ export interface MigrateOptions {
   scanCount?: number;
   /** Keys per Redis call (one Lua call, or one pipeline). @default 100 */
   keysPerCall?: number;
-  /** Redis calls in flight at once (each reads, decides, then writes its keys). @default 4 */
+  /** Redis calls in flight at once (each reads, decides, then writes its keys). @default 2 */
   callsInFlight?: number;
   /** Attempts after a transient Redis error or a lost compare-and-set. @default 3 */
   maxRetries?: number;
@@ -115,7 +115,7 @@ class MigrationRun {
       batchMs: options.batchMs ?? 100,
       scanCount: options.scanCount ?? 1000,
       keysPerCall: options.keysPerCall ?? 100,
-      callsInFlight: options.callsInFlight ?? 4,
+      callsInFlight: options.callsInFlight ?? 2,
       maxRetries: options.maxRetries ?? 3,
       top: options.top ?? 10,
     };
@@ -134,6 +134,9 @@ class MigrationRun {
       this.#o.logger?.info({ stamp: previous.stamp, keysSoFar: previous.counters.keys, journaled: this.#journal.size }, "resuming cache migration from its checkpoint");
     } else if (!dryRun) {
       await this.#checkpoint.clear();
+      // Committed before the first page, so a crash during it resumes with its journal (and its
+      // stamp) instead of starting over and counting its migrated keys as "already v2".
+      await this.#checkpoint.commit(Checkpoint.serialize(this.#state));
     }
     this.#counters = this.#state.counters;
     this.#envelope = envelopeParts(this.#state.stamp);
