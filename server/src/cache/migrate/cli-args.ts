@@ -25,7 +25,8 @@ Pace
   --batch-ms <n>           Max time of one call (read, decide, write), ms; a slower call
                            halves the next ones (default: 100)
   --rate <n>               Max keys per second (default: 0 = unlimited)
-  --scan-count <n>         SCAN COUNT hint per page (default: 1000)
+  --scan-count <n>         Keys per page, checkpointed after each; gathered by SCAN calls
+                           of COUNT ≤ 250 (default: 1000)
   --keys-per-call <n>      Keys per Redis call (default: 100; smaller = shorter Redis stalls)
   --calls-in-flight <n>    Redis calls in flight at once (default: 2; 1 = gentlest)
   --strategy <s>           bulk (Lua, many keys per call; standalone only) | pipeline
