@@ -4,12 +4,15 @@
  *     spaced JSON, double-encoded JSON), some gzip and zlib; TTLs from minutes to days, 5 % none;
  *  2. ceiling: `redis-benchmark -P 16` GET+SET on the same Redis;
  *  3. the tool (`cache:migrate`, its own process, default options, decision log to a file) on
- *     all of them, while this process reads random profiles through `UserCache` → p99 latency
- *     (and the same reads for 10 s before, with no migration running, as the baseline);
+ *     all of them, while a reader process (bench/lib/online-reader.ts, its own connection, like
+ *     the server) reads random profiles through `UserCache` → p99 latency (and the same reads for
+ *     10 s before, with no migration running, as the baseline); CPU seconds of the tool and of
+ *     Redis during each run, to say which side the time goes to;
  *  4. the tool on BENCH_JSON_KEYS (500,000) JSON-family values only;
  *  5. the naive loop (per key GET, PTTL, SET, PEXPIRE in sequence) on BENCH_NAIVE_KEYS (50,000)
  *     of the same mix → the tool's speed-up.
- * Writes bench/results/cache-bench.json and .md.
+ * Writes bench/results/cache-bench.json and .md. BENCH_KEYS / BENCH_JSON_KEYS / BENCH_NAIVE_KEYS
+ * scale it down for quick iterations.
  */
 import { execFile, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -22,9 +25,9 @@ import { Redis } from "ioredis";
 import { decodeValue } from "../server/src/cache/decode-value.js";
 import { encodeEnvelope } from "../server/src/cache/envelope.js";
 import type { MigrationReport } from "../server/src/cache/migrate/report.js";
-import { UserCache } from "../server/src/cache/user-cache.js";
 import { startLocalRedis } from "../server/src/redis/local-redis-server.js";
-import { log, machineInfo, percentile, writeReport } from "./lib/report.js";
+import type { OnlineReads } from "./lib/online-reader.js";
+import { log, machineInfo, writeReport } from "./lib/report.js";
 
 const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
 const JSON_KEYS = Number(process.env.BENCH_JSON_KEYS ?? 500_000);
@@ -37,6 +40,7 @@ const TARGETS = { jsonFamilyKeysPerSecond: 100_000, speedupVsNaive: 5, onlineRea
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CLI = path.resolve(here, "../server/src/cache/migrate/cli.js");
+const READER = path.resolve(here, "lib/online-reader.js");
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -104,42 +108,58 @@ async function ceiling(port: number): Promise<{ setPerSecond: number; getPerSeco
   return { setPerSecond: rate("SET"), getPerSecond: rate("GET") };
 }
 
-/** Runs the CLI as an operator would; returns its JSON report and the wall time. */
-async function runTool(url: string, logFile: string): Promise<{ report: MigrationReport; wallSeconds: number }> {
-  const started = performance.now();
-  const args = [CLI, "--redis-url", url, "--json", "--no-progress", "--log-file", logFile, ...TOOL_ARGS];
-  const child = NICE ? spawn("nice", ["-n", NICE, process.execPath, ...args], { stdio: ["ignore", "pipe", "inherit"] }) : spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
-  let out = "";
-  child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-  if (code !== 0) throw new Error(`cache:migrate exited with ${code}`);
-  return { report: JSON.parse(out) as MigrationReport, wallSeconds: (performance.now() - started) / 1000 };
+/** CPU seconds Redis has used so far (`INFO cpu`, user + system, main and background threads). */
+async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info("cpu");
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? NaN);
+  return field("used_cpu_user") + field("used_cpu_sys");
 }
 
-/** Reads random profiles through the online cache until stopped; latencies in ms. */
-function onlineReader(url: string, count: number) {
-  const redis = new Redis(url);
-  const cache = new UserCache({ redis, ttlSeconds: 3600, mode: "dual" });
-  const latencies: number[] = [];
-  let misses = 0;
-  let stop = false;
-  const done = (async () => {
-    await redis.ping();
-    while (!stop) {
-      const id = Math.floor(Math.random() * count);
-      const started = performance.now();
-      if ((await cache.get(id)) === null) misses += 1;
-      latencies.push(performance.now() - started);
-      await sleep(2);
-    }
-    redis.disconnect();
-  })();
+type ToolRun = { report: MigrationReport; wallSeconds: number; toolCpuSeconds: number; redisCpuSeconds: number };
+
+/**
+ * Runs the CLI as an operator would; returns its JSON report, the wall time, and the CPU time
+ * the tool (from /usr/bin/time) and Redis (from INFO cpu) spent meanwhile.
+ */
+async function runTool(redis: Redis, url: string, logFile: string): Promise<ToolRun> {
+  const redisCpuBefore = await redisCpuSeconds(redis);
+  const started = performance.now();
+  const args = [CLI, "--redis-url", url, "--json", "--no-progress", "--log-file", logFile, ...TOOL_ARGS];
+  const command = [...(NICE ? ["nice", "-n", NICE] : []), process.execPath, ...args];
+  const child = spawn("/usr/bin/time", ["-f", "TOOL_CPU %U %S", ...command], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const wallSeconds = (performance.now() - started) / 1000;
+  const cpu = /TOOL_CPU ([\d.]+) ([\d.]+)/.exec(err);
+  process.stderr.write(err.replace(/^TOOL_CPU .*\n?/m, ""));
+  if (code !== 0) throw new Error(`cache:migrate exited with ${code}`);
   return {
-    async stop() {
-      stop = true;
-      await done;
-      const sorted = [...latencies].sort((a, b) => a - b);
-      return { reads: sorted.length, misses, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), maxMs: sorted.at(-1) ?? NaN };
+    report: JSON.parse(out) as MigrationReport,
+    wallSeconds,
+    toolCpuSeconds: cpu ? Number(cpu[1]) + Number(cpu[2]) : NaN,
+    redisCpuSeconds: (await redisCpuSeconds(redis)) - redisCpuBefore,
+  };
+}
+
+/** Starts the online reader in its own process (bench/lib/online-reader.ts); `stop()` returns its latencies. */
+async function onlineReader(url: string, count: number) {
+  const child = spawn(process.execPath, [READER, url, String(count)], { stdio: ["pipe", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  while (!out.includes("ready\n")) {
+    if (child.exitCode !== null) throw new Error("the online reader exited before it was ready");
+    await sleep(10);
+  }
+  return {
+    async stop(): Promise<OnlineReads> {
+      child.stdin.end("stop\n");
+      const code = await exited;
+      if (code !== 0) throw new Error(`the online reader exited with ${code}`);
+      return JSON.parse(out.slice(out.indexOf("ready\n") + 6)) as OnlineReads;
     },
   };
 }
@@ -178,22 +198,22 @@ async function main() {
     log(`ceiling SET ${ceil.setPerSecond}/s GET ${ceil.getPerSecond}/s`);
 
     log("baseline: online profile reads for 10 s with no migration running");
-    const idleReader = onlineReader(server.url, KEYS);
+    const idleReader = await onlineReader(server.url, KEYS);
     await sleep(10_000);
     const baseline = await idleReader.stop();
     log(`baseline online p99 ${baseline.p99Ms.toFixed(2)} ms`);
 
     log(`migrating ${KEYS} mixed keys with cache:migrate while reading profiles online`);
-    const reader = onlineReader(server.url, KEYS);
-    const mixed = await runTool(server.url, path.join(logDir, "mixed.log"));
+    const reader = await onlineReader(server.url, KEYS);
+    const mixed = await runTool(redis, server.url, path.join(logDir, "mixed.log"));
     const online = await reader.stop();
     log(`mixed: ${mixed.report.keysPerSecond} keys/s (wall ${mixed.wallSeconds.toFixed(1)} s), online p99 ${online.p99Ms.toFixed(2)} ms`);
-    const secondRun = await runTool(server.url, path.join(logDir, "second.log"));
+    const secondRun = await runTool(redis, server.url, path.join(logDir, "second.log"));
     log(`second run: migrated ${secondRun.report.migrated}`);
 
     await redis.flushall();
     await load(redis, "user:", JSON_KEYS, JSON_ONLY);
-    const json = await runTool(server.url, path.join(logDir, "json.log"));
+    const json = await runTool(redis, server.url, path.join(logDir, "json.log"));
     log(`JSON family: ${json.report.keysPerSecond} keys/s`);
 
     await redis.flushall();
@@ -202,9 +222,13 @@ async function main() {
     log(`naive loop: ${naiveResult.keysPerSecond} keys/s`);
 
     const speedup = Number((mixed.report.keysPerSecond / naiveResult.keysPerSecond).toFixed(1));
-    const summarize = (r: { report: MigrationReport; wallSeconds: number }) => ({
+    const summarize = (r: ToolRun) => ({
       keysPerSecond: r.report.keysPerSecond,
       wallSeconds: Number(r.wallSeconds.toFixed(1)),
+      toolCpuSeconds: Number(r.toolCpuSeconds.toFixed(2)),
+      redisCpuSeconds: Number(r.redisCpuSeconds.toFixed(2)),
+      toolCpuMicrosPerKey: Number(((r.toolCpuSeconds / r.report.keys) * 1e6).toFixed(1)),
+      redisCpuMicrosPerKey: Number(((r.redisCpuSeconds / r.report.keys) * 1e6).toFixed(1)),
       keys: r.report.keys,
       migrated: r.report.migrated,
       skipped: r.report.skipped,
@@ -251,8 +275,18 @@ Dataset: ${KEYS.toLocaleString("en")} \`user:{id}\` keys — ${result.dataset.mi
 | second full run | migrated ${secondRun.report.migrated}, skipped ${secondRun.report.skipped} | 0 migrated |
 
 Mixed run: migrated ${mixed.report.migrated.toLocaleString("en")} (${Object.entries(mixed.report.migratedFrom).map(([k, v]) => `${k} ${v}`).join(", ")}), skipped ${mixed.report.skipped.toLocaleString("en")} (already rewritten by the online reads, dual mode), failed ${mixed.report.failed}, retries ${mixed.report.retries}.
-The tool ran as its own process with default options (5 MB / 100 ms batches, 200 keys per Lua call, decision log sampled at 10 % to a file); the online reader ran in this process with its own connection, one read every ~2 ms.
-Each key costs the tool one SCAN slot, one Lua read (STRLEN, PTTL, GET) and one Lua compare-and-set (GET, SET KEEPTTL) — about 5 Redis commands — so its rate is a fraction of the single-command ceiling above.
+The tool ran as its own process with ${TOOL_ARGS.length ? `\`${TOOL_ARGS.join(" ")}\`` : "default options"}${NICE ? ` under \`nice -n ${NICE}\`` : ""} (5 MB / 100 ms batch bounds, calls of 100 keys, 2 calls in flight, decision log sampled at 10 % to a file); the online reader ran as a separate process with its own connection, one read every ~2 ms.
+
+Where the time goes (CPU seconds during each run; the tool from \`/usr/bin/time\`, Redis from \`INFO cpu\`):
+
+| run | wall | tool CPU | Redis CPU | per key: tool / Redis |
+|---|---|---|---|---|
+| mixed | ${result.mixed.wallSeconds} s | ${result.mixed.toolCpuSeconds} s | ${result.mixed.redisCpuSeconds} s | ${result.mixed.toolCpuMicrosPerKey} µs / ${result.mixed.redisCpuMicrosPerKey} µs |
+| JSON family | ${result.jsonFamily.wallSeconds} s | ${result.jsonFamily.toolCpuSeconds} s | ${result.jsonFamily.redisCpuSeconds} s | ${result.jsonFamily.toolCpuMicrosPerKey} µs / ${result.jsonFamily.redisCpuMicrosPerKey} µs |
+
+Over the runs the tool and Redis together used ${((result.mixed.toolCpuSeconds + result.mixed.redisCpuSeconds) / result.mixed.wallSeconds).toFixed(2)} (mixed) and ${((result.jsonFamily.toolCpuSeconds + result.jsonFamily.redisCpuSeconds) / result.jsonFamily.wallSeconds).toFixed(2)} (JSON family) of the ${machine.nproc} cores; the rest went to the online reader and to other work on the machine.
+
+Each key costs the tool one SCAN slot, one Lua read (STRLEN, PTTL, GET) and one Lua compare-and-set (GET, SET KEEPTTL) — about 5 Redis commands — so its rate is a fraction of the single-command ceiling above. At 100,000 keys/s the tool and Redis would each need under 10 µs of CPU a key with both cores to themselves.
 `;
     const paths = await writeReport("cache-bench", result, markdown);
     log(`wrote ${paths.join(", ")}`);

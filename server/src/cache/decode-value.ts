@@ -1,4 +1,4 @@
-import { decompress, DecompressError, type DecompressLimits } from "./decompress.js";
+import { decompress, DecompressError, decompressSmall, type DecompressLimits } from "./decompress.js";
 import { bomLength, detectLeadingFormat, type ValueFormat } from "./detect-format.js";
 import { looksLikeEnvelope, unwrapEnvelope } from "./envelope.js";
 import { decodePickle, PickleRejectedError } from "./pickle-walker.js";
@@ -66,6 +66,24 @@ function finish(format: ValueFormat, value: unknown, expectedId: number | undefi
 }
 
 export async function decodeValue(value: Buffer, options: DecodeOptions = {}): Promise<DecodeOutcome> {
+  const now = decodeValueNow(value, options);
+  if (now) return now;
+  const leading = detectLeadingFormat(value) as "gzip" | "zlib";
+  let inflated: Buffer;
+  try {
+    inflated = await decompress(leading, value, options);
+  } catch (error) {
+    return inflateFailed(leading, error);
+  }
+  return decodeInflated(leading, inflated, options);
+}
+
+/**
+ * `decodeValue` without a promise, for everything but a compressed value that has to be
+ * inflated off the event loop (at least `inflateSyncBelowBytes`): then undefined. The migration
+ * tool's hot path.
+ */
+export function decodeValueNow(value: Buffer, options: DecodeOptions = {}): DecodeOutcome | undefined {
   const leading = detectLeadingFormat(value);
   switch (leading) {
     case "json-object":
@@ -75,19 +93,13 @@ export async function decodeValue(value: Buffer, options: DecodeOptions = {}): P
     }
     case "gzip":
     case "zlib": {
-      const format = leading === "gzip" ? "v1-gzip" : "v1-zlib";
-      let inflated: Buffer;
+      let inflated: Buffer | undefined;
       try {
-        inflated = await decompress(leading, value, options);
+        inflated = decompressSmall(leading, value, options);
       } catch (error) {
-        return { kind: "invalid", format, reason: error instanceof DecompressError ? error.message : "decompression failed" };
+        return inflateFailed(leading, error);
       }
-      const innerLeading = detectLeadingFormat(inflated);
-      if (innerLeading !== "json-object" && innerLeading !== "json-string") {
-        return { kind: "invalid", format, reason: "compressed content is not JSON" };
-      }
-      const json = decodeJsonFamily(inflated, false);
-      return json.ok ? finish(format, json.value, options.expectedId, json.json) : { kind: "invalid", format, reason: json.reason };
+      return inflated && decodeInflated(leading, inflated, options);
     }
     case "pickle": {
       if (!options.allowPickle) return { kind: "not-decoded", format: "v1-pickle", reason: "pickle is not decoded here" };
@@ -104,4 +116,18 @@ export async function decodeValue(value: Buffer, options: DecodeOptions = {}): P
     case "unknown":
       return { kind: "invalid", format: "unknown", reason: value.length === 0 ? "empty value" : "unrecognised leading bytes" };
   }
+}
+
+function inflateFailed(leading: "gzip" | "zlib", error: unknown): DecodeOutcome {
+  return { kind: "invalid", format: leading === "gzip" ? "v1-gzip" : "v1-zlib", reason: error instanceof DecompressError ? error.message : "decompression failed" };
+}
+
+function decodeInflated(leading: "gzip" | "zlib", inflated: Buffer, options: DecodeOptions): DecodeOutcome {
+  const format = leading === "gzip" ? "v1-gzip" : "v1-zlib";
+  const innerLeading = detectLeadingFormat(inflated);
+  if (innerLeading !== "json-object" && innerLeading !== "json-string") {
+    return { kind: "invalid", format, reason: "compressed content is not JSON" };
+  }
+  const json = decodeJsonFamily(inflated, false);
+  return json.ok ? finish(format, json.value, options.expectedId, json.json) : { kind: "invalid", format, reason: json.reason };
 }

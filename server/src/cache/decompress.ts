@@ -32,15 +32,38 @@ export interface DecompressLimits {
  * `maxOutputBytes` were produced, instead of allocating its full size.
  */
 export async function decompress(kind: "gzip" | "zlib", value: Buffer, limits: DecompressLimits = {}): Promise<Buffer> {
-  const maxInput = limits.maxInputBytes ?? MAX_INPUT_BYTES;
-  if (value.length > maxInput) throw new DecompressError(`compressed value is ${value.length} bytes, over the ${maxInput}-byte input cap`);
-  const options: ZlibOptions = { maxOutputLength: limits.maxOutputBytes ?? MAX_OUTPUT_BYTES };
+  const options = checkedOptions(value, limits);
   try {
     if (value.length < (limits.inflateSyncBelowBytes ?? 0)) return kind === "gzip" ? gunzipSync(value, options) : inflateSync(value, options);
     return await (kind === "gzip" ? gunzipAsync(value, options) : inflateAsync(value, options));
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === "ERR_BUFFER_TOO_LARGE" ? "inflates past the output cap" : "is corrupt or truncated";
-    throw new DecompressError(`${kind} value ${reason} (${code ?? "unknown error"})`, { cause: error });
+    throw decompressError(kind, error);
   }
+}
+
+/**
+ * The same, on the calling thread, for a value under `inflateSyncBelowBytes`; undefined for a
+ * bigger one (inflate it with `decompress`). Lets a batch tool decode small values without a
+ * promise per value.
+ */
+export function decompressSmall(kind: "gzip" | "zlib", value: Buffer, limits: DecompressLimits): Buffer | undefined {
+  if (value.length >= (limits.inflateSyncBelowBytes ?? 0)) return undefined;
+  const options = checkedOptions(value, limits);
+  try {
+    return kind === "gzip" ? gunzipSync(value, options) : inflateSync(value, options);
+  } catch (error) {
+    throw decompressError(kind, error);
+  }
+}
+
+function checkedOptions(value: Buffer, limits: DecompressLimits): ZlibOptions {
+  const maxInput = limits.maxInputBytes ?? MAX_INPUT_BYTES;
+  if (value.length > maxInput) throw new DecompressError(`compressed value is ${value.length} bytes, over the ${maxInput}-byte input cap`);
+  return { maxOutputLength: limits.maxOutputBytes ?? MAX_OUTPUT_BYTES };
+}
+
+function decompressError(kind: "gzip" | "zlib", error: unknown): DecompressError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const reason = code === "ERR_BUFFER_TOO_LARGE" ? "inflates past the output cap" : "is corrupt or truncated";
+  return new DecompressError(`${kind} value ${reason} (${code ?? "unknown error"})`, { cause: error });
 }

@@ -52,15 +52,28 @@ export function encodeEnvelope(data: UserRecord, now: Date = new Date()): string
 
 const ENVELOPE_HEAD = Buffer.from(`{"schema_version":"${ENVELOPE_SCHEMA_VERSION}","content_type":"${ENVELOPE_CONTENT_TYPE}","data":`);
 
+/** The constant bytes around the data's JSON text in an envelope stamped `created_at`. */
+export interface EnvelopeParts {
+  head: Buffer;
+  tail: Buffer;
+}
+
 /**
- * Builds envelopes around the exact JSON text a record was parsed from, without re-serializing
- * it (the migration tool's hot path). Only for text that `JSON.parse` turned into a record that
- * passed `asUserRecord`; the other fields are constants and `createdAt` is checked once here.
+ * The bytes before and after the data's JSON text in an envelope stamped `createdAt` (checked
+ * once here). The migration tool sends these once per Redis call and the exact JSON text a
+ * record was parsed from per key, so Redis assembles `head .. json .. tail` itself: no
+ * re-serializing, and a v1 JSON value crosses the wire once, as the compare-and-set's expected
+ * value. Only for text that `JSON.parse` turned into a record that passed `asUserRecord`.
  */
-export function envelopeBuilder(createdAt: string): (json: Buffer) => Buffer {
+export function envelopeParts(createdAt: string): EnvelopeParts {
   if (!v.is(CreatedAtSchema, createdAt)) throw new InvalidUserRecordError(`created_at "${createdAt}" is not an ISO 8601 timestamp`);
-  const tail = Buffer.from(`,"created_at":"${createdAt}"}`);
-  return (json) => Buffer.concat([ENVELOPE_HEAD, json, tail]);
+  return { head: ENVELOPE_HEAD, tail: Buffer.from(`,"created_at":"${createdAt}"}`) };
+}
+
+/** Builds envelopes around the exact JSON text a record was parsed from (see `envelopeParts`). */
+export function envelopeBuilder(createdAt: string): (json: Buffer) => Buffer {
+  const { head, tail } = envelopeParts(createdAt);
+  return (json) => Buffer.concat([head, json, tail]);
 }
 
 /** Where the data's JSON text starts inside an envelope made by `envelopeBuilder`. */

@@ -36,7 +36,7 @@ export interface JournalEntry {
 }
 
 /** @default 7 days — a forgotten checkpoint expires by itself. */
-const CHECKPOINT_TTL_MS = 7 * 24 * 3600 * 1000;
+export const CHECKPOINT_TTL_MS = 7 * 24 * 3600 * 1000;
 
 export class Checkpoint {
   readonly stateKey: string;
@@ -70,16 +70,28 @@ export class Checkpoint {
     return journal;
   }
 
-  /** Notes the writes about to be made (before making them). */
-  async journal(entries: [key: string, entry: JournalEntry][]): Promise<void> {
-    if (entries.length === 0) return;
-    const blob = JSON.stringify(entries.map(([key, entry]) => [key, entry.from, entry.result]));
-    await this.redis.multi().rpush(this.journalKey, blob).pexpire(this.journalKey, CHECKPOINT_TTL_MS).exec();
+  /** One journal blob: what `loadJournal` reads back. */
+  static journalBlob(entries: [key: string, entry: JournalEntry][]): string {
+    return JSON.stringify(entries.map(([key, entry]) => [key, entry.from, entry.result]));
   }
 
-  /** Commits a finished page: the new state, and the journal cleared, atomically. */
-  async commit(state: CheckpointState): Promise<void> {
-    const results = await this.redis.multi().set(this.stateKey, JSON.stringify(state), "PX", CHECKPOINT_TTL_MS).del(this.journalKey).exec();
+  /**
+   * Notes the writes about to be made (before making them). A store on the same Redis may
+   * instead append `journalBlob(entries)` to `journalKey` in the same atomic call as the writes.
+   */
+  async journal(entries: [key: string, entry: JournalEntry][]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.redis.multi().rpush(this.journalKey, Checkpoint.journalBlob(entries)).pexpire(this.journalKey, CHECKPOINT_TTL_MS).exec();
+  }
+
+  /** The state as committed: taken when a page ends, so later counting cannot leak into it. */
+  static serialize(state: CheckpointState): string {
+    return JSON.stringify(state);
+  }
+
+  /** Commits a finished page: the new state (`serialize`d), and the journal cleared, atomically. */
+  async commit(snapshot: string): Promise<void> {
+    const results = await this.redis.multi().set(this.stateKey, snapshot, "PX", CHECKPOINT_TTL_MS).del(this.journalKey).exec();
     for (const [error] of results ?? []) if (error) throw error;
   }
 

@@ -20,11 +20,15 @@ What to migrate
   --dry-run                Decide and report everything, write nothing
 
 Pace
-  --batch-bytes <n>        Max value bytes per batch (default: 5242880 = 5 MB; k/m suffix ok)
-  --batch-ms <n>           Max time gathering one batch, ms (default: 100)
+  --batch-bytes <n>        Max value bytes read by the calls in flight together (default:
+                           5242880 = 5 MB; k/m suffix ok)
+  --batch-ms <n>           Max time of one call (read, decide, write), ms; a slower call
+                           halves the next ones (default: 100)
   --rate <n>               Max keys per second (default: 0 = unlimited)
-  --scan-count <n>         SCAN COUNT hint per page (default: 1000)
-  --keys-per-call <n>      Keys per Redis call (default: 200; smaller = shorter Redis stalls)
+  --scan-count <n>         Keys per page, checkpointed after each; gathered by SCAN calls
+                           of COUNT ≤ 250 (default: 1000)
+  --keys-per-call <n>      Keys per Redis call (default: 100; smaller = shorter Redis stalls)
+  --calls-in-flight <n>    Redis calls in flight at once (default: 2; 1 = gentlest)
   --strategy <s>           bulk (Lua, many keys per call; standalone only) | pipeline
                            (one command per key). Default: bulk, pipeline on a cluster.
   --max-retries <n>        Retries after a transient error or a lost compare-and-set (default: 3)
@@ -66,6 +70,7 @@ export interface CliOptions {
   rate: number;
   scanCount: number;
   keysPerCall: number;
+  callsInFlight: number;
   strategy: "bulk" | "pipeline" | undefined;
   maxRetries: number;
   runId: string | undefined;
@@ -116,6 +121,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
         rate: { type: "string" },
         "scan-count": { type: "string" },
         "keys-per-call": { type: "string" },
+        "calls-in-flight": { type: "string" },
         strategy: { type: "string" },
         "max-retries": { type: "string" },
         "run-id": { type: "string" },
@@ -152,7 +158,8 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
     batchMs: count("batch-ms", values["batch-ms"], 100, 1),
     rate: count("rate", values.rate, 0),
     scanCount: count("scan-count", values["scan-count"], 1000, 1),
-    keysPerCall: count("keys-per-call", values["keys-per-call"], 200, 1),
+    keysPerCall: count("keys-per-call", values["keys-per-call"], 100, 1),
+    callsInFlight: count("calls-in-flight", values["calls-in-flight"], 2, 1),
     strategy,
     maxRetries: count("max-retries", values["max-retries"], 3),
     runId: values["run-id"],

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import type { EnvelopeParts } from "../envelope.js";
 
 /**
  * How the migrator reads and conditionally writes one Redis node's keys. Two implementations:
@@ -13,13 +14,20 @@ export type ReadItem =
   | { key: string; state: "non-string"; pttlMs: number };
 
 /**
- * Set `next` keeping the TTL, or delete — only if the value is still `expected`. When `next`
- * contains `expected` verbatim (a v1 JSON object wrapped in the envelope), `expectedAt` is its
- * offset, so a store may send `next` alone and compare against that slice.
+ * Set the v2 envelope around `json` keeping the TTL, or delete — only if the value is still
+ * `expected`. `json` is the data's exact JSON text; when it is `expected` itself (a v1 JSON
+ * value wrapped verbatim) a store may send the bytes once.
  */
 export type WriteOp =
-  | { key: string; expected: Buffer; op: "set"; next: Buffer; expectedAt?: number }
+  | { key: string; expected: Buffer; op: "set"; json: Buffer }
   | { key: string; expected: Buffer; op: "delete" };
+
+/** A checkpoint journal entry to append (RPUSH, then PEXPIRE `ttlMs`) atomically with writes. */
+export interface JournalAppend {
+  key: string;
+  blob: string;
+  ttlMs: number;
+}
 
 export interface ReadResult {
   items: ReadItem[];
@@ -40,8 +48,14 @@ export interface KeyStore {
    * are reported by length, never read.
    */
   read(keys: string[], budgetBytes: number, maxValueBytes: number): Promise<ReadResult>;
-  /** Applies the ops as compare-and-set; per op `true` if written. */
-  write(ops: WriteOp[]): Promise<boolean[]>;
+  /** Applies the ops as compare-and-set (a set writes `envelope.head`, its JSON, `envelope.tail`); per op `true` if written. */
+  write(ops: WriteOp[], envelope: EnvelopeParts): Promise<boolean[]>;
+  /**
+   * Present when the store can append a checkpoint journal entry in the same atomic call as the
+   * writes (one Lua script: the entry is never without its writes, nor the writes without it).
+   * Only usable when the journal lives on this store's Redis.
+   */
+  writeJournaled?(ops: WriteOp[], envelope: EnvelopeParts, journal: JournalAppend): Promise<boolean[]>;
   /** Approximate number of keys on the node (for the progress bar). */
   size(): Promise<number>;
 }
@@ -66,5 +80,5 @@ export abstract class NodeKeyStore implements KeyStore {
   }
 
   abstract read(keys: string[], budgetBytes: number, maxValueBytes: number): Promise<ReadResult>;
-  abstract write(ops: WriteOp[]): Promise<boolean[]>;
+  abstract write(ops: WriteOp[], envelope: EnvelopeParts): Promise<boolean[]>;
 }

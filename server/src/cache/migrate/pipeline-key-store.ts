@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import { cacheCommands, type CacheCommandsPipeline } from "../cache-commands.js";
+import type { EnvelopeParts } from "../envelope.js";
 import { NodeKeyStore, type ReadItem, type ReadResult, type WriteOp } from "./key-store.js";
 
 /**
@@ -54,10 +55,10 @@ export class PipelineKeyStore extends NodeKeyStore {
     return { items: read, unread };
   }
 
-  async write(ops: WriteOp[]): Promise<boolean[]> {
+  async write(ops: WriteOp[], envelope: EnvelopeParts): Promise<boolean[]> {
     const pipeline = this.#redis.pipeline() as ReturnType<Redis["pipeline"]> & CacheCommandsPipeline;
     for (const op of ops) {
-      if (op.op === "set") pipeline.switchboardCacheCas(op.key, op.expected, op.next);
+      if (op.op === "set") pipeline.switchboardCacheCas(op.key, op.expected, Buffer.concat([envelope.head, op.json, envelope.tail]));
       else pipeline.switchboardCacheCasDelete(op.key, op.expected);
     }
     const replies = (await pipeline.exec()) ?? [];
