@@ -128,6 +128,8 @@ export class ResilientEventLog implements EventLog {
   #memory: MemoryEventLog;
   /** Users whose events went to the in-process log: their Redis history no longer tells the whole story. */
   readonly #divergedUsers = new Set<number>();
+  /** Per user, the newest `publish` not settled yet (a socket's sends are pipelined). */
+  readonly #publishing = new Map<number, Promise<void>>();
   readonly #detach: () => void;
 
   constructor(
@@ -152,14 +154,28 @@ export class ResilientEventLog implements EventLog {
    * while Redis is down, to the in-process history and `local` (this instance's own sockets).
    */
   publish(userId: number, event: ChatEvent, local: LocalEventBus): Promise<StoredEvent> {
-    return this.health.run(
+    const earlier = this.#publishing.get(userId);
+    const result = this.health.run(
       () => this.redis.appendAndRoute(userId, event),
-      () => {
+      async () => {
+        // An earlier event of this user may still be on its way to Redis when it goes down, and
+        // fall back only when that call fails: let it land first, so the in-process history and
+        // the socket get the user's events in the order they were published.
+        if (earlier) await earlier;
         const stored = this.#appendInMemory(userId, event);
         local.publishSync(userId, stored);
         return stored;
       },
     );
+    const settled = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#publishing.set(userId, settled);
+    void settled.then(() => {
+      if (this.#publishing.get(userId) === settled) this.#publishing.delete(userId);
+    });
+    return result;
   }
 
   #appendInMemory(userId: number, event: ChatEvent): StoredEvent {

@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import type { ChatEvent } from "../../shared/protocol/index.js";
+import { LocalEventBus } from "../../server/src/realtime/local-event-bus.js";
+import { MemoryEventLog } from "../../server/src/realtime/memory-event-log.js";
+import type { StoredEvent } from "../../server/src/realtime/ports.js";
+import type { RedisEventLog } from "../../server/src/realtime/redis-event-log.js";
+import { RedisHealth } from "../../server/src/realtime/redis-health.js";
+import { ResilientEventLog } from "../../server/src/realtime/resilient.js";
+
+// Pure ordering logic of the degraded-mode switch: the Redis side is a stand-in whose calls we
+// settle by hand; RedisHealth, the in-process log and the local bus are the real classes.
+
+const unread = (count: number): ChatEvent => ({ kind: "unread", count });
+
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+}
+
+async function upHealth(): Promise<RedisHealth> {
+  const health = new RedisHealth({ clients: [], probe: async () => "PONG", callTimeoutMs: 60_000 });
+  for (let i = 0; i < 50 && !health.isUp(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(health.isUp()).toBe(true);
+  return health;
+}
+
+describe("ResilientEventLog.publish while Redis goes down", () => {
+  it("keeps a user's events in publish order when an earlier call fails after a later one fell back", async () => {
+    const health = await upHealth();
+    const calls: Array<ReturnType<typeof deferred<StoredEvent>>> = [];
+    const redis = { appendAndRoute: () => (calls.push(deferred<StoredEvent>()), calls.at(-1)!.promise) } as unknown as RedisEventLog;
+    const log = new ResilientEventLog(redis, () => new MemoryEventLog(), health);
+    const local = new LocalEventBus();
+    const delivered: number[] = [];
+    local.subscribe((_user, stored) => delivered.push((stored.event as { count: number }).count));
+
+    const first = log.publish(7, unread(1), local); // in flight to Redis
+    health.reportFailure(new Error("Connection is closed.")); // Redis marked down meanwhile
+    const second = log.publish(7, unread(2), local); // goes straight to the fallback
+    const otherUser = log.publish(8, unread(9), local); // another user is not held back
+    await otherUser;
+    expect(delivered).toEqual([9]);
+
+    calls[0]!.reject(new Error("Connection is closed.")); // the first call fails late
+    const [a, b] = await Promise.all([first, second]);
+    expect(delivered).toEqual([9, 1, 2]);
+    expect([a.seq, b.seq]).toEqual([1, 2]);
+    expect(a.epoch).toBe(b.epoch);
+    health.close();
+    log.close();
+  });
+
+  it("does not wait when Redis answers: pipelined publishes stay concurrent", async () => {
+    const health = await upHealth();
+    const calls: Array<ReturnType<typeof deferred<StoredEvent>>> = [];
+    const redis = { appendAndRoute: () => (calls.push(deferred<StoredEvent>()), calls.at(-1)!.promise) } as unknown as RedisEventLog;
+    const log = new ResilientEventLog(redis, () => new MemoryEventLog(), health);
+    const local = new LocalEventBus();
+    const p1 = log.publish(7, unread(1), local);
+    const p2 = log.publish(7, unread(2), local);
+    expect(calls).toHaveLength(2); // both issued at once, not chained
+    calls[1]!.resolve({ epoch: "e", seq: 2, event: unread(2) });
+    calls[0]!.resolve({ epoch: "e", seq: 1, event: unread(1) });
+    expect((await p1).seq).toBe(1);
+    expect((await p2).seq).toBe(2);
+    health.close();
+    log.close();
+  });
+});
