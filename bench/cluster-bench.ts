@@ -22,10 +22,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import os from "node:os";
 import WebSocket from "ws";
 import {
-  BEARER_PROTOCOL_PREFIX,
+  ClientFrameType,
   CloseAction,
-  SUBPROTOCOL,
-  WS_PATH_PREFIX,
+  CloseCode,
+  EventKind,
+  ServerFrameType,
   backoff,
   closeAction,
   isServiceRestart,
@@ -33,6 +34,7 @@ import {
   type ServerFrame,
 } from "../shared/protocol/index.js";
 import { Redis } from "ioredis";
+import { openChatSocket, sendFreshResume, untilFrame } from "./lib/chat-socket.js";
 import { TokenService } from "../server/src/auth/tokens.js";
 import { createRealtime } from "../server/src/realtime/create-realtime.js";
 import { freePort, startLocalRedis } from "../server/src/redis/local-redis-server.js";
@@ -51,6 +53,9 @@ const PHASES = new Set((process.env.BENCH_PHASES ?? "delivery,storm").split(",")
 const OLD_CLIENT_DELAY_MS = 5000;
 const SECRET = "bench-secret-bench-secret-bench-secret-0123";
 const STORM_USER_BASE = 1_000_000;
+/** Cheap pre-filter on the recipients' raw frames: only message events are parsed. */
+const EVENT_FRAME_PREFIX = `{"type":"${ServerFrameType.event}"`;
+const MESSAGE_KIND_FIELD = `"kind":"${EventKind.message}"`;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -101,47 +106,6 @@ async function gauge(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const line = text.split("\n").find((l) => l.startsWith(`${name} `));
   return Number(line?.split(" ")[1] ?? NaN);
-}
-
-function openSocket(wsUrl: string, userId: number, token: string): WebSocket {
-  const ws = new WebSocket(`${wsUrl}${WS_PATH_PREFIX}${userId}`, [SUBPROTOCOL, BEARER_PROTOCOL_PREFIX + token], { perMessageDeflate: false });
-  ws.on("error", () => {});
-  return ws;
-}
-
-function untilWelcome(ws: WebSocket, timeoutMs = 15_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("no welcome")), timeoutMs);
-    const onMessage = (data: WebSocket.RawData) => {
-      if ((JSON.parse(data.toString()) as ServerFrame).type !== "welcome") return;
-      clearTimeout(timer);
-      ws.off("message", onMessage);
-      resolve();
-    };
-    ws.on("message", onMessage);
-    ws.once("close", (code, reason) => {
-      clearTimeout(timer);
-      reject(new Error(`closed before welcome: ${code} ${reason.toString()}`.trim()));
-    });
-  });
-}
-
-/**
- * What a client does after `welcome` (README "The protocol contract"): `resume` at once, so live
- * events flow without the server's 1 s hold. Resolves on `resumed`.
- */
-function resumeLive(ws: WebSocket, timeoutMs = 15_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("no resumed")), timeoutMs);
-    const onMessage = (data: WebSocket.RawData) => {
-      if ((JSON.parse(data.toString()) as ServerFrame).type !== "resumed") return;
-      clearTimeout(timer);
-      ws.off("message", onMessage);
-      resolve();
-    };
-    ws.on("message", onMessage);
-    ws.send(JSON.stringify({ type: "resume", epoch: "", seq: 0 }));
-  });
 }
 
 // ---- 1. delivery throughput and latency ---------------------------------------------------
@@ -209,10 +173,17 @@ async function offerLoad(rate: number, inFlight: () => number, received: () => R
 }
 
 async function deliveryPhase(a: Instance, b: Instance, pairs: { sender: { id: number; token: string }; recipient: { id: number; token: string } }[]): Promise<DeliveryResult[]> {
-  const senders = pairs.map((p) => openSocket(a.wsUrl, p.sender.id, p.sender.token));
-  const recipients = pairs.map((p) => openSocket(b.wsUrl, p.recipient.id, p.recipient.token));
-  await Promise.all([...senders, ...recipients].map((ws) => untilWelcome(ws)));
-  await Promise.all([...senders, ...recipients].map((ws) => resumeLive(ws)));
+  const senders = pairs.map((p) => openChatSocket(a.wsUrl, p.sender.id, p.sender.token));
+  const recipients = pairs.map((p) => openChatSocket(b.wsUrl, p.recipient.id, p.recipient.token));
+  await Promise.all([...senders, ...recipients].map((ws) => untilFrame(ws, ServerFrameType.welcome)));
+  // What a client does after `welcome`: resume at once, so live events flow without the server's 1 s hold.
+  await Promise.all(
+    [...senders, ...recipients].map((ws) => {
+      const resumed = untilFrame(ws, ServerFrameType.resumed);
+      sendFreshResume(ws);
+      return resumed;
+    }),
+  );
   const senderIds = new Set(pairs.map((p) => p.sender.id));
 
   let inFlight = 0;
@@ -230,9 +201,9 @@ async function deliveryPhase(a: Instance, b: Instance, pairs: { sender: { id: nu
   for (const ws of recipients) {
     ws.on("message", (data) => {
       const text = data.toString();
-      if (!text.startsWith('{"type":"event"') || !text.includes('"kind":"message"')) return;
+      if (!text.startsWith(EVENT_FRAME_PREFIX) || !text.includes(MESSAGE_KIND_FIELD)) return;
       const frame = JSON.parse(text) as ServerFrame;
-      if (frame.type !== "event" || frame.event.kind !== "message" || !senderIds.has(frame.event.message.from)) return;
+      if (frame.type !== ServerFrameType.event || frame.event.kind !== EventKind.message || !senderIds.has(frame.event.message.from)) return;
       const [runTag, sentAt] = frame.event.message.body.split(":");
       if (Number(runTag) === run) record(received, Number(sentAt));
     });
@@ -247,7 +218,7 @@ async function deliveryPhase(a: Instance, b: Instance, pairs: { sender: { id: nu
       await offerLoad(rate, () => inFlight, () => received, (n) => {
         const i = n % pairs.length;
         inFlight++;
-        senders[i]!.send(JSON.stringify({ type: "send", clientMsgId: `r${run}-${n}`, to: pairs[i]!.recipient.id, body: `${run}:${performance.now()}` }));
+        senders[i]!.send(JSON.stringify({ type: ClientFrameType.send, clientMsgId: `r${run}-${n}`, to: pairs[i]!.recipient.id, body: `${run}:${performance.now()}` }));
       }),
     );
     const drainUntil = performance.now() + 10_000;
@@ -328,8 +299,8 @@ async function reconnectStorm(
   const clients: { ws: WebSocket }[] = [];
   const connectStarted = performance.now();
   for (let i = 0; i < users.length; i += 500) {
-    const batch = users.slice(i, i + 500).map((u) => ({ ws: openSocket(victim().wsUrl, u.id, u.token) }));
-    await Promise.all(batch.map((c) => untilWelcome(c.ws)));
+    const batch = users.slice(i, i + 500).map((u) => ({ ws: openChatSocket(victim().wsUrl, u.id, u.token) }));
+    await Promise.all(batch.map((c) => untilFrame(c.ws, ServerFrameType.welcome)));
     clients.push(...batch);
   }
   const batchedAcceptsPerS = Math.round(clients.length / ((performance.now() - connectStarted) / 1000));
@@ -344,8 +315,8 @@ async function reconnectStorm(
     const delay = delayFor(strategy, code, reason, attempt);
     if (!Number.isFinite(delay)) return;
     setTimeout(() => {
-      const ws = openSocket(target.wsUrl, user.id, user.token);
-      untilWelcome(ws, 30_000).then(
+      const ws = openChatSocket(target.wsUrl, user.id, user.token);
+      untilFrame(ws, ServerFrameType.welcome, 30_000).then(
         () => {
           acceptedAt.push(performance.now() - killedAt);
           finalSockets.push(ws);
@@ -354,7 +325,7 @@ async function reconnectStorm(
           failedAttempts++;
           failureReasons.set(error.message, (failureReasons.get(error.message) ?? 0) + 1);
           ws.terminate();
-          reconnect(user, attempt + 1, 1006, "");
+          reconnect(user, attempt + 1, CloseCode.abnormal, "");
         },
       );
     }, delay);

@@ -13,10 +13,11 @@ import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
 import WebSocket from "ws";
-import { BEARER_PROTOCOL_PREFIX, CloseReason, SUBPROTOCOL, WS_PATH_PREFIX } from "../shared/protocol/index.js";
+import { CloseCode, CloseReason } from "../shared/protocol/index.js";
 import { TokenService } from "../server/src/auth/tokens.js";
 import { freePort, startLocalRedis } from "../server/src/redis/local-redis-server.js";
 import type { Store } from "../server/src/store/store.js";
+import { openChatSocket } from "./lib/chat-socket.js";
 import { openFilesLimit, raiseOpenFilesLimit } from "./lib/limits.js";
 import { log, machineInfo, percentile, writeReport } from "./lib/report.js";
 
@@ -68,19 +69,13 @@ async function startServer(port: number, redisUrl: string, dataDir: string): Pro
   throw new Error("server did not start");
 }
 
-function open(wsBase: string, userId: number, token: string): WebSocket {
-  const ws = new WebSocket(`${wsBase}${WS_PATH_PREFIX}${userId}`, [SUBPROTOCOL, BEARER_PROTOCOL_PREFIX + token], { perMessageDeflate: false });
-  ws.on("error", () => {});
-  return ws;
-}
-
 async function replacementStorm(base: string, wsBase: string, tokens: string[]) {
   log(`replacement storm: ${STORM_USERS} users × ${STORM_PER_USER} concurrent connects`);
   const sockets: Array<{ ws: WebSocket; close?: { code: number; reason: string } }> = [];
   const started = performance.now();
   for (let u = 1; u <= STORM_USERS; u++) {
     for (let k = 0; k < STORM_PER_USER; k++) {
-      const entry: (typeof sockets)[number] = { ws: open(wsBase, u, tokens[u]!) };
+      const entry: (typeof sockets)[number] = { ws: openChatSocket(wsBase, u, tokens[u]!) };
       entry.ws.once("close", (code, reason) => (entry.close = { code, reason: reason.toString() }));
       sockets.push(entry);
     }
@@ -110,7 +105,7 @@ async function replacementStorm(base: string, wsBase: string, tokens: string[]) 
     survivors: survivors.length,
     usersWithExactlyOneSocket: [...perUser.values()].filter((n) => n === 1).length,
     serverConnections,
-    replacedWithExactReason: reasons[`1000 ${CloseReason.replaced}`] ?? 0,
+    replacedWithExactReason: reasons[`${CloseCode.normal} ${CloseReason.replaced}`] ?? 0,
     closeReasons: reasons,
   };
   for (const s of survivors) s.ws.close();
@@ -131,7 +126,7 @@ async function idleCapacity(base: string, wsBase: string, tokenService: TokenSer
     for (let u = first; u < first + BATCH && u <= socketCount; u++) {
       const userId = 100_000 + u;
       const token = await tokenService.issueAccess({ userId, role: "user" });
-      const ws = open(wsBase, userId, token);
+      const ws = openChatSocket(wsBase, userId, token);
       sockets.push(ws);
       batch.push(new Promise((resolve) => {
         ws.once("message", () => resolve()); // welcome
@@ -234,7 +229,7 @@ async function main() {
       "",
       "## Replacement storm",
       "",
-      `${storm.users} users × ${storm.connectsPerUser} concurrent connects: settled in **${storm.settleMs} ms**; survivors **${storm.survivors}** (users with exactly one socket: ${storm.usersWithExactlyOneSocket}; server gauge ${storm.serverConnections}); closed with 1000 "${CloseReason.replaced}": **${storm.replacedWithExactReason}** of ${storm.users * (storm.connectsPerUser - 1)}.`,
+      `${storm.users} users × ${storm.connectsPerUser} concurrent connects: settled in **${storm.settleMs} ms**; survivors **${storm.survivors}** (users with exactly one socket: ${storm.usersWithExactlyOneSocket}; server gauge ${storm.serverConnections}); closed with ${CloseCode.normal} "${CloseReason.replaced}": **${storm.replacedWithExactReason}** of ${storm.users * (storm.connectsPerUser - 1)}.`,
       "",
       "## Idle capacity",
       "",

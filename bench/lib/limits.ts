@@ -14,7 +14,8 @@ export function openFilesLimit(pid: number | "self" = "self"): number {
  * (CAP_SYS_RESOURCE); when that is refused the limit stays as it was. Returns the soft limit in force.
  */
 export function raiseOpenFilesLimit(pid: number, wanted: number): number {
-  if (openFilesLimit(pid) >= wanted) return openFilesLimit(pid);
+  const current = openFilesLimit(pid);
+  if (current >= wanted) return current;
   try {
     execFileSync("prlimit", ["--pid", String(pid), `--nofile=${wanted}:${wanted}`], { stdio: "ignore" });
   } catch {
