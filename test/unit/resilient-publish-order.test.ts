@@ -68,4 +68,30 @@ describe("ResilientEventLog.publish while Redis goes down", () => {
     health.close();
     log.close();
   });
+
+  it("on Redis Cluster (oneAtATimePerUser) sends a user's next event only after the previous reply; other users are not held", async () => {
+    const health = await upHealth();
+    const calls: Array<{ userId: number; call: ReturnType<typeof deferred<StoredEvent>> }> = [];
+    const redis = {
+      appendAndRoute: (userId: number) => {
+        const call = deferred<StoredEvent>();
+        calls.push({ userId, call });
+        return call.promise;
+      },
+    } as unknown as RedisEventLog;
+    const log = new ResilientEventLog(redis, () => new MemoryEventLog(), health, undefined, { oneAtATimePerUser: true });
+    const local = new LocalEventBus();
+    const p1 = log.publish(7, unread(1), local);
+    const p2 = log.publish(7, unread(2), local);
+    void log.publish(8, unread(9), local);
+    expect(calls.map((c) => c.userId)).toEqual([7, 8]); // user 7's second event waits
+    calls[0]!.call.resolve({ epoch: "e", seq: 1, event: unread(1) });
+    expect((await p1).seq).toBe(1);
+    await Promise.resolve();
+    expect(calls.map((c) => c.userId)).toEqual([7, 8, 7]);
+    calls[2]!.call.resolve({ epoch: "e", seq: 2, event: unread(2) });
+    expect((await p2).seq).toBe(2);
+    health.close();
+    log.close();
+  });
 });

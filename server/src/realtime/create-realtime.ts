@@ -67,7 +67,7 @@ export async function createRealtime(options: CreateRealtimeOptions): Promise<Re
   const history = { maxLen: config.historyMaxLen, maxAgeMs: config.historyMaxAgeS * 1000 };
   const owners = new ResilientOwnerRegistry(new RedisOwnerRegistry(commands, channel), new LocalOwnerRegistry(), health, instanceId, logger);
   const redisLog = new RedisEventLog(commands, { ...history, maxReplay: config.resumeMaxEvents });
-  const eventLog = new ResilientEventLog(redisLog, () => new MemoryEventLog(history), health, logger);
+  const eventLog = new ResilientEventLog(redisLog, () => new MemoryEventLog(history), health, logger, { oneAtATimePerUser: commands.isCluster });
   const localBus = new LocalEventBus();
   const bus = new ResilientEventBus(new RedisEventBus(commands, channel), localBus, health);
   // Recovery hooks run in registration order: owners, histories (both registered above), then this.

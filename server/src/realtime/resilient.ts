@@ -137,6 +137,15 @@ export class ResilientEventLog implements EventLog {
     private readonly createMemory: () => MemoryEventLog,
     private readonly health: RedisHealth,
     private readonly logger?: Logger,
+    private readonly options: {
+      /**
+       * Send a user's next event to Redis only after the previous one's reply. Needed on Redis
+       * Cluster: its client re-sends a command after MOVED/ASK or while its slot map is being
+       * refreshed, so two scripts in flight for one user can run in either order. One standalone
+       * connection runs them in the order sent, so there they are pipelined. @default false
+       */
+      oneAtATimePerUser?: boolean;
+    } = {},
   ) {
     this.#memory = createMemory();
     this.#detach = health.onRecover(() => this.#recover());
@@ -155,18 +164,20 @@ export class ResilientEventLog implements EventLog {
    */
   publish(userId: number, event: ChatEvent, local: LocalEventBus): Promise<StoredEvent> {
     const earlier = this.#publishing.get(userId);
-    const result = this.health.run(
-      () => this.redis.appendAndRoute(userId, event),
-      async () => {
-        // An earlier event of this user may still be on its way to Redis when it goes down, and
-        // fall back only when that call fails: let it land first, so the in-process history and
-        // the socket get the user's events in the order they were published.
-        if (earlier) await earlier;
-        const stored = this.#appendInMemory(userId, event);
-        local.publishSync(userId, stored);
-        return stored;
-      },
-    );
+    const send = () =>
+      this.health.run(
+        () => this.redis.appendAndRoute(userId, event),
+        async () => {
+          // An earlier event of this user may still be on its way to Redis when it goes down, and
+          // fall back only when that call fails: let it land first, so the in-process history and
+          // the socket get the user's events in the order they were published.
+          if (earlier) await earlier;
+          const stored = this.#appendInMemory(userId, event);
+          local.publishSync(userId, stored);
+          return stored;
+        },
+      );
+    const result = earlier && this.options.oneAtATimePerUser ? earlier.then(send) : send();
     const settled = result.then(
       () => undefined,
       () => undefined,
