@@ -1,5 +1,5 @@
 import WebSocket from "ws";
-import { BEARER_PROTOCOL_PREFIX, SUBPROTOCOL, WS_PATH_PREFIX, type LoginResponse, type ServerFrame } from "../../shared/protocol/index.js";
+import { BEARER_PROTOCOL_PREFIX, ClientFrameType, ServerFrameType, SUBPROTOCOL, WS_PATH_PREFIX, type LoginResponse, type ServerFrame } from "../../shared/protocol/index.js";
 
 export async function login(baseUrl: string, username: string, password = "demo"): Promise<LoginResponse> {
   const res = await fetch(`${baseUrl}/api/auth/login`, {
@@ -100,7 +100,7 @@ export function connectChat(wsBaseUrl: string, userId: number | string, options:
 /** Connect as `session`'s user, send `resume` with no history and wait for `resumed`: live events flow from then on. */
 export async function connectLive(wsBaseUrl: string, session: LoginResponse): Promise<ChatClient> {
   const client = connectChat(wsBaseUrl, session.user.id, { token: session.accessToken });
-  client.send({ type: "resume", epoch: "", seq: 0 });
-  await client.next((f) => f.type === "resumed");
+  client.send({ type: ClientFrameType.resume, epoch: "", seq: 0 });
+  await client.next((f) => f.type === ServerFrameType.resumed);
   return client;
 }

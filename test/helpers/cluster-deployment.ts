@@ -1,11 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll } from "vitest";
-import {
-  CloseCode,
-  ServerFrameType,
-  type EventFrame,
-  type ServerFrame,
-} from "../../shared/protocol/index.js";
+import { ClientFrameType, CloseCode, ServerFrameType, type EventFrame, type SendFrame, type ServerFrame } from "../../shared/protocol/index.js";
 import { startLocalRedis, type LocalRedisServer } from "../../server/src/redis/local-redis-server.js";
 import { connectChat, login, type ChatClient } from "./chat-client.js";
 import { startPostgres, type LocalPostgres } from "./postgres.js";
@@ -137,7 +132,7 @@ export class FollowingClient {
       const urls = this.wsUrls();
       const client = connectChat(urls[this.#index % urls.length]!, this.userId, { token: this.token });
       client.ws.on("message", (data) => this.#onFrame(JSON.parse(data.toString()) as ServerFrame));
-      if (this.#cursor) client.send({ type: "resume", ...this.#cursor });
+      if (this.#cursor) client.send({ type: ClientFrameType.resume, ...this.#cursor });
       try {
         await client.opened;
         await client.next((f) => f.type === ServerFrameType.welcome, 5000);
@@ -156,7 +151,7 @@ export class FollowingClient {
     throw new Error(`user ${this.userId} could not reconnect`);
   }
 
-  send(frame: { type: "send"; clientMsgId: string; to: number; body: string }): void {
+  send(frame: SendFrame): void {
     this.#pending.set(frame.clientMsgId, frame);
     if (this.open) this.#client!.send(frame);
   }

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { EventKind, ServerClose } from "../../shared/protocol/index.js";
+import { ClientFrameType, EventKind, ServerClose } from "../../shared/protocol/index.js";
 import { api } from "../helpers/chat-client.js";
 import { FollowingClient, deploymentForSuite, userToken } from "../helpers/cluster-deployment.js";
 import { until } from "../helpers/until.js";
@@ -45,7 +45,7 @@ describe("Redis killed for 10 s under traffic", () => {
         n += 1;
         sent.push({ n, phase });
         const to = n % 2 ? bob!.userId : carol!.userId;
-        sender.send({ type: "send", clientMsgId: `outage-${n}`, to, body: `${phase}:${n}` });
+        sender.send({ type: ClientFrameType.send, clientMsgId: `outage-${n}`, to, body: `${phase}:${n}` });
         await until(() => sender.inFlight === 0, 10_000);
         await sleep(10);
       }

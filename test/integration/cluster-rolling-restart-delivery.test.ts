@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
-import { EventKind, ServerClose } from "../../shared/protocol/index.js";
+import { ClientFrameType, EventKind, ServerClose } from "../../shared/protocol/index.js";
 import { ownerKey } from "../../server/src/realtime/redis-keys.js";
 import { FollowingClient, deploymentForSuite, userToken } from "../helpers/cluster-deployment.js";
 import type { RedisBackendKind } from "../helpers/redis-cluster.js";
@@ -42,7 +42,7 @@ describe.each<RedisBackendKind>(["standalone", "cluster"])("rolling restart unde
       while (sender.inFlight > 0) await sleep(1);
       // Keep streaming until the second restart is under way, however fast this machine is.
       if (n === 1500) await until(() => secondRestartBegun, 60_000);
-      sender.send({ type: "send", clientMsgId: `rolling-${n}`, to: bob.userId, body: String(n) });
+      sender.send({ type: ClientFrameType.send, clientMsgId: `rolling-${n}`, to: bob.userId, body: String(n) });
     }
     await deploy;
     await until(() => sender.acked.size === MESSAGES, 30_000);

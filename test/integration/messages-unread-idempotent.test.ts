@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EventKind, ServerFrameType, type EventFrame } from "../../shared/protocol/index.js";
+import { ClientFrameType, EventKind, ServerFrameType, type EventFrame } from "../../shared/protocol/index.js";
 import { api, connectChat, connectLive, login } from "../helpers/chat-client.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
 
@@ -43,7 +43,7 @@ describe("messages and unread count", () => {
     // Over the socket too: the same clientMsgId acks the same message id.
     const aliceSocket = connectChat(t.wsUrl, alice.user.id, { token: alice.accessToken });
     await aliceSocket.next((f) => f.type === ServerFrameType.welcome);
-    aliceSocket.send({ type: "send", clientMsgId: "idem-1", to: bob.user.id, body: "hello once" });
+    aliceSocket.send({ type: ClientFrameType.send, clientMsgId: "idem-1", to: bob.user.id, body: "hello once" });
     const ack = await aliceSocket.next((f) => f.type === ServerFrameType.ack);
     expect(ack).toMatchObject({ clientMsgId: "idem-1", messageId: first.body.message.id });
 

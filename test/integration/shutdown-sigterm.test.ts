@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CloseCode, CloseReason, ServerFrameType } from "../../shared/protocol/index.js";
+import { ClientFrameType, CloseCode, CloseReason, ServerFrameType } from "../../shared/protocol/index.js";
 import { api, connectChat, login } from "../helpers/chat-client.js";
 import { startServerProcess, type ServerProcess } from "../helpers/server-process.js";
 
@@ -22,7 +22,7 @@ describe("graceful shutdown (a real process)", () => {
     // Sends in flight when the signal arrives are finished, not failed on a closed database.
     const alice = await login(server.url, "alice");
     const sender = clients[0]!;
-    for (let i = 0; i < 50; i++) sender.send({ type: "send", clientMsgId: `term-${i}`, to: 2, body: `in flight ${i}` });
+    for (let i = 0; i < 50; i++) sender.send({ type: ClientFrameType.send, clientMsgId: `term-${i}`, to: 2, body: `in flight ${i}` });
     await sender.next((f) => f.type === ServerFrameType.ack, 10_000);
     const started = Date.now();
     const exit = server.kill("SIGTERM");

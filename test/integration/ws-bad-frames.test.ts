@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CloseCode, EventKind, FrameErrorCode, ServerFrameType } from "../../shared/protocol/index.js";
+import { ClientFrameType, CloseCode, CloseReason, EventKind, FrameErrorCode, ServerFrameType } from "../../shared/protocol/index.js";
 import { api, connectChat, connectLive, login } from "../helpers/chat-client.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
 
@@ -22,22 +22,22 @@ describe("bad frames", () => {
       const seen = attacker.frames.length;
       send();
       const frame = await attacker.next((f) => f.type === ServerFrameType.error && attacker.frames.indexOf(f) >= seen);
-      expect(frame).toMatchObject({ type: "error", code, message: expect.any(String) });
+      expect(frame).toMatchObject({ type: ServerFrameType.error, code, message: expect.any(String) });
       errorCodes.push(code);
     };
     await expectError(() => attacker.send("this is not json"), FrameErrorCode.badJson);
     await expectError(() => attacker.send("{\"type\":"), FrameErrorCode.badJson);
     await expectError(() => attacker.send("[]"), FrameErrorCode.invalidFrame);
     await expectError(() => attacker.send({ type: "launch-missiles" }), FrameErrorCode.unknownType);
-    await expectError(() => attacker.send({ type: "send", clientMsgId: "c", to: "bob", body: "x" }), FrameErrorCode.invalidFrame);
-    await expectError(() => attacker.send({ type: "send", clientMsgId: "c", to: 99999, body: "x" }), FrameErrorCode.notFound);
+    await expectError(() => attacker.send({ type: ClientFrameType.send, clientMsgId: "c", to: "bob", body: "x" }), FrameErrorCode.invalidFrame);
+    await expectError(() => attacker.send({ type: ClientFrameType.send, clientMsgId: "c", to: 99999, body: "x" }), FrameErrorCode.notFound);
     await expectError(() => attacker.ws.send(Buffer.from([1, 2, 3]), { binary: true }), FrameErrorCode.binaryNotSupported);
     // Still usable after all of that.
-    attacker.send({ type: "ping" });
+    attacker.send({ type: ClientFrameType.ping });
     await attacker.next((f) => f.type === ServerFrameType.pong);
 
     // Over maxPayload: ws closes with 1009.
-    attacker.send(JSON.stringify({ type: "send", clientMsgId: "big", to: bob.user.id, body: "x".repeat(2000) }));
+    attacker.send(JSON.stringify({ type: ClientFrameType.send, clientMsgId: "big", to: bob.user.id, body: "x".repeat(2000) }));
     const close = await attacker.closed;
     expect(close.code).toBe(CloseCode.messageTooBig);
 
@@ -59,6 +59,6 @@ describe("bad frames", () => {
     await client.next((f) => f.type === ServerFrameType.welcome);
     for (let i = 0; i < 25; i++) client.send("garbage");
     const close = await client.closed;
-    expect(close).toEqual({ code: CloseCode.policyViolation, reason: "Protocol error" });
+    expect(close).toEqual({ code: CloseCode.policyViolation, reason: CloseReason.protocolError });
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EventKind, FrameErrorCode, ServerFrameType, type EventFrame, type ServerFrame } from "../../shared/protocol/index.js";
+import { ClientFrameType, EventKind, FrameErrorCode, ServerFrameType, type EventFrame, type ServerFrame } from "../../shared/protocol/index.js";
 import { connectLive, login } from "../helpers/chat-client.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
 
@@ -24,8 +24,8 @@ describe("batched, pipelined sends", () => {
     const BAD = 17;
     for (let i = 0; i < N; i++) {
       // Postgres text cannot hold a NUL character: the database rejects this one row.
-      aliceSocket.send({ type: "send", clientMsgId: `iso-a${i}`, to: bob!.user.id, body: i === BAD ? "bad \u0000" : `a${i}` });
-      carolSocket.send({ type: "send", clientMsgId: `iso-c${i}`, to: bob!.user.id, body: `c${i}` });
+      aliceSocket.send({ type: ClientFrameType.send, clientMsgId: `iso-a${i}`, to: bob!.user.id, body: i === BAD ? "bad \u0000" : `a${i}` });
+      carolSocket.send({ type: ClientFrameType.send, clientMsgId: `iso-c${i}`, to: bob!.user.id, body: `c${i}` });
     }
     const replies = (frames: ServerFrame[]) =>
       frames.filter((f) => f.type === ServerFrameType.ack || f.type === ServerFrameType.error).map((f) => ("clientMsgId" in f ? f.clientMsgId : undefined));
@@ -51,7 +51,7 @@ describe("batched, pipelined sends", () => {
     const counts = bobSocket.frames.flatMap((f) => (f.type === ServerFrameType.event && f.event.kind === EventKind.unread ? [f.event.count] : []));
     expect(counts).toHaveLength(expected.length);
     // The retry of the bad one, fixed, is stored once.
-    aliceSocket.send({ type: "send", clientMsgId: `iso-a${BAD}`, to: bob!.user.id, body: `a${BAD} fixed` });
+    aliceSocket.send({ type: ClientFrameType.send, clientMsgId: `iso-a${BAD}`, to: bob!.user.id, body: `a${BAD} fixed` });
     await aliceSocket.next((f) => f.type === ServerFrameType.ack && f.clientMsgId === `iso-a${BAD}`);
     await Promise.all([aliceSocket.close(), carolSocket.close(), bobSocket.close()]);
   }, 60_000);

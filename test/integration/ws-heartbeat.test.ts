@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CloseCode, CloseReason, ServerFrameType } from "../../shared/protocol/index.js";
+import { ClientFrameType, CloseCode, CloseReason, ServerFrameType } from "../../shared/protocol/index.js";
 import { connectChat, login } from "../helpers/chat-client.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
 
@@ -46,7 +46,7 @@ describe("protocol heartbeat", () => {
     const carol = await login(t.url, "carol");
     const client = connectChat(t.wsUrl, carol.user.id, { token: carol.accessToken });
     await client.opened;
-    client.send({ type: "ping" });
+    client.send({ type: ClientFrameType.ping });
     await client.next((f) => f.type === ServerFrameType.pong);
     await client.close();
   });

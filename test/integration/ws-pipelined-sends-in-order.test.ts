@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EventKind, ServerFrameType, type AckFrame, type EventFrame } from "../../shared/protocol/index.js";
+import { ClientFrameType, EventKind, ServerFrameType, type AckFrame, type EventFrame } from "../../shared/protocol/index.js";
 import { connectChat, connectLive, login } from "../helpers/chat-client.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
 
@@ -17,7 +17,7 @@ describe("pipelined send frames", () => {
     const aliceSocket = connectChat(t.wsUrl, alice.user.id, { token: alice.accessToken });
     await aliceSocket.next((f) => f.type === ServerFrameType.welcome);
     const N = 50;
-    for (let i = 0; i < N; i++) aliceSocket.send({ type: "send", clientMsgId: `pipe-${i}`, to: bob.user.id, body: `n${i}` });
+    for (let i = 0; i < N; i++) aliceSocket.send({ type: ClientFrameType.send, clientMsgId: `pipe-${i}`, to: bob.user.id, body: `n${i}` });
     await aliceSocket.next((f) => f.type === ServerFrameType.ack && f.clientMsgId === `pipe-${N - 1}`, 20_000);
     const acks = aliceSocket.frames.filter((f): f is AckFrame => f.type === ServerFrameType.ack);
     expect(acks.map((a) => a.clientMsgId)).toEqual(Array.from({ length: N }, (_, i) => `pipe-${i}`));

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CloseReason, ServerFrameType } from "../../shared/protocol/index.js";
+import { ClientFrameType, CloseReason, ServerFrameType } from "../../shared/protocol/index.js";
 import { connectChat, login } from "../helpers/chat-client.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
 
@@ -35,9 +35,9 @@ describe("atomic replacement: 50 concurrent connects for one user", () => {
     // The winner has the highest generation and still works.
     const winner = open[0]!;
     const welcome = await winner.next((f) => f.type === ServerFrameType.welcome);
-    const generations = await Promise.all(clients.map((c) => c.next((f) => f.type === ServerFrameType.welcome).then((w) => (w.type === "welcome" ? w.generation : 0), () => 0)));
-    expect(welcome.type === "welcome" && welcome.generation).toBe(Math.max(...generations));
-    winner.send({ type: "ping" });
+    const generations = await Promise.all(clients.map((c) => c.next((f) => f.type === ServerFrameType.welcome).then((w) => (w.type === ServerFrameType.welcome ? w.generation : 0), () => 0)));
+    expect(welcome.type === ServerFrameType.welcome && welcome.generation).toBe(Math.max(...generations));
+    winner.send({ type: ClientFrameType.ping });
     await winner.next((f) => f.type === ServerFrameType.pong);
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
     expect(metrics).toMatch(/switchboard_ws_connections 1\b/);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EventKind, ServerFrameType, type EventFrame, type WelcomeFrame } from "../../shared/protocol/index.js";
+import { ClientFrameType, EventKind, ServerFrameType, type EventFrame, type WelcomeFrame } from "../../shared/protocol/index.js";
 import { api, connectChat, login } from "../helpers/chat-client.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
 
@@ -15,7 +15,7 @@ describe("resume after a reconnect", () => {
     const bob = await login(t.url, "bob");
     const first = connectChat(t.wsUrl, bob.user.id, { token: bob.accessToken });
     const welcome = await first.next<WelcomeFrame>((f) => f.type === ServerFrameType.welcome);
-    first.send({ type: "resume", epoch: welcome.epoch, seq: welcome.seq });
+    first.send({ type: ClientFrameType.resume, epoch: welcome.epoch, seq: welcome.seq });
     await first.next((f) => f.type === ServerFrameType.resumed);
     await api(t.url, alice.accessToken, "POST", "/api/messages", { to: bob.user.id, body: "m0", clientMsgId: "r-0" });
     const lastSeen = await first.next<EventFrame>((f) => f.type === ServerFrameType.event && f.event.kind === EventKind.unread);
@@ -25,7 +25,7 @@ describe("resume after a reconnect", () => {
     for (let i = 1; i <= 5; i++) await api(t.url, alice.accessToken, "POST", "/api/messages", { to: bob.user.id, body: `m${i}`, clientMsgId: `r-${i}` });
 
     const second = connectChat(t.wsUrl, bob.user.id, { token: bob.accessToken });
-    second.send({ type: "resume", epoch: lastSeen.epoch, seq: lastSeen.seq });
+    second.send({ type: ClientFrameType.resume, epoch: lastSeen.epoch, seq: lastSeen.seq });
     const resumed = await second.next((f) => f.type === ServerFrameType.resumed);
     expect(resumed).toMatchObject({ recovered: true });
     const replayed = second.frames.filter((f): f is EventFrame => f.type === ServerFrameType.event);
@@ -41,7 +41,7 @@ describe("resume after a reconnect", () => {
     await second.close();
 
     const third = connectChat(t.wsUrl, bob.user.id, { token: bob.accessToken });
-    third.send({ type: "resume", epoch: "some-other-epoch", seq: 3 });
+    third.send({ type: ClientFrameType.resume, epoch: "some-other-epoch", seq: 3 });
     expect(await third.next((f) => f.type === ServerFrameType.resumed)).toMatchObject({ recovered: false, epoch: lastSeen.epoch });
     await third.close();
   });

@@ -2,7 +2,7 @@ import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import WebSocket, { WebSocketServer, type WebSocket as ServerSocket } from "ws";
-import { BEARER_PROTOCOL_PREFIX, ServerClose, ServerFrameType, SUBPROTOCOL, type ServerFrame } from "../../shared/protocol/index.js";
+import { BEARER_PROTOCOL_PREFIX, ClientFrameType, ServerClose, ServerFrameType, SUBPROTOCOL, type ServerFrame } from "../../shared/protocol/index.js";
 import { ConnectionState } from "../../shared/sdk/connection-state.js";
 import { Connection, type ConnectionDeps, type RefreshOutcome, type SocketConstructor } from "../../extension/src/background/connection.js";
 
@@ -34,7 +34,7 @@ beforeEach(async () => {
     const protocols = String(request.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim());
     sockets.push({ socket, protocols });
     socket.on("message", (data) => {
-      if (JSON.parse(String(data)).type === "ping") socket.send(JSON.stringify({ type: ServerFrameType.pong }));
+      if (JSON.parse(String(data)).type === ClientFrameType.ping) socket.send(JSON.stringify({ type: ServerFrameType.pong }));
     });
     onConnection(socket, sockets.length - 1);
   });
