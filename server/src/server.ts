@@ -15,6 +15,7 @@ import { LocalEventBus } from "./realtime/local-event-bus.js";
 import { LocalOwnerRegistry } from "./realtime/local-owner-registry.js";
 import { MemoryEventLog } from "./realtime/memory-event-log.js";
 import type { EventBus, EventLog, OwnerRegistry, StoredEvent } from "./realtime/ports.js";
+import { UserBudgets } from "./realtime/user-budgets.js";
 import { startLocalRedis, type LocalRedisServer } from "./redis/local-redis-server.js";
 import { MessageService } from "./services/message-service.js";
 import { ProfileService } from "./services/profile-service.js";
@@ -132,6 +133,8 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
     const cache = new UserCache({ redis, ttlSeconds: config.userCacheTtlS, mode: config.cacheFormatMode, metrics, logger });
     const tokens = new TokenService(config.jwtSecret, store, { accessTtlS: config.accessTokenTtlS, refreshTtlS: config.refreshTokenTtlS });
 
+    // One set of per-user budgets for the socket's frames and the REST send.
+    const budgets = new UserBudgets(config.rateLimits);
     let sockets: ChatSocketServer;
     const publish = (userId: number, event: Parameters<ChatSocketServer["publish"]>[1]) => sockets.publish(userId, event);
     const profiles = new ProfileService(store, cache, publish, logger);
@@ -151,6 +154,9 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
       heartbeatMaxMissed: config.heartbeatMaxMissed,
       maxPayloadBytes: config.wsMaxPayloadBytes,
       resumeMaxEvents: config.resumeMaxEvents,
+      budgets,
+      maxRefusedFrames: config.rateLimitMaxRefused,
+      maxBufferedBytes: config.wsMaxBufferedBytes,
     });
 
     const app = createApp({
@@ -160,6 +166,7 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
       messages,
       metrics,
       logger,
+      budgets,
       allowedOrigins: config.allowedOrigins,
       maxBodyBytes: config.httpMaxBodyBytes,
       webAppDir: config.webAppDir,

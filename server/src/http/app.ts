@@ -11,6 +11,8 @@ import { MessageService, RecipientNotFoundError } from "../services/message-serv
 import { renderProfile, type ProfileService } from "../services/profile-service.js";
 import type { PublicUser, Store } from "../store/store.js";
 import { HttpError, errorHandler, sendError } from "./errors.js";
+import { spendSendBudget } from "./send-budget.js";
+import type { UserBudgets } from "../realtime/user-budgets.js";
 import {
   IdParam,
   ListMessagesQuery,
@@ -30,6 +32,8 @@ export interface AppDeps {
   messages: MessageService;
   metrics: Metrics;
   logger: Logger;
+  /** Per-user budgets shared with the socket; the REST send spends `send`. Unset: unlimited. */
+  budgets?: UserBudgets;
   allowedOrigins: readonly string[];
   maxBodyBytes: number;
   webAppDir?: string;
@@ -185,7 +189,8 @@ export function createApp(deps: AppDeps): express.Express {
     res.json({ messages: await store.listMessages(principal(req).userId, query.peerId, { before: query.before, limit: query.limit }) });
   });
 
-  app.post(RestPath.messages, authenticate, async (req, res) => {
+  const sendBudget = deps.budgets ? [spendSendBudget(deps.budgets, metrics, (req) => principal(req).userId)] : [];
+  app.post(RestPath.messages, authenticate, ...sendBudget, async (req, res) => {
     const body = parse(SendMessageBody, req.body);
     try {
       const { message, created } = await messages.send(principal(req).userId, body.to, body.body, body.clientMsgId ?? null);

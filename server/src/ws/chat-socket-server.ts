@@ -9,6 +9,7 @@ import {
   ServerFrameType,
   parseClientFrame,
   type ChatEvent,
+  type ClientFrame,
   type ReadFrame,
   type SendFrame,
   type ServerFrame,
@@ -17,6 +18,7 @@ import type { TokenService } from "../auth/tokens.js";
 import type { Logger } from "../log/logger.js";
 import type { Metrics } from "../metrics.js";
 import type { EventBus, EventLog, OwnerRegistry, StoredEvent } from "../realtime/ports.js";
+import { BudgetKind, RefusalCounter, type UserBudgets } from "../realtime/user-budgets.js";
 import { startHeartbeat, type Heartbeat } from "./heartbeat.js";
 import { Session } from "./session.js";
 import { authenticateUpgrade, offeredProtocols, originAllowed, parseChatPath, selectProtocol } from "./upgrade-auth.js";
@@ -50,11 +52,27 @@ export interface ChatSocketServerOptions {
   resumeHoldMs?: number;
   /** Consecutive bad frames before the socket is closed with 1008 "Protocol error". @default 20 */
   maxConsecutiveBadFrames?: number;
+  /** Per-user budgets of sends, reads, resumes and pings (shared with the REST send). Unset: unlimited. */
+  budgets?: UserBudgets;
+  /** Refused frames a socket may send within the burst window before `4029 Rate limited`. @default 20 */
+  maxRefusedFrames?: number;
+  /** Unsent bytes a socket may hold before `4002 Slow consumer`. @default Infinity */
+  maxBufferedBytes?: number;
 }
+
+/** The budget each client frame type spends. */
+const budgetOf = {
+  [ClientFrameType.ping]: BudgetKind.ping,
+  [ClientFrameType.resume]: BudgetKind.resume,
+  [ClientFrameType.send]: BudgetKind.send,
+  [ClientFrameType.read]: BudgetKind.read,
+} as const satisfies Record<ClientFrameType, BudgetKind>;
 
 interface Connection {
   session: Session;
   heartbeat: Heartbeat | null;
+  /** Set once the server started closing it for flooding: the rest of the flood is ignored. */
+  closing: boolean;
 }
 
 /**
@@ -68,6 +86,7 @@ export class ChatSocketServer {
   /** Every open socket on this instance (current or about to be closed). */
   readonly #connections = new Map<WebSocket, Connection>();
   readonly #unsubscribe: Array<() => void> = [];
+  readonly #refusals: RefusalCounter;
   #accepting = true;
 
   constructor(private readonly options: ChatSocketServerOptions) {
@@ -79,7 +98,13 @@ export class ChatSocketServer {
       clientTracking: false,
       handleProtocols: (protocols) => selectProtocol(protocols),
     });
+    this.#refusals = new RefusalCounter(options.maxRefusedFrames ?? 20);
     this.#unsubscribe.push(
+      options.metrics.sampleBufferedBytes(() => {
+        let total = 0;
+        for (const ws of this.#connections.keys()) total += ws.bufferedAmount;
+        return total;
+      }),
       options.bus.subscribe((userId, stored) => this.#current.get(userId)?.deliver(stored)),
       options.owners.onReplaced((userId, connId) => {
         const session = this.#current.get(userId);
@@ -154,8 +179,14 @@ export class ChatSocketServer {
       logger: options.logger,
       resumeMaxEvents: options.resumeMaxEvents,
       holdMs: options.resumeHoldMs ?? 1000,
+      maxBufferedBytes: options.maxBufferedBytes ?? Infinity,
+      onSlowConsumer: () => {
+        options.metrics.wsBackpressureCloses.inc();
+        options.logger.info({ userId, bufferedBytes: ws.bufferedAmount }, "closing a slow consumer");
+        closeThenTerminate(ws, ServerClose.slowConsumer.code, ServerClose.slowConsumer.reason);
+      },
     });
-    const connection: Connection = { session, heartbeat: null };
+    const connection: Connection = { session, heartbeat: null, closing: false };
     this.#connections.set(ws, connection);
     options.metrics.wsConnections.set(this.#connections.size);
     options.metrics.wsConnects.inc();
@@ -163,12 +194,20 @@ export class ChatSocketServer {
     // Frames that arrive before the session is current (e.g. an immediate `resume`) wait on
     // the session's chain, which `start` below runs first.
     let badFrames = 0;
+    // Budget decisions are asynchronous (rate-limiter-flexible); frames pass them one after
+    // another on this chain so they are still handled in arrival order.
+    let admission: Promise<void> = Promise.resolve();
     ws.on("message", (data, isBinary) => {
-      const ok = this.#onMessage(session, data, isBinary);
-      badFrames = ok ? 0 : badFrames + 1;
+      if (connection.closing || session.closed) return;
+      const frame = this.#parse(session, data, isBinary);
+      badFrames = frame ? 0 : badFrames + 1;
       if (badFrames >= (options.maxConsecutiveBadFrames ?? 20)) {
         ws.close(ServerClose.protocolError.code, ServerClose.protocolError.reason);
       }
+      if (!frame) return;
+      admission = admission.then(() => this.#admit(connection, frame)).catch((error: unknown) => {
+        options.logger.warn({ err: error, userId }, "frame handling failed");
+      });
     });
     ws.on("pong", () => connection.heartbeat?.pong());
     ws.on("error", (error) => options.logger.debug({ err: error.message, userId }, "socket error"));
@@ -204,19 +243,58 @@ export class ChatSocketServer {
     await started;
   }
 
-  /** Returns false for a bad frame. Never throws. */
-  #onMessage(session: Session, data: RawData, isBinary: boolean): boolean {
+  /** The frame, or null for a bad one (answered with an error frame). Never throws. */
+  #parse(session: Session, data: RawData, isBinary: boolean): ClientFrame | null {
     const { metrics } = this.options;
     const fail = (code: string, message: string) => {
       metrics.wsBadFrames.inc({ code });
       session.send({ type: ServerFrameType.error, code, message });
-      return false;
+      return null;
     };
     if (isBinary) return fail(FrameErrorCode.binaryNotSupported, "Binary frames are not supported; send JSON text frames");
     const text = Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data as ArrayBuffer).toString("utf8");
     const parsed = parseClientFrame(text);
     if (!parsed.ok) return fail(parsed.code, parsed.message);
-    const frame = parsed.frame;
+    return parsed.frame;
+  }
+
+  /**
+   * Spend the user's budget for the frame, then handle it. Over budget: a `rate_limited` error
+   * frame (a refused `send` was not stored and carries its clientMsgId); a client that keeps
+   * going past `maxRefusedFrames` in the burst window is closed with `4029 Rate limited`.
+   */
+  async #admit(connection: Connection, frame: ClientFrame): Promise<void> {
+    const { session } = connection;
+    const { budgets, metrics } = this.options;
+    if (budgets) {
+      const kind = budgetOf[frame.type];
+      const spent = await budgets.spend(kind, session.userId);
+      if (connection.closing || session.closed) return;
+      if (!spent.ok) {
+        metrics.rateLimited.inc({ kind, transport: "ws" });
+        session.send({
+          type: ServerFrameType.error,
+          code: FrameErrorCode.rateLimited,
+          message: `Too many ${frame.type} frames; wait ${spent.retryAfterMs} ms before the next one`,
+          retryAfterMs: spent.retryAfterMs,
+          ...(frame.type === ClientFrameType.send ? { clientMsgId: frame.clientMsgId } : {}),
+        });
+        if (await this.#refusals.exceeded(session.connId)) {
+          connection.closing = true;
+          metrics.wsRateLimitCloses.inc();
+          this.options.logger.info({ userId: session.userId, kind }, "closing a socket that kept sending over its budget");
+          // The rest of the flood is ignored from now on; what was accepted still gets its ack
+          // (or error) before the close, so the client knows exactly which sends were stored.
+          await session.commandsDrained();
+          closeThenTerminate(session.ws, ServerClose.rateLimited.code, ServerClose.rateLimited.reason);
+        }
+        return;
+      }
+    }
+    this.#handle(session, frame);
+  }
+
+  #handle(session: Session, frame: ClientFrame): void {
     switch (frame.type) {
       case ClientFrameType.ping:
         // Application keepalive (keeps an MV3 service worker alive): answer at once, out of band.
@@ -253,7 +331,6 @@ export class ChatSocketServer {
         );
         break;
     }
-    return true;
   }
 
   #closeReplaced(session: Session): void {

@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ClientFrameType, CloseCode, CloseReason, FrameErrorCode, ServerFrameType, type AckFrame, type ChatMessage, type ErrorFrame } from "../../shared/protocol/index.js";
+import { api, connectLive, login } from "../helpers/chat-client.js";
+import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
+import { metric } from "../e2e/support/metrics.js";
+import { DEFAULT_RATE_LIMITS } from "../../server/src/config.js";
+
+// Issue 9, item 3: 10,000 `send` frames in one burst were all stored and another user's
+// ping→pong p99 went from 5 ms to 849 ms. Now the flood spends the sender's budget (default
+// send limits), gets `rate_limited` errors, is closed with 4029, and the other user is served.
+const FLOOD = 10_000;
+/** Far above a healthy ping→pong on loopback (a few ms), far below what the unlimited flood caused (849 ms p99, 2.9 s max). */
+const GENEROUS_PONG_BOUND_MS = 400;
+
+describe("a send flood", () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    // The observer pings every 20 ms, above the default ping budget: raise it for this file only.
+    t = await startTestServer({ RATE_LIMIT_PING_PER_S: "200" });
+  });
+  afterAll(async () => t?.stop());
+
+  it("gets rate_limited errors then 4029; only the budget is stored; another user's pings stay fast", async () => {
+    const alice = await login(t.url, "alice");
+    const bob = await login(t.url, "bob");
+    const carol = await login(t.url, "carol");
+    const flooder = await connectLive(t.wsUrl, alice);
+    const observer = await connectLive(t.wsUrl, carol);
+
+    const latencies: number[] = [];
+    let observing = true;
+    const observed = (async () => {
+      while (observing) {
+        const sentAt = performance.now();
+        const count = observer.frames.length;
+        observer.send({ type: ClientFrameType.ping });
+        await observer.next((f) => f.type === ServerFrameType.pong && observer.frames.indexOf(f) >= count, 10_000);
+        latencies.push(performance.now() - sentAt);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    for (let i = 0; i < FLOOD; i++) flooder.send({ type: ClientFrameType.send, clientMsgId: `flood-${i}`, to: bob.user.id, body: `m${i}` });
+    const close = await flooder.closed;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    observing = false;
+    await observed;
+
+    expect(close).toEqual({ code: CloseCode.rateLimited, reason: CloseReason.rateLimited });
+    const acks = flooder.frames.filter((f): f is AckFrame => f.type === ServerFrameType.ack);
+    const refused = flooder.frames.filter((f): f is ErrorFrame => f.type === ServerFrameType.error && f.code === FrameErrorCode.rateLimited);
+    const budget = DEFAULT_RATE_LIMITS.send;
+    // One second's rate plus the burst, and at most one more second's rate if the flood straddled a window.
+    expect(acks.length).toBeGreaterThanOrEqual(budget.perSecond + budget.burst);
+    expect(acks.length).toBeLessThanOrEqual(2 * budget.perSecond + budget.burst);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.every((f) => typeof f.clientMsgId === "string" && (f.retryAfterMs ?? 0) > 0)).toBe(true);
+    expect(await metric(t, "switchboard_ws_rate_limit_closes_total")).toBe(1);
+    expect(await metric(t, "switchboard_rate_limited_total", 'kind="send",transport="ws"')).toBe(refused.length);
+
+    // Nothing lost, nothing extra: exactly the acked messages were stored, once each.
+    const history = await api<{ messages: ChatMessage[] }>(t.url, bob.accessToken, "GET", `/api/messages?peerId=${alice.user.id}&limit=200`);
+    expect(history.body.messages.map((m) => m.clientMsgId).sort()).toEqual(acks.map((a) => a.clientMsgId).sort());
+    const refusedIds = new Set(refused.map((f) => f.clientMsgId));
+    expect(acks.some((a) => refusedIds.has(a.clientMsgId))).toBe(false);
+
+    expect(latencies.length).toBeGreaterThan(10);
+    expect(Math.max(...latencies)).toBeLessThan(GENEROUS_PONG_BOUND_MS);
+    await observer.close();
+  });
+});
