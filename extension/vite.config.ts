@@ -19,6 +19,7 @@ export default defineConfig({
       profileFreshMs: env.profileFreshMs,
       backoffBaseMs: env.backoffBaseMs,
     }),
+    __SWITCHBOARD_EXTRA_WEB_ORIGINS__: JSON.stringify(env.webOrigins),
   },
   build: {
     outDir: fileURLToPath(new URL("../dist/extension", import.meta.url)),
