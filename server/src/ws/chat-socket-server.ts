@@ -60,6 +60,9 @@ export interface ChatSocketServerOptions {
   maxBufferedBytes?: number;
 }
 
+/** How long a socket closed for flooding (and no longer read) gets to see the close frame before the TCP link is dropped. */
+const RATE_LIMITED_CLOSE_GRACE_MS = 1000;
+
 /** The budget each client frame type spends. */
 const budgetOf = {
   [ClientFrameType.ping]: BudgetKind.ping,
@@ -266,6 +269,7 @@ export class ChatSocketServer {
   async #admit(connection: Connection, frame: ClientFrame): Promise<void> {
     const { session } = connection;
     const { budgets, metrics } = this.options;
+    if (connection.closing || session.closed) return; // frames of a flood queued before the decision to close
     if (budgets) {
       const kind = budgetOf[frame.type];
       const spent = await budgets.spend(kind, session.userId);
@@ -283,10 +287,13 @@ export class ChatSocketServer {
           connection.closing = true;
           metrics.wsRateLimitCloses.inc();
           this.options.logger.info({ userId: session.userId, kind }, "closing a socket that kept sending over its budget");
-          // The rest of the flood is ignored from now on; what was accepted still gets its ack
-          // (or error) before the close, so the client knows exactly which sends were stored.
+          // Stop reading: the rest of the flood stays in the client's buffers instead of costing
+          // this process a decode per frame. What was accepted still gets its ack (or error)
+          // before the close, so the client knows exactly which sends were stored. The paused
+          // socket cannot read the client's close reply, hence the short grace.
+          session.ws.pause();
           await session.commandsDrained();
-          closeThenTerminate(session.ws, ServerClose.rateLimited.code, ServerClose.rateLimited.reason);
+          closeThenTerminate(session.ws, ServerClose.rateLimited.code, ServerClose.rateLimited.reason, RATE_LIMITED_CLOSE_GRACE_MS);
         }
         return;
       }
