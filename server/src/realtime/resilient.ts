@@ -25,8 +25,14 @@ async function inSlices<T>(items: T[], size: number, work: (item: T) => Promise<
 
 const RECOVERY_SLICE = 200;
 
+/**
+ * The owner registry of an instance that shares Redis: the one place that decides which of a
+ * user's connections is current, as far as this instance's sockets are concerned. Claims go to
+ * Redis (a Lua compare-and-set that also tells another instance's previous owner) or, while Redis
+ * is down, to the in-process store. `#mine` is this instance's record of the current connection of
+ * each user it serves, with the generation that made it current.
+ */
 export class ResilientOwnerRegistry implements OwnerRegistry {
-  /** Every socket this instance currently serves, whichever store took its claim. */
   readonly #mine = new Map<number, { connId: string; generation: number }>();
   /** Releases that could not reach Redis; done on recovery unless the socket's record moved on. */
   readonly #pendingReleases = new Map<string, { userId: number; connId: string }>();
@@ -41,6 +47,7 @@ export class ResilientOwnerRegistry implements OwnerRegistry {
     private readonly logger?: Logger,
   ) {
     this.#detach.push(
+      // Another instance's claim replaced a connection of ours (published by its claim script).
       redis.onReplaced((userId, connId) => this.#replaced(userId, connId)),
       health.onRecover(() => this.#recover()),
     );
@@ -51,7 +58,17 @@ export class ResilientOwnerRegistry implements OwnerRegistry {
       () => this.redis.claim(claim),
       () => this.#claimLocally(claim),
     );
+    const mine = this.#mine.get(claim.userId);
+    if (mine && mine.generation > result.generation) {
+      // A newer claim of this user won while this one was in flight (on Redis Cluster a reply can
+      // come back after a later one): this connection lost as soon as it was made current.
+      this.#notify(claim.userId, claim.connId);
+      return result;
+    }
     this.#mine.set(claim.userId, { connId: claim.connId, generation: result.generation });
+    // A previous owner on another instance was told by the claim script; one on this instance is told here.
+    const previous = result.previous;
+    if (previous && previous.instanceId === this.instanceId && previous.connId !== claim.connId) this.#notify(claim.userId, previous.connId);
     return result;
   }
 
@@ -76,14 +93,17 @@ export class ResilientOwnerRegistry implements OwnerRegistry {
     );
   }
 
+  localOwner(userId: number): string | undefined {
+    return this.#mine.get(userId)?.connId;
+  }
+
+  get localOwners(): number {
+    return this.#mine.size;
+  }
+
   onReplaced(listener: (userId: number, connId: string) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
-  }
-
-  /** Sockets this instance serves (for shutdown and tests). */
-  get size(): number {
-    return this.#mine.size;
   }
 
   /** Users with a socket on this instance. */
@@ -93,6 +113,10 @@ export class ResilientOwnerRegistry implements OwnerRegistry {
 
   #replaced(userId: number, connId: string): void {
     if (this.#mine.get(userId)?.connId === connId) this.#mine.delete(userId);
+    this.#notify(userId, connId);
+  }
+
+  #notify(userId: number, connId: string): void {
     for (const listener of this.#listeners) listener(userId, connId);
   }
 
