@@ -3,7 +3,7 @@ import { LocalOwnerRegistry } from "../../server/src/realtime/local-owner-regist
 import type { ClaimResult, OwnerClaim } from "../../server/src/realtime/ports.js";
 import type { RedisHealth } from "../../server/src/realtime/redis-health.js";
 import type { RedisOwnerRegistry } from "../../server/src/realtime/redis-owner-registry.js";
-import { ResilientOwnerRegistry } from "../../server/src/realtime/resilient.js";
+import { ResilientOwnerRegistry } from "../../server/src/realtime/resilient-owner-registry.js";
 
 /** Redis as the claim script answers it, with replies released in an order the test picks. */
 function scriptedRedis() {

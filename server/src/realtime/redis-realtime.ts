@@ -12,7 +12,9 @@ import { RedisInstanceChannel } from "./redis-instance-channel.js";
 import type { RedisClient } from "./redis-keys.js";
 import type { Realtime } from "./realtime.js";
 import { RedisOwnerRegistry } from "./redis-owner-registry.js";
-import { ResilientEventBus, ResilientEventLog, ResilientOwnerRegistry, redeliverLatest } from "./resilient.js";
+import { ResilientOwnerRegistry } from "./resilient-owner-registry.js";
+import { ResilientEventBus } from "./resilient-event-bus.js";
+import { ResilientEventLog, redeliverLatest } from "./resilient-event-log.js";
 
 export interface CreateRedisRealtimeOptions {
   /** The app's client (standalone or Cluster); the realtime layer duplicates it and never closes it. */
