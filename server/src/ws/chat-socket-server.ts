@@ -16,8 +16,7 @@ import {
 import type { TokenService } from "../auth/tokens.js";
 import type { Logger } from "../log/logger.js";
 import type { Metrics } from "../metrics.js";
-import type { EventBus, EventLog, OwnerRegistry, StoredEvent } from "../realtime/ports.js";
-import { startHeartbeat, type Heartbeat } from "./heartbeat.js";
+import type { Realtime } from "../realtime/realtime.js";
 import { Session } from "./session.js";
 import { authenticateUpgrade, offeredProtocols, originAllowed, parseChatPath, selectProtocol } from "./upgrade-auth.js";
 
@@ -32,11 +31,8 @@ export interface FrameHandlers {
 
 export interface ChatSocketServerOptions {
   tokens: TokenService;
-  owners: OwnerRegistry;
-  eventLog: EventLog;
-  bus: EventBus;
-  /** Append + deliver in one step (the Redis realtime layer does both in one script); default: `eventLog.append` then `bus.publish`. */
-  publish?: (userId: number, event: ChatEvent) => Promise<StoredEvent>;
+  /** Who is current (the owner registry decides), the users' histories and live delivery. */
+  realtime: Realtime;
   handlers: FrameHandlers;
   logger: Logger;
   metrics: Metrics;
@@ -52,21 +48,17 @@ export interface ChatSocketServerOptions {
   maxConsecutiveBadFrames?: number;
 }
 
-interface Connection {
-  session: Session;
-  heartbeat: Heartbeat | null;
-}
-
 /**
  * The chat WebSocket endpoint: `/ws/chat/{userId}`, token in the subprotocol list, Origin
- * allow-list at the upgrade, atomic replacement, protocol heartbeat, one message handler.
+ * allow-list at the upgrade, protocol heartbeat, one message handler. Which connection of a user
+ * is current is decided by the owner registry alone (`realtime.owners`): this server claims for
+ * each new socket and closes, on one path, whatever the registry reports as replaced.
+ * See docs/architecture.md#a-connect.
  */
 export class ChatSocketServer {
   readonly wss: WebSocketServer;
-  /** The user's current session on this instance. */
-  readonly #current = new Map<number, Session>();
-  /** Every open socket on this instance (current or about to be closed). */
-  readonly #connections = new Map<WebSocket, Connection>();
+  /** Every open socket on this instance by connection id (current, or not yet or no longer). */
+  readonly #sessions = new Map<string, Session>();
   readonly #unsubscribe: Array<() => void> = [];
   #accepting = true;
 
@@ -79,12 +71,12 @@ export class ChatSocketServer {
       clientTracking: false,
       handleProtocols: (protocols) => selectProtocol(protocols),
     });
+    const { owners, bus } = options.realtime;
     this.#unsubscribe.push(
-      options.bus.subscribe((userId, stored) => this.#current.get(userId)?.deliver(stored)),
-      options.owners.onReplaced((userId, connId) => {
-        const session = this.#current.get(userId);
-        if (session && session.connId === connId) this.#closeReplaced(session);
-        else for (const { session: s } of this.#connections.values()) if (s.userId === userId && s.connId === connId) this.#closeReplaced(s);
+      bus.subscribe((userId, stored) => this.#currentSession(userId)?.deliver(stored)),
+      owners.onReplaced((_userId, connId) => {
+        const session = this.#sessions.get(connId);
+        if (session) this.#closeReplaced(session);
       }),
     );
   }
@@ -96,26 +88,26 @@ export class ChatSocketServer {
     return () => server.off("upgrade", onUpgrade);
   }
 
+  /** Open sockets on this instance. */
   get size(): number {
-    return this.#connections.size;
+    return this.#sessions.size;
   }
 
-  /** Registered current sessions (for tests and leak checks). */
+  /** Users whose current connection this instance serves (for tests and leak checks). */
   get currentCount(): number {
-    return this.#current.size;
+    return this.options.realtime.owners.localOwners;
   }
 
   /** Append an event to the user's history and deliver it wherever their socket lives. */
   async publish(userId: number, event: ChatEvent): Promise<void> {
-    const { options } = this;
-    if (options.publish) {
-      await options.publish(userId, event);
-      options.metrics.eventsPublished.inc({ kind: event.kind });
-      return;
-    }
-    const stored = await options.eventLog.append(userId, event);
-    options.metrics.eventsPublished.inc({ kind: event.kind });
-    await options.bus.publish(userId, stored);
+    await this.options.realtime.publish(userId, event);
+    this.options.metrics.eventsPublished.inc({ kind: event.kind });
+  }
+
+  /** The session of the user's current connection, when it lives here. */
+  #currentSession(userId: number): Session | undefined {
+    const connId = this.options.realtime.owners.localOwner(userId);
+    return connId === undefined ? undefined : this.#sessions.get(connId);
   }
 
   async #handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -149,59 +141,50 @@ export class ChatSocketServer {
 
   async #accept(ws: WebSocket, userId: number): Promise<void> {
     const { options } = this;
+    const { owners, eventLog } = options.realtime;
     const session = new Session(ws, { userId, connId: randomUUID() }, {
-      eventLog: options.eventLog,
+      eventLog,
       logger: options.logger,
       resumeMaxEvents: options.resumeMaxEvents,
       holdMs: options.resumeHoldMs ?? 1000,
     });
-    const connection: Connection = { session, heartbeat: null };
-    this.#connections.set(ws, connection);
-    options.metrics.wsConnections.set(this.#connections.size);
+    this.#sessions.set(session.connId, session);
+    options.metrics.wsConnections.set(this.#sessions.size);
     options.metrics.wsConnects.inc();
 
     // Frames that arrive before the session is current (e.g. an immediate `resume`) wait on
-    // the session's chain, which `start` below runs first.
+    // the session's chain, which the claim below runs first.
     let badFrames = 0;
     ws.on("message", (data, isBinary) => {
       const ok = this.#onMessage(session, data, isBinary);
       badFrames = ok ? 0 : badFrames + 1;
-      if (badFrames >= (options.maxConsecutiveBadFrames ?? 20)) {
-        ws.close(ServerClose.protocolError.code, ServerClose.protocolError.reason);
-      }
+      if (badFrames >= (options.maxConsecutiveBadFrames ?? 20)) session.close(ServerClose.protocolError);
     });
-    ws.on("pong", () => connection.heartbeat?.pong());
+    ws.on("pong", () => session.pong());
     ws.on("error", (error) => options.logger.debug({ err: error.message, userId }, "socket error"));
-    ws.once("close", (code) => void this.#onClose(ws, connection, code));
+    ws.once("close", (code) => void this.#onClose(session, code));
 
-    const started = session.enqueue(async () => {
-      const claim = await options.owners.claim({ userId, connId: session.connId, instanceId: options.instanceId });
+    await session.enqueue(async () => {
+      // The registry makes this connection current and reports what it replaced (to `onReplaced`,
+      // which closes it) — including this one, if a newer connect won meanwhile.
+      const claim = await owners.claim({ userId, connId: session.connId, instanceId: options.instanceId });
       if (session.closed) {
-        await options.owners.release(userId, session.connId);
+        await owners.release(userId, session.connId);
         return;
       }
-      const previous = this.#current.get(userId);
-      if (previous && previous.generation > claim.generation) {
-        // A newer connection already took over while our claim was in flight.
-        this.#closeReplaced(session);
-        return;
-      }
-      session.generation = claim.generation;
-      this.#current.set(userId, session);
-      if (previous && previous !== session) this.#closeReplaced(previous);
-      const head = await options.eventLog.head(userId);
-      session.start({ generation: claim.generation, head, heartbeatIntervalMs: options.heartbeatIntervalMs });
-      connection.heartbeat = startHeartbeat({
-        intervalMs: options.heartbeatIntervalMs,
-        maxMissed: options.heartbeatMaxMissed,
-        ping: () => ws.ping(),
-        onTimeout: () => {
-          options.metrics.wsHeartbeatTimeouts.inc();
-          closeThenTerminate(ws, ServerClose.heartbeatTimeout.code, ServerClose.heartbeatTimeout.reason);
+      session.start({
+        generation: claim.generation,
+        head: await eventLog.head(userId),
+        heartbeat: {
+          intervalMs: options.heartbeatIntervalMs,
+          maxMissed: options.heartbeatMaxMissed,
+          onTimeout: () => {
+            options.metrics.wsHeartbeatTimeouts.inc();
+            session.close(ServerClose.heartbeatTimeout);
+          },
         },
       });
     });
-    await started;
   }
 
   /** Returns false for a bad frame. Never throws. */
@@ -260,23 +243,20 @@ export class ChatSocketServer {
     if (session.closed) return;
     this.options.metrics.wsReplacements.inc();
     // Asynchronous: the close handshake of the old socket never blocks the new one.
-    closeThenTerminate(session.ws, ServerClose.replaced.code, ServerClose.replaced.reason);
+    session.close(ServerClose.replaced);
   }
 
-  async #onClose(ws: WebSocket, connection: Connection, code: number): Promise<void> {
-    const { session, heartbeat } = connection;
-    heartbeat?.stop();
+  async #onClose(session: Session, code: number): Promise<void> {
     session.dispose();
-    this.#connections.delete(ws);
-    const { metrics, owners } = this.options;
-    metrics.wsConnections.set(this.#connections.size);
+    this.#sessions.delete(session.connId);
+    const { metrics, logger } = this.options;
+    metrics.wsConnections.set(this.#sessions.size);
     metrics.wsCloses.inc({ code: String(code) });
-    // Only remove the registry entries if they are still this socket's (STYLE point 5).
-    if (this.#current.get(session.userId) === session) this.#current.delete(session.userId);
     try {
-      await owners.release(session.userId, session.connId);
+      // Removes the owner record only if it is still this connection's.
+      await this.options.realtime.owners.release(session.userId, session.connId);
     } catch (error) {
-      this.options.logger.warn({ err: error, userId: session.userId }, "owner release failed");
+      logger.warn({ err: error, userId: session.userId }, "owner release failed");
     }
   }
 
@@ -284,31 +264,18 @@ export class ChatSocketServer {
   async shutdown(timeoutMs: number): Promise<void> {
     this.#accepting = false;
     const deadline = new Promise((r) => setTimeout(r, timeoutMs).unref());
-    const closed: Array<Promise<void>> = [];
-    const drained: Array<Promise<void>> = [];
-    for (const [ws, { session }] of this.#connections) {
-      closed.push(new Promise((resolve) => ws.once("close", () => resolve())));
-      drained.push(session.commandsDrained());
-      session.closed = true;
-      closeThenTerminate(ws, ServerClose.serviceRestart.code, ServerClose.serviceRestart.reason, Math.min(2000, timeoutMs));
-    }
+    const sessions = [...this.#sessions.values()];
+    const closed = sessions.map((session) => new Promise<void>((resolve) => session.ws.once("close", () => resolve())));
+    const drained = sessions.map((session) => session.commandsDrained());
+    for (const session of sessions) session.close(ServerClose.serviceRestart, Math.min(2000, timeoutMs));
     await Promise.race([Promise.all(closed), deadline]);
-    for (const ws of this.#connections.keys()) ws.terminate();
+    for (const session of this.#sessions.values()) session.ws.terminate();
     // In-flight sends finish (stored and published) before the caller closes the database; a
     // client that missed the ack retries with the same clientMsgId and gets the same message.
     await Promise.race([Promise.all(drained), deadline]);
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.wss.close();
   }
-}
-
-/** Start the close handshake; if the peer does not answer in `graceMs`, drop the TCP link. */
-function closeThenTerminate(ws: WebSocket, code: number, reason: string, graceMs = 2000): void {
-  if (ws.readyState === ws.CLOSED) return;
-  if (ws.readyState !== ws.CLOSING) ws.close(code, reason);
-  const timer = setTimeout(() => ws.terminate(), graceMs);
-  timer.unref?.();
-  ws.once("close", () => clearTimeout(timer));
 }
 
 function rejectUpgrade(socket: Duplex, status: number, text: string): void {
