@@ -91,7 +91,7 @@ export class UserCache {
       return this.#count("oversize", "miss", null);
     }
     const mode = this.#mode; // one decision per read, even if the mode changes meanwhile
-    const outcome = await decodeValue(raw, { expectedId: userId, allowPickle: false });
+    const outcome = await decodeValue(raw, { expectedId: userId }); // a pickle is "not-decoded": this path has no pickle decoder
     switch (outcome.kind) {
       case "data": {
         if (outcome.format === "v2") return this.#count("v2", "hit", outcome.data);

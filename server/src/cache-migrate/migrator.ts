@@ -1,11 +1,12 @@
 import type { Cluster, Redis } from "ioredis";
-import type { Logger } from "../../log/logger.js";
-import type { Metrics } from "../../metrics.js";
-import { decodeValue, decodeValueNow, type DecodeOptions, type DecodeOutcome } from "../decode-value.js";
-import type { ValueFormat } from "../detect-format.js";
-import { envelopeParts, type EnvelopeParts } from "../envelope.js";
-import { DEFAULT_KEY_PREFIX, MAX_INPUT_BYTES } from "../limits.js";
-import { userIdFromKey } from "../user-record.js";
+import type { Logger } from "../log/logger.js";
+import type { Metrics } from "../metrics.js";
+import type { DecodeOutcome } from "../cache/decode-value.js";
+import type { ValueFormat } from "../cache/detect-format.js";
+import { envelopeParts, type EnvelopeParts } from "../cache/envelope.js";
+import { DEFAULT_KEY_PREFIX, MAX_INPUT_BYTES } from "../cache/limits.js";
+import { userIdFromKey } from "../cache/user-record.js";
+import { decodeMigrationValue, decodeMigrationValueNow, type MigrationDecodeOptions } from "./decode-migration-value.js";
 import { Checkpoint, CHECKPOINT_TTL_MS, type CheckpointState, type JournalEntry } from "./checkpoint.js";
 import { DecisionLog, type Decision } from "./decision-log.js";
 import type { KeyStore, ReadItem, WriteOp } from "./key-store.js";
@@ -270,8 +271,8 @@ class MigrationRun {
       const item = items[i]!;
       if (item.state !== "value") continue;
       const options = this.#decodeOptions(item.key, prefix);
-      outcomes[i] = decodeValueNow(item.value, options);
-      if (!outcomes[i]) (inflating ??= []).push(this.#inflating.use(() => decodeValue(item.value, options)).then((outcome) => void (outcomes[i] = outcome)));
+      outcomes[i] = decodeMigrationValueNow(item.value, options);
+      if (!outcomes[i]) (inflating ??= []).push(this.#inflating.use(() => decodeMigrationValue(item.value, options)).then((outcome) => void (outcomes[i] = outcome)));
     }
     if (inflating) await Promise.all(inflating);
     const planned: Planned[] = [];
@@ -285,7 +286,7 @@ class MigrationRun {
     return again.length === 0 ? unread : [...unread, ...again];
   }
 
-  #decodeOptions(key: string, prefix: string): DecodeOptions {
+  #decodeOptions(key: string, prefix: string): MigrationDecodeOptions {
     const allowPickle = this.#o.allowPickle && this.#o.picklePrefixes.some((p) => key.startsWith(p));
     return { allowPickle, expectedId: userIdFromKey(key, prefix), inflateSyncBelowBytes: INFLATE_SYNC_BELOW_BYTES };
   }

@@ -1,6 +1,6 @@
-import type { Logger } from "../../log/logger.js";
-import { maskEmail, maskText } from "../../log/mask.js";
-import { valueLogFields } from "../log-fields.js";
+import type { Logger } from "../log/logger.js";
+import { maskEmail, maskText } from "../log/mask.js";
+import { valueLogFields } from "../cache/log-fields.js";
 
 export type Decision = "migrated" | "skipped" | "deleted" | "failed" | "pickle-skipped" | "expired" | "conflict";
 
