@@ -1,6 +1,7 @@
 import { decompress, DecompressError, decompressSmall, type DecompressLimits } from "./decompress.js";
 import { bomLength, detectLeadingFormat, type ValueFormat } from "./detect-format.js";
 import { looksLikeEnvelope, unwrapEnvelope } from "./envelope.js";
+import { parseJsonUnwrapping } from "./unwrap-json-string.js";
 import { asUserRecord, type UserRecord } from "./user-record.js";
 
 /**
@@ -28,28 +29,16 @@ export interface DecodeOptions extends DecompressLimits {
 
 type JsonOutcome = { ok: true; format: ValueFormat; value: unknown; json?: Buffer } | { ok: false; format: ValueFormat; reason: string };
 
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch {
-    return { ok: false };
-  }
-}
-
-/** `{...}` → v2 envelope or v1 object; `"..."` → double-encoded v1 object. */
+/** `{...}` → v2 envelope or v1 object; `"..."` → v1 object wrapped as a JSON string (up to `MAX_JSON_STRING_LEVELS` times). */
 function decodeJsonFamily(value: Buffer, allowEnvelope: boolean): JsonOutcome {
-  const text = value.toString("utf8", bomLength(value));
-  let format: ValueFormat = text.startsWith('"') ? "v1-double-json" : "v1-json";
-  const parsed = parseJson(text);
-  if (!parsed.ok) return { ok: false, format, reason: "malformed JSON" };
-  let inner = parsed.value;
-  let json = value.subarray(bomLength(value));
-  if (typeof inner === "string") {
-    const again = parseJson(inner);
-    if (!again.ok) return { ok: false, format, reason: "double-encoded JSON with malformed inner JSON" };
-    json = Buffer.from(inner);
-    inner = again.value;
-  }
+  const start = bomLength(value);
+  const text = value.toString("utf8", start);
+  const format: ValueFormat = text.startsWith('"') ? "v1-double-json" : "v1-json";
+  const parsed = parseJsonUnwrapping(text);
+  if (!parsed.ok) return { ok: false, format, reason: parsed.reason };
+  const inner = parsed.value;
+  // The record's exact JSON text: the value's own bytes when it was not wrapped (the tool then sends them once).
+  const json = parsed.levels === 0 ? value.subarray(start) : Buffer.from(parsed.text);
   if (inner === null || typeof inner !== "object" || Array.isArray(inner)) return { ok: false, format, reason: "JSON that is not an object" };
   if (looksLikeEnvelope(inner)) {
     if (!allowEnvelope || format !== "v1-json") return { ok: false, format, reason: "a v2 envelope where only v1 data is expected" };

@@ -6,5 +6,6 @@ export { decodeValue, type DecodeOptions, type DecodeOutcome } from "./decode-va
 export { detectLeadingFormat, isZlibHeader, VALUE_FORMATS, type LeadingFormat, type ValueFormat } from "./detect-format.js";
 export { decompress, DecompressError } from "./decompress.js";
 export { encodeEnvelope, encodeV1Json, EnvelopeSchema, InvalidUserRecordError, unwrapEnvelope, type Envelope } from "./envelope.js";
-export { DEFAULT_KEY_PREFIX, MAX_INPUT_BYTES, MAX_OUTPUT_BYTES } from "./limits.js";
+export { DEFAULT_KEY_PREFIX, MAX_INPUT_BYTES, MAX_JSON_STRING_LEVELS, MAX_OUTPUT_BYTES } from "./limits.js";
+export { parseJsonUnwrapping, type UnwrappedJson } from "./unwrap-json-string.js";
 export { asUserRecord, userIdFromKey, UserRecordSchema } from "./user-record.js";
