@@ -16,6 +16,7 @@ import { LocalOwnerRegistry } from "./realtime/local-owner-registry.js";
 import { MemoryEventLog } from "./realtime/memory-event-log.js";
 import type { EventBus, EventLog, OwnerRegistry, StoredEvent } from "./realtime/ports.js";
 import { startLocalRedis, type LocalRedisServer } from "./redis/local-redis-server.js";
+import { redisReconnectDelay } from "./redis/reconnect-delay.js";
 import { MessageService } from "./services/message-service.js";
 import { ProfileService } from "./services/profile-service.js";
 import { openDb, type Db } from "./store/db.js";
@@ -100,12 +101,11 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
     if (config.seedDemoUsers) await seedDemoUsers(store, config.demoPassword);
 
     // Fail fast while Redis is down (callers fall back to the database); reconnect forever, gently.
-    const reconnectDelay = (attempt: number) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000);
     const redis: Redis | Cluster = config.redisCluster
       ? new Cluster([redisUrl], {
           enableOfflineQueue: false,
           lazyConnect: true,
-          clusterRetryStrategy: reconnectDelay,
+          clusterRetryStrategy: redisReconnectDelay,
           redisOptions: { maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 2000 },
         })
       : new Redis(redisUrl, {
@@ -113,7 +113,7 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
           enableOfflineQueue: false,
           connectTimeout: 2000,
           commandTimeout: 2000,
-          retryStrategy: reconnectDelay,
+          retryStrategy: redisReconnectDelay,
           lazyConnect: true,
         });
     redis.on("error", (error) => logger.debug({ err: error.message }, "redis error"));

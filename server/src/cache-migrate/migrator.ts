@@ -12,6 +12,7 @@ import { decideKey, type DecidePolicy, type KeyOutcome } from "./decide-key.js";
 import { DecisionLog } from "./decision-log.js";
 import type { KeyStore, ReadItem, WriteOp } from "./key-store.js";
 import { RateLimiter } from "./rate-limiter.js";
+import { migrationRetryDelay } from "./retry-delay.js";
 import { Semaphore } from "./semaphore.js";
 import { buildReport, increment, recordFailure, recordSeen, type MigrationCounters, type MigrationReport, type SeenFormat } from "./report.js";
 
@@ -421,7 +422,7 @@ class MigrationRun {
         }
         this.#counters.retries += 1;
         this.#o.logger?.warn({ err: (error as Error).message, attempt: attempt + 1 }, "Redis call failed; retrying");
-        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+        await new Promise((r) => setTimeout(r, migrationRetryDelay(attempt)));
       }
     }
   }
