@@ -71,7 +71,7 @@ export function localRealtime({ config }: { config: Config }): Realtime {
   return { owners, eventLog, bus, close: async () => Promise.all([owners.close(), bus.close()]).then(() => {}) };
 }
 
-/** Redis-backed realtime (DESIGN.md §5): owner records, Streams history, owner-routed delivery. */
+/** Redis-backed realtime (README "Running several instances"): owner records, Streams history, owner-routed delivery. */
 export function redisRealtime({ redis, config, logger, metrics }: { redis: Redis | Cluster; config: Config; logger: Logger; metrics: Metrics }): Promise<Realtime> {
   return createRealtime({ redis, instanceId: config.instanceId, config, logger, metrics });
 }

@@ -86,9 +86,10 @@ const INFLATE_SYNC_BELOW_BYTES = 16 * 1024;
 const DECOMPRESS_CONCURRENCY = 4;
 
 /**
- * Migrates every legacy `user:*` value to the v2 envelope on a live Redis (docs/cache.md#the-migration-tool):
- * SCAN page by page (never KEYS), read in byte- and time-bounded batches, decode, write with a
- * TTL-keeping compare-and-set, and checkpoint after each page so a killed run resumes.
+ * Migrates every legacy `user:*` value to the v2 envelope on a live Redis: SCAN page by page
+ * (never KEYS), read in byte- and time-bounded batches, decode, decide (`decideKey`), write with
+ * a TTL-keeping compare-and-set, and checkpoint after each page so a killed run resumes
+ * (docs/cache.md#the-migration-tool).
  */
 export async function runMigration(options: MigrateOptions): Promise<MigrationReport> {
   const settings = withDefaults(options);
