@@ -8,7 +8,7 @@ import { DEFAULT_KEY_PREFIX, MAX_INPUT_BYTES } from "../cache/limits.js";
 import { userIdFromKey } from "../cache/user-record.js";
 import { decodeMigrationValue, decodeMigrationValueNow, type MigrationDecodeOptions } from "./decode-migration-value.js";
 import { Checkpoint, CHECKPOINT_TTL_MS, type CheckpointState, type JournalEntry } from "./checkpoint.js";
-import { decideKey, type DecidePolicy, type KeyOutcome } from "./decide-key.js";
+import { decideKey, type KeyOutcome } from "./decide-key.js";
 import { DecisionLog } from "./decision-log.js";
 import type { KeyStore, ReadItem, WriteOp } from "./key-store.js";
 import { RateLimiter } from "./rate-limiter.js";
@@ -149,13 +149,12 @@ async function startingPoint(settings: Settings, checkpoint: Checkpoint): Promis
  * commit. Everything else (the envelope's bytes, the counters) is read from `#state`.
  */
 class MigrationRun {
-  readonly #o: Settings;
+  readonly #settings: Settings;
   readonly #checkpoint: Checkpoint;
   readonly #state: CheckpointState;
   /** For the page in progress: what this run wrote (noted before writing), cleared at each commit. */
   readonly #journal: Map<string, JournalEntry>;
   readonly #resumed: boolean;
-  readonly #policy: DecidePolicy;
   readonly #limiter: RateLimiter;
   readonly #log: DecisionLog;
   readonly #inflating = new Semaphore(DECOMPRESS_CONCURRENCY);
@@ -165,12 +164,11 @@ class MigrationRun {
   #committed: Promise<void> = Promise.resolve();
 
   constructor(settings: Settings, checkpoint: Checkpoint, start: StartingPoint) {
-    this.#o = settings;
+    this.#settings = settings;
     this.#checkpoint = checkpoint;
     this.#state = start.state;
     this.#journal = start.journal;
     this.#resumed = start.resumed;
-    this.#policy = { allowPickle: settings.allowPickle, deleteUnparseable: settings.deleteUnparseable };
     this.#limiter = new RateLimiter(settings.rate ?? 0);
     this.#log = new DecisionLog(settings.logger, settings.logSampleRate ?? 0.1, settings.random);
     this.#callKeys = settings.keysPerCall;
@@ -181,25 +179,25 @@ class MigrationRun {
   }
 
   async execute(): Promise<MigrationReport> {
-    const total = (await Promise.all(this.#o.stores.map((s) => s.size().catch(() => 0)))).reduce((a, b) => a + b, 0);
-    this.#o.progress?.start(total);
-    this.#o.progress?.update(this.#counters.keys);
+    const total = (await Promise.all(this.#settings.stores.map((s) => s.size().catch(() => 0)))).reduce((a, b) => a + b, 0);
+    this.#settings.progress?.start(total);
+    this.#settings.progress?.update(this.#counters.keys);
     try {
-      for (const store of this.#o.stores) {
-        for (const prefix of this.#o.prefixes) {
+      for (const store of this.#settings.stores) {
+        for (const prefix of this.#settings.prefixes) {
           if (!(await this.#scanStream(store, prefix))) return this.#report(false);
         }
       }
       this.#state.finished = true;
-      if (!this.#o.dryRun) await this.#checkpoint.commit(Checkpoint.serialize(this.#state));
+      if (!this.#settings.dryRun) await this.#checkpoint.commit(Checkpoint.serialize(this.#state));
       return this.#report(true);
     } finally {
-      this.#o.progress?.stop();
+      this.#settings.progress?.stop();
     }
   }
 
   #report(complete: boolean): MigrationReport {
-    return buildReport(this.#counters, { dryRun: this.#o.dryRun, complete, resumed: this.#resumed, top: this.#o.top });
+    return buildReport(this.#counters, { dryRun: this.#settings.dryRun, complete, resumed: this.#resumed, top: this.#settings.top });
   }
 
   /**
@@ -210,7 +208,7 @@ class MigrationRun {
     const id = `${store.id}|${prefix}`;
     const stream = (this.#state.streams[id] ??= { cursor: "0", done: false });
     const match = `${prefix.replace(GLOB_SPECIAL, "\\$&")}*`;
-    const { scanCount } = this.#o;
+    const { scanCount } = this.#settings;
     const count = Math.min(scanCount, SCAN_CALL_COUNT);
     const scan = (cursor: string) => {
       const page = (async () => {
@@ -229,7 +227,7 @@ class MigrationRun {
     let mark = performance.now();
     try {
       while (next) {
-        if (this.#o.signal?.aborted) return false;
+        if (this.#settings.signal?.aborted) return false;
         const page = await next;
         next = page.cursor === "0" ? undefined : scan(page.cursor); // the next SCAN overlaps this page's work
         await this.#processKeys(store, prefix, [...new Set(page.keys)]); // SCAN may repeat a key within a page
@@ -237,14 +235,14 @@ class MigrationRun {
         stream.done = page.cursor === "0";
         this.#counters.activeMs += performance.now() - mark; // wall time, the previous commit included
         mark = performance.now();
-        if (!this.#o.dryRun) {
+        if (!this.#settings.dryRun) {
           // Serialized now: the next page's counting must not leak into this page's checkpoint.
           const snapshot = Checkpoint.serialize(this.#state);
           this.#committed = this.#retrying(() => this.#checkpoint.commit(snapshot));
           this.#committed.catch(() => undefined); // awaited before the next write and below
         }
         this.#journal.clear();
-        this.#o.progress?.update(this.#counters.keys);
+        this.#settings.progress?.update(this.#counters.keys);
       }
       return true;
     } finally {
@@ -261,11 +259,11 @@ class MigrationRun {
   async #processKeys(store: KeyStore, prefix: string, keys: string[]): Promise<void> {
     const queue: Pending[] = keys.map((key) => ({ key, attempt: 0 }));
     let head = 0;
-    const budget = Math.max(1, Math.floor(this.#o.batchBytes / this.#o.callsInFlight));
+    const budget = Math.max(1, Math.floor(this.#settings.batchBytes / this.#settings.callsInFlight));
     const inFlight = new Set<Promise<void>>();
     let failure: { error: unknown } | undefined;
     for (;;) {
-      while (!failure && inFlight.size < this.#o.callsInFlight && head < queue.length) {
+      while (!failure && inFlight.size < this.#settings.callsInFlight && head < queue.length) {
         const size = Math.min(this.#callKeys, this.#limiter.chunk, queue.length - head);
         await this.#limiter.take(size);
         const call = queue.slice(head, (head += size));
@@ -289,8 +287,8 @@ class MigrationRun {
   }
 
   #adaptCall(elapsedMs: number, size: number): void {
-    if (elapsedMs > this.#o.batchMs) this.#callKeys = Math.max(1, Math.floor(size / 2));
-    else if (elapsedMs < this.#o.batchMs / 4 && size >= this.#callKeys) this.#callKeys = Math.min(this.#o.keysPerCall, this.#callKeys * 2);
+    if (elapsedMs > this.#settings.batchMs) this.#callKeys = Math.max(1, Math.floor(size / 2));
+    else if (elapsedMs < this.#settings.batchMs / 4 && size >= this.#callKeys) this.#callKeys = Math.min(this.#settings.keysPerCall, this.#callKeys * 2);
   }
 
   /** One call's keys: read, decide, journal, compare-and-set. Returns what to read again. */
@@ -312,7 +310,7 @@ class MigrationRun {
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       const { attempt } = call[i]!;
-      const decision = decideKey({ item, outcome: outcomes[i], journaled: this.#journal.get(item.key), ownEnvelopeTail: envelope.tail }, this.#policy);
+      const decision = decideKey({ item, outcome: outcomes[i], journaled: this.#journal.get(item.key), ownEnvelopeTail: envelope.tail }, this.#settings);
       if (decision.seen !== null) this.#seen(item, decision.seen, attempt);
       if (decision.action === "write") planned.push({ op: decision.op, from: decision.from, attempt });
       else this.#settle(item.key, decision.outcome, item.state === "value" ? item.value : undefined);
@@ -324,7 +322,7 @@ class MigrationRun {
   }
 
   #decodeOptions(key: string, prefix: string): MigrationDecodeOptions {
-    const allowPickle = this.#o.allowPickle && this.#o.picklePrefixes.some((p) => key.startsWith(p));
+    const allowPickle = this.#settings.allowPickle && this.#settings.picklePrefixes.some((p) => key.startsWith(p));
     return { allowPickle, expectedId: userIdFromKey(key, prefix), inflateSyncBelowBytes: INFLATE_SYNC_BELOW_BYTES };
   }
 
@@ -335,32 +333,32 @@ class MigrationRun {
     const ops = planned.map((p) => p.op);
     const envelope = envelopeParts(this.#state.stamp);
     let written: boolean[];
-    if (this.#o.dryRun) {
+    if (this.#settings.dryRun) {
       written = planned.map(() => true);
     } else {
       await this.#committed; // the previous page's commit clears the journal: this entry goes after it
-      if (store.writeJournaled && store.connection === this.#o.control) {
+      if (store.writeJournaled && store.connection === this.#settings.control) {
         // The journal entry goes in the same atomic call as the writes.
         const journal = { key: this.#checkpoint.journalKey, blob: Checkpoint.journalBlob(entries), ttlMs: CHECKPOINT_TTL_MS };
-        await this.#o.beforeWrite?.(ops);
+        await this.#settings.beforeWrite?.(ops);
         written = await this.#retrying(() => store.writeJournaled!(ops, envelope, journal));
       } else {
         const journaled = this.#retrying(() => this.#checkpoint.journal(entries));
         // On one connection the journal entry is applied before the writes sent after it;
         // otherwise (a cluster node) wait for it.
-        if (store.connection !== this.#o.control) await journaled;
-        await this.#o.beforeWrite?.(ops);
+        if (store.connection !== this.#settings.control) await journaled;
+        await this.#settings.beforeWrite?.(ops);
         written = await this.#retrying(() => store.write(ops, envelope));
         await journaled;
       }
-      await this.#o.afterWrite?.(ops);
+      await this.#settings.afterWrite?.(ops);
     }
     const again: Pending[] = [];
     planned.forEach(({ op, from, attempt }, i) => {
       if (written[i]) return this.#settle(op.key, op.op === "set" ? { decision: "migrated", from } : { decision: "deleted", from }, op.expected);
       this.#journal.delete(op.key);
       this.#settle(op.key, { decision: "conflict", from });
-      if (attempt + 1 > this.#o.maxRetries) {
+      if (attempt + 1 > this.#settings.maxRetries) {
         return this.#settle(op.key, { decision: "failed", format: from, category: "still-changing", reason: `value changed or expired on each of ${attempt + 1} attempts` }, op.expected);
       }
       this.#counters.retries += 1;
@@ -386,7 +384,7 @@ class MigrationRun {
       case "migrated":
         counters.migrated += 1;
         increment(counters.migratedFrom, outcome.from);
-        if (!this.#o.dryRun) this.#o.metrics?.cacheMigrations.inc({ from: outcome.from });
+        if (!this.#settings.dryRun) this.#settings.metrics?.cacheMigrations.inc({ from: outcome.from });
         return this.#log.record("migrated", { key, format: outcome.from, ...(value ? { value } : {}) });
       case "deleted":
         counters.deleted += 1;
@@ -418,11 +416,11 @@ class MigrationRun {
       try {
         return await call();
       } catch (error) {
-        if (attempt >= this.#o.maxRetries) {
+        if (attempt >= this.#settings.maxRetries) {
           throw new Error(`Redis call failed ${attempt + 1} times (${(error as Error).message}); the checkpoint is intact: rerun the same command to resume.`, { cause: error });
         }
         this.#counters.retries += 1;
-        this.#o.logger?.warn({ err: (error as Error).message, attempt: attempt + 1 }, "Redis call failed; retrying");
+        this.#settings.logger?.warn({ err: (error as Error).message, attempt: attempt + 1 }, "Redis call failed; retrying");
         await new Promise((r) => setTimeout(r, migrationRetryDelay(attempt)));
       }
     }
