@@ -13,6 +13,7 @@ import { createLocalRealtime } from "./realtime/local-realtime.js";
 import type { Realtime } from "./realtime/realtime.js";
 import { createRedisRealtime } from "./realtime/redis-realtime.js";
 import { startLocalRedis, type LocalRedisServer } from "./redis/local-redis-server.js";
+import { redisReconnectDelay } from "./redis/reconnect-delay.js";
 import { MessageService } from "./services/message-service.js";
 import { ProfileService } from "./services/profile-service.js";
 import { openDb, type Db } from "./store/db.js";
@@ -83,12 +84,11 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
     if (config.seedDemoUsers) await seedDemoUsers(store, config.demoPassword);
 
     // Fail fast while Redis is down (callers fall back to the database); reconnect forever, gently.
-    const reconnectDelay = (attempt: number) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000);
     const redis: Redis | Cluster = config.redisCluster
       ? new Cluster([redisUrl], {
           enableOfflineQueue: false,
           lazyConnect: true,
-          clusterRetryStrategy: reconnectDelay,
+          clusterRetryStrategy: redisReconnectDelay,
           redisOptions: { maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 2000 },
         })
       : new Redis(redisUrl, {
@@ -96,7 +96,7 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
           enableOfflineQueue: false,
           connectTimeout: 2000,
           commandTimeout: 2000,
-          retryStrategy: reconnectDelay,
+          retryStrategy: redisReconnectDelay,
           lazyConnect: true,
         });
     redis.on("error", (error) => logger.debug({ err: error.message }, "redis error"));
