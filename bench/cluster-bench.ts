@@ -5,7 +5,7 @@
  *     100 / 1k / 5k / 10k messages/s offered (at most BENCH_WINDOW unacknowledged at a time, like a
  *     client with a send window) → delivered messages/s and sender-socket → recipient-socket
  *     latency p50/p99;
- *     The same rates through the realtime layer alone (two `createRealtime` on their own
+ *     The same rates through the realtime layer alone (two `createRedisRealtime` on their own
  *     connections: `publish` = one Lua script, append + owner-routed PUBLISH → the other
  *     "instance"), without the database, to separate the Redis path from the rest of a send;
  *  2. reconnect storm: instance A holds BENCH_STORM_SOCKETS sockets and is killed (SIGKILL: a
@@ -36,7 +36,7 @@ import {
 import { Redis } from "ioredis";
 import { openChatSocket, sendFreshResume, untilFrame } from "./lib/chat-socket.js";
 import { TokenService } from "../server/src/auth/tokens.js";
-import { createRealtime } from "../server/src/realtime/create-realtime.js";
+import { createRedisRealtime } from "../server/src/realtime/redis-realtime.js";
 import { freePort, startLocalRedis } from "../server/src/redis/local-redis-server.js";
 import { openDb } from "../server/src/store/db.js";
 import { Store } from "../server/src/store/store.js";
@@ -232,11 +232,11 @@ async function deliveryPhase(a: Instance, b: Instance, pairs: { sender: { id: nu
   return results;
 }
 
-/** Events through `createRealtime` only: append on "instance" A, routed to the owner on B. */
+/** Events through `createRedisRealtime` only: append on "instance" A, routed to the owner on B. */
 async function realtimeLayerPhase(redisUrl: string): Promise<DeliveryResult[]> {
   const config = { historyMaxLen: 1000, historyMaxAgeS: 3600, resumeMaxEvents: 500 };
   const clients = [new Redis(redisUrl), new Redis(redisUrl)];
-  const [a, b] = await Promise.all(clients.map((redis, i) => createRealtime({ redis, instanceId: `layer-${i}`, config })));
+  const [a, b] = await Promise.all(clients.map((redis, i) => createRedisRealtime({ redis, instanceId: `layer-${i}`, config })));
   const users = Array.from({ length: 100 }, (_, i) => 2_000_000 + i);
   await Promise.all(users.map((userId) => b!.owners.claim({ userId, connId: `layer-${userId}`, instanceId: "layer-1" })));
   let received: Received = { latencies: [], lastDelivery: 0 };
@@ -435,7 +435,7 @@ async function main(): Promise<void> {
       "|---|---|---|---|---|---|---|---|",
       ...delivery.map((d) => `| ${d.offeredPerS} | ${d.sent} | ${d.delivered} | **${d.deliveredPerS}** | ${d.latencyMs.p50} ms | ${d.latencyMs.p99} ms | ${d.latencyMs.max} ms | ${d.windowLimited ? "yes" : "no"} |`),
       "",
-      "The same offered rates through the realtime layer alone (`createRealtime` ×2 in the load generator on their own connections: `publish` = one Lua script appending to the user's Stream and PUBLISHing to the owner's instance, received by the other one; no database, no WebSocket):",
+      "The same offered rates through the realtime layer alone (`createRedisRealtime` ×2 in the load generator on their own connections: `publish` = one Lua script appending to the user's Stream and PUBLISHing to the owner's instance, received by the other one; no database, no WebSocket):",
       "",
       "| offered events/s | sent | delivered | delivered events/s | p50 | p99 | max | held back by window |",
       "|---|---|---|---|---|---|---|---|",

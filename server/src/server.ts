@@ -1,5 +1,4 @@
 import { existsSync } from "node:fs";
-import type { ChatEvent } from "../../shared/protocol/index.js";
 import { createServer, type Server as HttpServer } from "node:http";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
@@ -10,13 +9,12 @@ import type { Config } from "./config.js";
 import { createApp } from "./http/app.js";
 import { createLogger, type Logger } from "./log/logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
-import { createRealtime } from "./realtime/create-realtime.js";
-import { LocalEventBus } from "./realtime/local-event-bus.js";
-import { LocalOwnerRegistry } from "./realtime/local-owner-registry.js";
-import { MemoryEventLog } from "./realtime/memory-event-log.js";
-import type { EventBus, EventLog, OwnerRegistry, StoredEvent } from "./realtime/ports.js";
+import { createLocalRealtime } from "./realtime/local-realtime.js";
+import type { Realtime } from "./realtime/realtime.js";
+import { createRedisRealtime } from "./realtime/redis-realtime.js";
 import { UserBudgets } from "./realtime/user-budgets.js";
 import { startLocalRedis, type LocalRedisServer } from "./redis/local-redis-server.js";
+import { redisReconnectDelay } from "./redis/reconnect-delay.js";
 import { MessageService } from "./services/message-service.js";
 import { ProfileService } from "./services/profile-service.js";
 import { openDb, type Db } from "./store/db.js";
@@ -24,17 +22,6 @@ import { migrate } from "./store/migrations.js";
 import { seedDemoUsers } from "./store/seed.js";
 import { Store } from "./store/store.js";
 import { ChatSocketServer } from "./ws/chat-socket-server.js";
-
-export interface Realtime {
-  owners: OwnerRegistry;
-  eventLog: EventLog;
-  bus: EventBus;
-  /** Append + deliver in one step when the backend can (Redis: one script); else `eventLog.append` then `bus.publish`. */
-  publish?(userId: number, event: ChatEvent): Promise<StoredEvent>;
-  /** Redis-backed realtime: false while it serves from its in-process fallbacks (`/readyz` then says not ready). */
-  isReady?(): boolean;
-  close(): Promise<void>;
-}
 
 export interface SwitchboardServer {
   readonly config: Config;
@@ -65,15 +52,12 @@ export interface CreateServerOptions {
 
 /** In-process realtime: correct for one instance only. */
 export function localRealtime({ config }: { config: Config }): Realtime {
-  const owners = new LocalOwnerRegistry();
-  const eventLog = new MemoryEventLog({ maxLen: config.historyMaxLen, maxAgeMs: config.historyMaxAgeS * 1000 });
-  const bus = new LocalEventBus();
-  return { owners, eventLog, bus, close: async () => Promise.all([owners.close(), bus.close()]).then(() => {}) };
+  return createLocalRealtime(config);
 }
 
-/** Redis-backed realtime (DESIGN.md §5): owner records, Streams history, owner-routed delivery. */
+/** Redis-backed realtime: owner records, Streams history, owner-routed delivery (docs/architecture.md#where-state-lives). */
 export function redisRealtime({ redis, config, logger, metrics }: { redis: Redis | Cluster; config: Config; logger: Logger; metrics: Metrics }): Promise<Realtime> {
-  return createRealtime({ redis, instanceId: config.instanceId, config, logger, metrics });
+  return createRedisRealtime({ redis, instanceId: config.instanceId, config, logger, metrics });
 }
 
 export async function createSwitchboardServer(config: Config, options: CreateServerOptions = {}): Promise<SwitchboardServer> {
@@ -101,12 +85,11 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
     if (config.seedDemoUsers) await seedDemoUsers(store, config.demoPassword);
 
     // Fail fast while Redis is down (callers fall back to the database); reconnect forever, gently.
-    const reconnectDelay = (attempt: number) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000);
     const redis: Redis | Cluster = config.redisCluster
       ? new Cluster([redisUrl], {
           enableOfflineQueue: false,
           lazyConnect: true,
-          clusterRetryStrategy: reconnectDelay,
+          clusterRetryStrategy: redisReconnectDelay,
           redisOptions: { maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 2000 },
         })
       : new Redis(redisUrl, {
@@ -114,7 +97,7 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
           enableOfflineQueue: false,
           connectTimeout: 2000,
           commandTimeout: 2000,
-          retryStrategy: reconnectDelay,
+          retryStrategy: redisReconnectDelay,
           lazyConnect: true,
         });
     redis.on("error", (error) => logger.debug({ err: error.message }, "redis error"));
@@ -141,10 +124,7 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
     const messages = new MessageService(store, publish, logger);
     sockets = new ChatSocketServer({
       tokens,
-      owners: realtime.owners,
-      eventLog: realtime.eventLog,
-      bus: realtime.bus,
-      ...(realtime.publish ? { publish: realtime.publish.bind(realtime) } : {}),
+      realtime,
       handlers: { send: (u, f) => messages.handleSendFrame(u, f), read: (u, f) => messages.handleReadFrame(u, f) },
       logger,
       metrics,
@@ -171,7 +151,7 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
       maxBodyBytes: config.httpMaxBodyBytes,
       webAppDir: config.webAppDir,
       readiness: async () => ({
-        redis: redis.status === "ready" && (realtime.isReady?.() ?? true) && (await redis.ping().then(() => true, () => false)),
+        redis: redis.status === "ready" && realtime.isReady() && (await redis.ping().then(() => true, () => false)),
         database: await db.query("SELECT 1").then(() => true, () => false),
       }),
     });

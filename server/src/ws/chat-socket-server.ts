@@ -17,9 +17,8 @@ import {
 import type { TokenService } from "../auth/tokens.js";
 import type { Logger } from "../log/logger.js";
 import type { Metrics } from "../metrics.js";
-import type { EventBus, EventLog, OwnerRegistry, StoredEvent } from "../realtime/ports.js";
+import type { Realtime } from "../realtime/realtime.js";
 import { BudgetKind, RefusalCounter, type UserBudgets } from "../realtime/user-budgets.js";
-import { startHeartbeat, type Heartbeat } from "./heartbeat.js";
 import { Session } from "./session.js";
 import { authenticateUpgrade, offeredProtocols, originAllowed, parseChatPath, selectProtocol } from "./upgrade-auth.js";
 
@@ -34,11 +33,8 @@ export interface FrameHandlers {
 
 export interface ChatSocketServerOptions {
   tokens: TokenService;
-  owners: OwnerRegistry;
-  eventLog: EventLog;
-  bus: EventBus;
-  /** Append + deliver in one step (the Redis realtime layer does both in one script); default: `eventLog.append` then `bus.publish`. */
-  publish?: (userId: number, event: ChatEvent) => Promise<StoredEvent>;
+  /** Who is current (the owner registry decides), the users' histories and live delivery. */
+  realtime: Realtime;
   handlers: FrameHandlers;
   logger: Logger;
   metrics: Metrics;
@@ -71,23 +67,22 @@ const budgetOf = {
   [ClientFrameType.read]: BudgetKind.read,
 } as const satisfies Record<ClientFrameType, BudgetKind>;
 
-interface Connection {
-  session: Session;
-  heartbeat: Heartbeat | null;
-  /** Set once the server started closing it for flooding: the rest of the flood is ignored. */
+/** Per socket: set once the server decided to close it for flooding; the rest of the flood is ignored. */
+interface FloodState {
   closing: boolean;
 }
 
 /**
  * The chat WebSocket endpoint: `/ws/chat/{userId}`, token in the subprotocol list, Origin
- * allow-list at the upgrade, atomic replacement, protocol heartbeat, one message handler.
+ * allow-list at the upgrade, protocol heartbeat, one message handler. Which connection of a user
+ * is current is decided by the owner registry alone (`realtime.owners`): this server claims for
+ * each new socket and closes, on one path, whatever the registry reports as replaced.
+ * See docs/architecture.md#a-connect.
  */
 export class ChatSocketServer {
   readonly wss: WebSocketServer;
-  /** The user's current session on this instance. */
-  readonly #current = new Map<number, Session>();
-  /** Every open socket on this instance (current or about to be closed). */
-  readonly #connections = new Map<WebSocket, Connection>();
+  /** Every open socket on this instance by connection id (current, or not yet or no longer). */
+  readonly #sessions = new Map<string, Session>();
   readonly #unsubscribe: Array<() => void> = [];
   readonly #refusals: RefusalCounter;
   #accepting = true;
@@ -101,18 +96,18 @@ export class ChatSocketServer {
       clientTracking: false,
       handleProtocols: (protocols) => selectProtocol(protocols),
     });
+    const { owners, bus } = options.realtime;
     this.#refusals = new RefusalCounter(options.maxRefusedFrames ?? 20);
     this.#unsubscribe.push(
       options.metrics.sampleBufferedBytes(() => {
         let total = 0;
-        for (const ws of this.#connections.keys()) total += ws.bufferedAmount;
+        for (const session of this.#sessions.values()) total += session.ws.bufferedAmount;
         return total;
       }),
-      options.bus.subscribe((userId, stored) => this.#current.get(userId)?.deliver(stored)),
-      options.owners.onReplaced((userId, connId) => {
-        const session = this.#current.get(userId);
-        if (session && session.connId === connId) this.#closeReplaced(session);
-        else for (const { session: s } of this.#connections.values()) if (s.userId === userId && s.connId === connId) this.#closeReplaced(s);
+      bus.subscribe((userId, stored) => this.#currentSession(userId)?.deliver(stored)),
+      owners.onReplaced((_userId, connId) => {
+        const session = this.#sessions.get(connId);
+        if (session) this.#closeReplaced(session);
       }),
     );
   }
@@ -124,26 +119,26 @@ export class ChatSocketServer {
     return () => server.off("upgrade", onUpgrade);
   }
 
+  /** Open sockets on this instance. */
   get size(): number {
-    return this.#connections.size;
+    return this.#sessions.size;
   }
 
-  /** Registered current sessions (for tests and leak checks). */
+  /** Users whose current connection this instance serves (for tests and leak checks). */
   get currentCount(): number {
-    return this.#current.size;
+    return this.options.realtime.owners.localOwners;
   }
 
   /** Append an event to the user's history and deliver it wherever their socket lives. */
   async publish(userId: number, event: ChatEvent): Promise<void> {
-    const { options } = this;
-    if (options.publish) {
-      await options.publish(userId, event);
-      options.metrics.eventsPublished.inc({ kind: event.kind });
-      return;
-    }
-    const stored = await options.eventLog.append(userId, event);
-    options.metrics.eventsPublished.inc({ kind: event.kind });
-    await options.bus.publish(userId, stored);
+    await this.options.realtime.publish(userId, event);
+    this.options.metrics.eventsPublished.inc({ kind: event.kind });
+  }
+
+  /** The session of the user's current connection, when it lives here. */
+  #currentSession(userId: number): Session | undefined {
+    const connId = this.options.realtime.owners.localOwner(userId);
+    return connId === undefined ? undefined : this.#sessions.get(connId);
   }
 
   async #handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -177,8 +172,9 @@ export class ChatSocketServer {
 
   async #accept(ws: WebSocket, userId: number): Promise<void> {
     const { options } = this;
+    const { owners, eventLog } = options.realtime;
     const session = new Session(ws, { userId, connId: randomUUID() }, {
-      eventLog: options.eventLog,
+      eventLog,
       logger: options.logger,
       resumeMaxEvents: options.resumeMaxEvents,
       holdMs: options.resumeHoldMs ?? 1000,
@@ -186,64 +182,55 @@ export class ChatSocketServer {
       onSlowConsumer: () => {
         options.metrics.wsBackpressureCloses.inc();
         options.logger.info({ userId, bufferedBytes: ws.bufferedAmount }, "closing a slow consumer");
-        closeThenTerminate(ws, ServerClose.slowConsumer.code, ServerClose.slowConsumer.reason);
+        session.close(ServerClose.slowConsumer);
       },
     });
-    const connection: Connection = { session, heartbeat: null, closing: false };
-    this.#connections.set(ws, connection);
-    options.metrics.wsConnections.set(this.#connections.size);
+    this.#sessions.set(session.connId, session);
+    options.metrics.wsConnections.set(this.#sessions.size);
     options.metrics.wsConnects.inc();
 
     // Frames that arrive before the session is current (e.g. an immediate `resume`) wait on
-    // the session's chain, which `start` below runs first.
+    // the session's chain, which the claim below runs first.
     let badFrames = 0;
+    const flood: FloodState = { closing: false };
     // Budget decisions are asynchronous (rate-limiter-flexible); frames pass them one after
     // another on this chain so they are still handled in arrival order.
     let admission: Promise<void> = Promise.resolve();
     ws.on("message", (data, isBinary) => {
-      if (connection.closing || session.closed) return;
+      if (flood.closing || session.closed) return;
       const frame = this.#parse(session, data, isBinary);
       badFrames = frame ? 0 : badFrames + 1;
-      if (badFrames >= (options.maxConsecutiveBadFrames ?? 20)) {
-        ws.close(ServerClose.protocolError.code, ServerClose.protocolError.reason);
-      }
+      if (badFrames >= (options.maxConsecutiveBadFrames ?? 20)) session.close(ServerClose.protocolError);
       if (!frame) return;
-      admission = admission.then(() => this.#admit(connection, frame)).catch((error: unknown) => {
+      admission = admission.then(() => this.#admit(session, flood, frame)).catch((error: unknown) => {
         options.logger.warn({ err: error, userId }, "frame handling failed");
       });
     });
-    ws.on("pong", () => connection.heartbeat?.pong());
+    ws.on("pong", () => session.pong());
     ws.on("error", (error) => options.logger.debug({ err: error.message, userId }, "socket error"));
-    ws.once("close", (code) => void this.#onClose(ws, connection, code));
+    ws.once("close", (code) => void this.#onClose(session, code));
 
-    const started = session.enqueue(async () => {
-      const claim = await options.owners.claim({ userId, connId: session.connId, instanceId: options.instanceId });
+    await session.enqueue(async () => {
+      // The registry makes this connection current and reports what it replaced (to `onReplaced`,
+      // which closes it) — including this one, if a newer connect won meanwhile.
+      const claim = await owners.claim({ userId, connId: session.connId, instanceId: options.instanceId });
       if (session.closed) {
-        await options.owners.release(userId, session.connId);
+        await owners.release(userId, session.connId);
         return;
       }
-      const previous = this.#current.get(userId);
-      if (previous && previous.generation > claim.generation) {
-        // A newer connection already took over while our claim was in flight.
-        this.#closeReplaced(session);
-        return;
-      }
-      session.generation = claim.generation;
-      this.#current.set(userId, session);
-      if (previous && previous !== session) this.#closeReplaced(previous);
-      const head = await options.eventLog.head(userId);
-      session.start({ generation: claim.generation, head, heartbeatIntervalMs: options.heartbeatIntervalMs });
-      connection.heartbeat = startHeartbeat({
-        intervalMs: options.heartbeatIntervalMs,
-        maxMissed: options.heartbeatMaxMissed,
-        ping: () => ws.ping(),
-        onTimeout: () => {
-          options.metrics.wsHeartbeatTimeouts.inc();
-          closeThenTerminate(ws, ServerClose.heartbeatTimeout.code, ServerClose.heartbeatTimeout.reason);
+      session.start({
+        generation: claim.generation,
+        head: await eventLog.head(userId),
+        heartbeat: {
+          intervalMs: options.heartbeatIntervalMs,
+          maxMissed: options.heartbeatMaxMissed,
+          onTimeout: () => {
+            options.metrics.wsHeartbeatTimeouts.inc();
+            session.close(ServerClose.heartbeatTimeout);
+          },
         },
       });
     });
-    await started;
   }
 
   /** The frame, or null for a bad one (answered with an error frame). Never throws. */
@@ -266,14 +253,13 @@ export class ChatSocketServer {
    * frame (a refused `send` was not stored and carries its clientMsgId); a client that keeps
    * going past `maxRefusedFrames` in the burst window is closed with `4029 Rate limited`.
    */
-  async #admit(connection: Connection, frame: ClientFrame): Promise<void> {
-    const { session } = connection;
+  async #admit(session: Session, flood: FloodState, frame: ClientFrame): Promise<void> {
     const { budgets, metrics } = this.options;
-    if (connection.closing || session.closed) return; // frames of a flood queued before the decision to close
+    if (flood.closing || session.closed) return; // frames of a flood queued before the decision to close
     if (budgets) {
       const kind = budgetOf[frame.type];
       const spent = await budgets.spend(kind, session.userId);
-      if (connection.closing || session.closed) return;
+      if (flood.closing || session.closed) return;
       if (!spent.ok) {
         metrics.rateLimited.inc({ kind, transport: "ws" });
         session.send({
@@ -284,7 +270,7 @@ export class ChatSocketServer {
           ...(frame.type === ClientFrameType.send ? { clientMsgId: frame.clientMsgId } : {}),
         });
         if (await this.#refusals.exceeded(session.connId)) {
-          connection.closing = true;
+          flood.closing = true;
           metrics.wsRateLimitCloses.inc();
           this.options.logger.info({ userId: session.userId, kind }, "closing a socket that kept sending over its budget");
           // Stop reading: the rest of the flood stays in the client's buffers instead of costing
@@ -293,7 +279,7 @@ export class ChatSocketServer {
           // socket cannot read the client's close reply, hence the short grace.
           session.ws.pause();
           await session.commandsDrained();
-          closeThenTerminate(session.ws, ServerClose.rateLimited.code, ServerClose.rateLimited.reason, RATE_LIMITED_CLOSE_GRACE_MS);
+          session.close(ServerClose.rateLimited, RATE_LIMITED_CLOSE_GRACE_MS);
         }
         return;
       }
@@ -344,23 +330,20 @@ export class ChatSocketServer {
     if (session.closed) return;
     this.options.metrics.wsReplacements.inc();
     // Asynchronous: the close handshake of the old socket never blocks the new one.
-    closeThenTerminate(session.ws, ServerClose.replaced.code, ServerClose.replaced.reason);
+    session.close(ServerClose.replaced);
   }
 
-  async #onClose(ws: WebSocket, connection: Connection, code: number): Promise<void> {
-    const { session, heartbeat } = connection;
-    heartbeat?.stop();
+  async #onClose(session: Session, code: number): Promise<void> {
     session.dispose();
-    this.#connections.delete(ws);
-    const { metrics, owners } = this.options;
-    metrics.wsConnections.set(this.#connections.size);
+    this.#sessions.delete(session.connId);
+    const { metrics, logger } = this.options;
+    metrics.wsConnections.set(this.#sessions.size);
     metrics.wsCloses.inc({ code: String(code) });
-    // Only remove the registry entries if they are still this socket's (STYLE point 5).
-    if (this.#current.get(session.userId) === session) this.#current.delete(session.userId);
     try {
-      await owners.release(session.userId, session.connId);
+      // Removes the owner record only if it is still this connection's.
+      await this.options.realtime.owners.release(session.userId, session.connId);
     } catch (error) {
-      this.options.logger.warn({ err: error, userId: session.userId }, "owner release failed");
+      logger.warn({ err: error, userId: session.userId }, "owner release failed");
     }
   }
 
@@ -368,31 +351,18 @@ export class ChatSocketServer {
   async shutdown(timeoutMs: number): Promise<void> {
     this.#accepting = false;
     const deadline = new Promise((r) => setTimeout(r, timeoutMs).unref());
-    const closed: Array<Promise<void>> = [];
-    const drained: Array<Promise<void>> = [];
-    for (const [ws, { session }] of this.#connections) {
-      closed.push(new Promise((resolve) => ws.once("close", () => resolve())));
-      drained.push(session.commandsDrained());
-      session.closed = true;
-      closeThenTerminate(ws, ServerClose.serviceRestart.code, ServerClose.serviceRestart.reason, Math.min(2000, timeoutMs));
-    }
+    const sessions = [...this.#sessions.values()];
+    const closed = sessions.map((session) => new Promise<void>((resolve) => session.ws.once("close", () => resolve())));
+    const drained = sessions.map((session) => session.commandsDrained());
+    for (const session of sessions) session.close(ServerClose.serviceRestart, Math.min(2000, timeoutMs));
     await Promise.race([Promise.all(closed), deadline]);
-    for (const ws of this.#connections.keys()) ws.terminate();
+    for (const session of this.#sessions.values()) session.ws.terminate();
     // In-flight sends finish (stored and published) before the caller closes the database; a
     // client that missed the ack retries with the same clientMsgId and gets the same message.
     await Promise.race([Promise.all(drained), deadline]);
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.wss.close();
   }
-}
-
-/** Start the close handshake; if the peer does not answer in `graceMs`, drop the TCP link. */
-function closeThenTerminate(ws: WebSocket, code: number, reason: string, graceMs = 2000): void {
-  if (ws.readyState === ws.CLOSED) return;
-  if (ws.readyState !== ws.CLOSING) ws.close(code, reason);
-  const timer = setTimeout(() => ws.terminate(), graceMs);
-  timer.unref?.();
-  ws.once("close", () => clearTimeout(timer));
 }
 
 function rejectUpgrade(socket: Duplex, status: number, text: string): void {

@@ -2,7 +2,7 @@
 import { pino } from "pino";
 import { Cluster, Redis } from "ioredis";
 import { pathToFileURL } from "node:url";
-import type { Logger } from "../../log/logger.js";
+import type { Logger } from "../log/logger.js";
 import { BulkKeyStore } from "./bulk-key-store.js";
 import { HELP, parseCliArgs, UsageError, type CliOptions } from "./cli-args.js";
 import type { KeyStore } from "./key-store.js";

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
-import { cacheCommands, type CacheCommandsPipeline } from "../cache-commands.js";
-import type { EnvelopeParts } from "../envelope.js";
+import { cacheCommands, type CacheCommandsPipeline } from "../cache/cache-commands.js";
+import type { EnvelopeParts } from "../cache/envelope.js";
 import { NodeKeyStore, type ReadItem, type ReadResult, type WriteOp } from "./key-store.js";
 
 /**

@@ -1,8 +1,9 @@
-import type { Logger } from "../../log/logger.js";
-import { maskEmail, maskText } from "../../log/mask.js";
-import { valueLogFields } from "../log-fields.js";
+import type { KeyOutcome } from "./decide-key.js";
+import type { Logger } from "../log/logger.js";
+import { maskEmail, maskText } from "../log/mask.js";
+import { valueLogFields } from "../cache/log-fields.js";
 
-export type Decision = "migrated" | "skipped" | "deleted" | "failed" | "pickle-skipped" | "expired" | "conflict";
+export type Decision = KeyOutcome["decision"];
 
 /** Decisions that are always logged; the rest are sampled. */
 const ALWAYS: ReadonlySet<Decision> = new Set(["failed", "deleted", "conflict"]);

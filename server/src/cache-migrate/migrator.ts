@@ -1,15 +1,18 @@
 import type { Cluster, Redis } from "ioredis";
-import type { Logger } from "../../log/logger.js";
-import type { Metrics } from "../../metrics.js";
-import { decodeValue, decodeValueNow, type DecodeOptions, type DecodeOutcome } from "../decode-value.js";
-import type { ValueFormat } from "../detect-format.js";
-import { envelopeParts, type EnvelopeParts } from "../envelope.js";
-import { DEFAULT_KEY_PREFIX, MAX_INPUT_BYTES } from "../limits.js";
-import { userIdFromKey } from "../user-record.js";
+import type { Logger } from "../log/logger.js";
+import type { Metrics } from "../metrics.js";
+import type { DecodeOutcome } from "../cache/decode-value.js";
+import type { ValueFormat } from "../cache/detect-format.js";
+import { envelopeParts } from "../cache/envelope.js";
+import { DEFAULT_KEY_PREFIX, MAX_INPUT_BYTES } from "../cache/limits.js";
+import { userIdFromKey } from "../cache/user-record.js";
+import { decodeMigrationValue, decodeMigrationValueNow, type MigrationDecodeOptions } from "./decode-migration-value.js";
 import { Checkpoint, CHECKPOINT_TTL_MS, type CheckpointState, type JournalEntry } from "./checkpoint.js";
-import { DecisionLog, type Decision } from "./decision-log.js";
+import { decideKey, type KeyOutcome } from "./decide-key.js";
+import { DecisionLog } from "./decision-log.js";
 import type { KeyStore, ReadItem, WriteOp } from "./key-store.js";
 import { RateLimiter } from "./rate-limiter.js";
+import { migrationRetryDelay } from "./retry-delay.js";
 import { Semaphore } from "./semaphore.js";
 import { buildReport, increment, recordFailure, recordSeen, type MigrationCounters, type MigrationReport, type SeenFormat } from "./report.js";
 
@@ -62,7 +65,7 @@ export interface MigrateOptions {
   random?: () => number;
 }
 
-type Planned = { op: WriteOp; from: ValueFormat; value: Buffer; attempt: number };
+type Planned = { op: WriteOp; from: ValueFormat; attempt: number };
 type Pending = { key: string; attempt: number };
 
 const GLOB_SPECIAL = /[*?[\]\\]/g;
@@ -83,90 +86,118 @@ const INFLATE_SYNC_BELOW_BYTES = 16 * 1024;
 const DECOMPRESS_CONCURRENCY = 4;
 
 /**
- * Migrates every legacy `user:*` value to the v2 envelope on a live Redis (DESIGN.md §4):
- * SCAN page by page (never KEYS), read in byte- and time-bounded batches, decode, write with a
- * TTL-keeping compare-and-set, and checkpoint after each page so a killed run resumes.
+ * Migrates every legacy `user:*` value to the v2 envelope on a live Redis: SCAN page by page
+ * (never KEYS), read in byte- and time-bounded batches, decode, decide (`decideKey`), write with
+ * a TTL-keeping compare-and-set, and checkpoint after each page so a killed run resumes
+ * (docs/cache.md#the-migration-tool).
  */
 export async function runMigration(options: MigrateOptions): Promise<MigrationReport> {
-  const run = new MigrationRun(options);
-  return run.execute();
+  const settings = withDefaults(options);
+  const checkpoint = new Checkpoint(options.control, options.runId ?? settings.prefixes.join(","));
+  const start = await startingPoint(settings, checkpoint);
+  return new MigrationRun(settings, checkpoint, start).execute();
 }
 
+type Settings = Required<Pick<MigrateOptions, "prefixes" | "allowPickle" | "picklePrefixes" | "deleteUnparseable" | "dryRun" | "batchBytes" | "batchMs" | "scanCount" | "keysPerCall" | "callsInFlight" | "maxRetries" | "top">> & MigrateOptions;
+
+function withDefaults(options: MigrateOptions): Settings {
+  return {
+    ...options,
+    prefixes: options.prefixes?.length ? options.prefixes : [DEFAULT_KEY_PREFIX],
+    allowPickle: options.allowPickle ?? false,
+    picklePrefixes: options.picklePrefixes ?? [DEFAULT_KEY_PREFIX],
+    deleteUnparseable: options.deleteUnparseable ?? false,
+    dryRun: options.dryRun ?? false,
+    batchBytes: options.batchBytes ?? 5 * 1024 * 1024,
+    batchMs: options.batchMs ?? 100,
+    scanCount: options.scanCount ?? 1000,
+    keysPerCall: options.keysPerCall ?? 100,
+    callsInFlight: options.callsInFlight ?? 2,
+    maxRetries: options.maxRetries ?? 3,
+    top: options.top ?? 10,
+  };
+}
+
+/** Where a run starts: the unfinished checkpoint it resumes (with its journal), or a fresh state. */
+interface StartingPoint {
+  state: CheckpointState;
+  journal: Map<string, JournalEntry>;
+  resumed: boolean;
+}
+
+async function startingPoint(settings: Settings, checkpoint: Checkpoint): Promise<StartingPoint> {
+  const { dryRun, restart } = settings;
+  const previous = dryRun || restart ? null : await checkpoint.load();
+  if (previous) {
+    const journal = await checkpoint.loadJournal();
+    settings.logger?.info({ stamp: previous.stamp, keysSoFar: previous.counters.keys, journaled: journal.size }, "resuming cache migration from its checkpoint");
+    return { state: previous, journal, resumed: true };
+  }
+  const state = Checkpoint.fresh();
+  if (!dryRun) {
+    await checkpoint.clear();
+    // Committed before the first page, so a crash during it resumes with its journal (and its
+    // stamp) instead of starting over and counting its migrated keys as "already v2".
+    await checkpoint.commit(Checkpoint.serialize(state));
+  }
+  return { state, journal: new Map(), resumed: false };
+}
+
+/**
+ * One run. Its only state is what cannot be derived: the checkpoint state (cursors, counters,
+ * the stamp), the journal of the page in progress, the adaptive call size and the pending
+ * commit. Everything else (the envelope's bytes, the counters) is read from `#state`.
+ */
 class MigrationRun {
-  readonly #o: Required<Pick<MigrateOptions, "prefixes" | "allowPickle" | "picklePrefixes" | "deleteUnparseable" | "dryRun" | "batchBytes" | "batchMs" | "scanCount" | "keysPerCall" | "callsInFlight" | "maxRetries" | "top">> & MigrateOptions;
+  readonly #settings: Settings;
   readonly #checkpoint: Checkpoint;
+  readonly #state: CheckpointState;
+  /** For the page in progress: what this run wrote (noted before writing), cleared at each commit. */
+  readonly #journal: Map<string, JournalEntry>;
+  readonly #resumed: boolean;
   readonly #limiter: RateLimiter;
   readonly #log: DecisionLog;
   readonly #inflating = new Semaphore(DECOMPRESS_CONCURRENCY);
   /** Keys per call, halved when a call takes longer than `batchMs` (the time bound). */
   #callKeys: number;
-  #state: CheckpointState = Checkpoint.fresh();
-  #counters: MigrationCounters = this.#state.counters;
-  #journal = new Map<string, JournalEntry>();
-  #stampSuffix = Buffer.alloc(0);
-  #envelope: EnvelopeParts = envelopeParts(this.#state.stamp);
   /** Settles when the previous page's checkpoint is committed (its journal cleared). */
   #committed: Promise<void> = Promise.resolve();
 
-  constructor(options: MigrateOptions) {
-    const prefixes = options.prefixes?.length ? options.prefixes : [DEFAULT_KEY_PREFIX];
-    this.#o = {
-      ...options,
-      prefixes,
-      allowPickle: options.allowPickle ?? false,
-      picklePrefixes: options.picklePrefixes ?? [DEFAULT_KEY_PREFIX],
-      deleteUnparseable: options.deleteUnparseable ?? false,
-      dryRun: options.dryRun ?? false,
-      batchBytes: options.batchBytes ?? 5 * 1024 * 1024,
-      batchMs: options.batchMs ?? 100,
-      scanCount: options.scanCount ?? 1000,
-      keysPerCall: options.keysPerCall ?? 100,
-      callsInFlight: options.callsInFlight ?? 2,
-      maxRetries: options.maxRetries ?? 3,
-      top: options.top ?? 10,
-    };
-    this.#checkpoint = new Checkpoint(options.control, options.runId ?? prefixes.join(","));
-    this.#limiter = new RateLimiter(options.rate ?? 0);
-    this.#log = new DecisionLog(options.logger, options.logSampleRate ?? 0.1, options.random);
-    this.#callKeys = this.#o.keysPerCall;
+  constructor(settings: Settings, checkpoint: Checkpoint, start: StartingPoint) {
+    this.#settings = settings;
+    this.#checkpoint = checkpoint;
+    this.#state = start.state;
+    this.#journal = start.journal;
+    this.#resumed = start.resumed;
+    this.#limiter = new RateLimiter(settings.rate ?? 0);
+    this.#log = new DecisionLog(settings.logger, settings.logSampleRate ?? 0.1, settings.random);
+    this.#callKeys = settings.keysPerCall;
+  }
+
+  get #counters(): MigrationCounters {
+    return this.#state.counters;
   }
 
   async execute(): Promise<MigrationReport> {
-    const { dryRun, restart } = this.#o;
-    const previous = dryRun || restart ? null : await this.#checkpoint.load();
-    if (previous) {
-      this.#state = previous;
-      this.#journal = await this.#checkpoint.loadJournal();
-      this.#o.logger?.info({ stamp: previous.stamp, keysSoFar: previous.counters.keys, journaled: this.#journal.size }, "resuming cache migration from its checkpoint");
-    } else if (!dryRun) {
-      await this.#checkpoint.clear();
-      // Committed before the first page, so a crash during it resumes with its journal (and its
-      // stamp) instead of starting over and counting its migrated keys as "already v2".
-      await this.#checkpoint.commit(Checkpoint.serialize(this.#state));
-    }
-    this.#counters = this.#state.counters;
-    this.#envelope = envelopeParts(this.#state.stamp);
-    this.#stampSuffix = Buffer.from(`"created_at":"${this.#state.stamp}"}`);
-
-    const total = (await Promise.all(this.#o.stores.map((s) => s.size().catch(() => 0)))).reduce((a, b) => a + b, 0);
-    this.#o.progress?.start(total);
-    this.#o.progress?.update(this.#counters.keys);
+    const total = (await Promise.all(this.#settings.stores.map((s) => s.size().catch(() => 0)))).reduce((a, b) => a + b, 0);
+    this.#settings.progress?.start(total);
+    this.#settings.progress?.update(this.#counters.keys);
     try {
-      for (const store of this.#o.stores) {
-        for (const prefix of this.#o.prefixes) {
-          if (!(await this.#scanStream(store, prefix))) return this.#report(false, previous !== null);
+      for (const store of this.#settings.stores) {
+        for (const prefix of this.#settings.prefixes) {
+          if (!(await this.#scanStream(store, prefix))) return this.#report(false);
         }
       }
       this.#state.finished = true;
-      if (!dryRun) await this.#checkpoint.commit(Checkpoint.serialize(this.#state));
-      return this.#report(true, previous !== null);
+      if (!this.#settings.dryRun) await this.#checkpoint.commit(Checkpoint.serialize(this.#state));
+      return this.#report(true);
     } finally {
-      this.#o.progress?.stop();
+      this.#settings.progress?.stop();
     }
   }
 
-  #report(complete: boolean, resumed: boolean): MigrationReport {
-    return buildReport(this.#counters, { dryRun: this.#o.dryRun, complete, resumed, top: this.#o.top });
+  #report(complete: boolean): MigrationReport {
+    return buildReport(this.#counters, { dryRun: this.#settings.dryRun, complete, resumed: this.#resumed, top: this.#settings.top });
   }
 
   /**
@@ -177,7 +208,7 @@ class MigrationRun {
     const id = `${store.id}|${prefix}`;
     const stream = (this.#state.streams[id] ??= { cursor: "0", done: false });
     const match = `${prefix.replace(GLOB_SPECIAL, "\\$&")}*`;
-    const { scanCount } = this.#o;
+    const { scanCount } = this.#settings;
     const count = Math.min(scanCount, SCAN_CALL_COUNT);
     const scan = (cursor: string) => {
       const page = (async () => {
@@ -196,7 +227,7 @@ class MigrationRun {
     let mark = performance.now();
     try {
       while (next) {
-        if (this.#o.signal?.aborted) return false;
+        if (this.#settings.signal?.aborted) return false;
         const page = await next;
         next = page.cursor === "0" ? undefined : scan(page.cursor); // the next SCAN overlaps this page's work
         await this.#processKeys(store, prefix, [...new Set(page.keys)]); // SCAN may repeat a key within a page
@@ -204,14 +235,14 @@ class MigrationRun {
         stream.done = page.cursor === "0";
         this.#counters.activeMs += performance.now() - mark; // wall time, the previous commit included
         mark = performance.now();
-        if (!this.#o.dryRun) {
+        if (!this.#settings.dryRun) {
           // Serialized now: the next page's counting must not leak into this page's checkpoint.
           const snapshot = Checkpoint.serialize(this.#state);
           this.#committed = this.#retrying(() => this.#checkpoint.commit(snapshot));
           this.#committed.catch(() => undefined); // awaited before the next write and below
         }
         this.#journal.clear();
-        this.#o.progress?.update(this.#counters.keys);
+        this.#settings.progress?.update(this.#counters.keys);
       }
       return true;
     } finally {
@@ -228,11 +259,11 @@ class MigrationRun {
   async #processKeys(store: KeyStore, prefix: string, keys: string[]): Promise<void> {
     const queue: Pending[] = keys.map((key) => ({ key, attempt: 0 }));
     let head = 0;
-    const budget = Math.max(1, Math.floor(this.#o.batchBytes / this.#o.callsInFlight));
+    const budget = Math.max(1, Math.floor(this.#settings.batchBytes / this.#settings.callsInFlight));
     const inFlight = new Set<Promise<void>>();
     let failure: { error: unknown } | undefined;
     for (;;) {
-      while (!failure && inFlight.size < this.#o.callsInFlight && head < queue.length) {
+      while (!failure && inFlight.size < this.#settings.callsInFlight && head < queue.length) {
         const size = Math.min(this.#callKeys, this.#limiter.chunk, queue.length - head);
         await this.#limiter.take(size);
         const call = queue.slice(head, (head += size));
@@ -256,8 +287,8 @@ class MigrationRun {
   }
 
   #adaptCall(elapsedMs: number, size: number): void {
-    if (elapsedMs > this.#o.batchMs) this.#callKeys = Math.max(1, Math.floor(size / 2));
-    else if (elapsedMs < this.#o.batchMs / 4 && size >= this.#callKeys) this.#callKeys = Math.min(this.#o.keysPerCall, this.#callKeys * 2);
+    if (elapsedMs > this.#settings.batchMs) this.#callKeys = Math.max(1, Math.floor(size / 2));
+    else if (elapsedMs < this.#settings.batchMs / 4 && size >= this.#callKeys) this.#callKeys = Math.min(this.#settings.keysPerCall, this.#callKeys * 2);
   }
 
   /** One call's keys: read, decide, journal, compare-and-set. Returns what to read again. */
@@ -270,14 +301,19 @@ class MigrationRun {
       const item = items[i]!;
       if (item.state !== "value") continue;
       const options = this.#decodeOptions(item.key, prefix);
-      outcomes[i] = decodeValueNow(item.value, options);
-      if (!outcomes[i]) (inflating ??= []).push(this.#inflating.use(() => decodeValue(item.value, options)).then((outcome) => void (outcomes[i] = outcome)));
+      outcomes[i] = decodeMigrationValueNow(item.value, options);
+      if (!outcomes[i]) (inflating ??= []).push(this.#inflating.use(() => decodeMigrationValue(item.value, options)).then((outcome) => void (outcomes[i] = outcome)));
     }
     if (inflating) await Promise.all(inflating);
+    const envelope = envelopeParts(this.#state.stamp);
     const planned: Planned[] = [];
     for (let i = 0; i < items.length; i++) {
-      const next = this.#decide(prefix, items[i]!, call[i]!.attempt, outcomes[i]);
-      if (next) planned.push(next);
+      const item = items[i]!;
+      const { attempt } = call[i]!;
+      const decision = decideKey({ item, outcome: outcomes[i], journaled: this.#journal.get(item.key), ownEnvelopeTail: envelope.tail }, this.#settings);
+      if (decision.seen !== null) this.#seen(item, decision.seen, attempt);
+      if (decision.action === "write") planned.push({ op: decision.op, from: decision.from, attempt });
+      else this.#settle(item.key, decision.outcome, item.state === "value" ? item.value : undefined);
     }
     const unread = call.slice(items.length);
     if (planned.length === 0) return unread;
@@ -285,8 +321,8 @@ class MigrationRun {
     return again.length === 0 ? unread : [...unread, ...again];
   }
 
-  #decodeOptions(key: string, prefix: string): DecodeOptions {
-    const allowPickle = this.#o.allowPickle && this.#o.picklePrefixes.some((p) => key.startsWith(p));
+  #decodeOptions(key: string, prefix: string): MigrationDecodeOptions {
+    const allowPickle = this.#settings.allowPickle && this.#settings.picklePrefixes.some((p) => key.startsWith(p));
     return { allowPickle, expectedId: userIdFromKey(key, prefix), inflateSyncBelowBytes: INFLATE_SYNC_BELOW_BYTES };
   }
 
@@ -295,129 +331,83 @@ class MigrationRun {
     const entries = planned.map(({ op, from }): [string, JournalEntry] => [op.key, { from, result: op.op === "set" ? "set" : "deleted" }]);
     for (const [key, entry] of entries) this.#journal.set(key, entry);
     const ops = planned.map((p) => p.op);
+    const envelope = envelopeParts(this.#state.stamp);
     let written: boolean[];
-    if (this.#o.dryRun) {
+    if (this.#settings.dryRun) {
       written = planned.map(() => true);
     } else {
       await this.#committed; // the previous page's commit clears the journal: this entry goes after it
-      if (store.writeJournaled && store.connection === this.#o.control) {
+      if (store.writeJournaled && store.connection === this.#settings.control) {
         // The journal entry goes in the same atomic call as the writes.
         const journal = { key: this.#checkpoint.journalKey, blob: Checkpoint.journalBlob(entries), ttlMs: CHECKPOINT_TTL_MS };
-        await this.#o.beforeWrite?.(ops);
-        written = await this.#retrying(() => store.writeJournaled!(ops, this.#envelope, journal));
+        await this.#settings.beforeWrite?.(ops);
+        written = await this.#retrying(() => store.writeJournaled!(ops, envelope, journal));
       } else {
         const journaled = this.#retrying(() => this.#checkpoint.journal(entries));
         // On one connection the journal entry is applied before the writes sent after it;
         // otherwise (a cluster node) wait for it.
-        if (store.connection !== this.#o.control) await journaled;
-        await this.#o.beforeWrite?.(ops);
-        written = await this.#retrying(() => store.write(ops, this.#envelope));
+        if (store.connection !== this.#settings.control) await journaled;
+        await this.#settings.beforeWrite?.(ops);
+        written = await this.#retrying(() => store.write(ops, envelope));
         await journaled;
       }
-      await this.#o.afterWrite?.(ops);
+      await this.#settings.afterWrite?.(ops);
     }
     const again: Pending[] = [];
-    planned.forEach(({ op, from, value, attempt }, i) => {
-      if (written[i]) return this.#done(op, from, value);
+    planned.forEach(({ op, from, attempt }, i) => {
+      if (written[i]) return this.#settle(op.key, op.op === "set" ? { decision: "migrated", from } : { decision: "deleted", from }, op.expected);
       this.#journal.delete(op.key);
-      this.#counters.conflicts += 1;
-      this.#log.record("conflict", { key: op.key, format: from, reason: "value changed or expired since it was read" });
-      if (attempt + 1 > this.#o.maxRetries) return recordFailure(this.#counters, "still-changing");
+      this.#settle(op.key, { decision: "conflict", from });
+      if (attempt + 1 > this.#settings.maxRetries) {
+        return this.#settle(op.key, { decision: "failed", format: from, category: "still-changing", reason: `value changed or expired on each of ${attempt + 1} attempts` }, op.expected);
+      }
       this.#counters.retries += 1;
       again.push({ key: op.key, attempt: attempt + 1 });
     });
     return again;
   }
 
-  #done(op: WriteOp, from: ValueFormat, value: Buffer): void {
-    if (op.op === "delete") {
-      this.#counters.deleted += 1;
-      this.#log.record("deleted", { key: op.key, format: from, value });
-      return;
-    }
-    this.#counters.migrated += 1;
-    increment(this.#counters.migratedFrom, from);
-    if (!this.#o.dryRun) this.#o.metrics?.cacheMigrations.inc({ from });
-    this.#log.record("migrated", { key: op.key, format: from, value });
-  }
-
-  /** Counts a key as found (on its first sighting only). */
+  /** Counts a key as found (on its first sighting only: a re-read after a conflict is the same key). */
   #seen(item: ReadItem, format: SeenFormat, attempt: number): void {
-    if (attempt === 0) recordSeen(this.#counters, item.key, format, item.pttlMs, item.state === "value" ? item.value.length : item.state === "oversize" ? item.length : undefined);
+    if (attempt > 0) return;
+    recordSeen(this.#counters, item.key, format, item.pttlMs, item.state === "value" ? item.value.length : item.state === "oversize" ? item.length : undefined);
   }
 
-  /** Counts and logs a value that is kept, not migrated (always logged). */
-  #fail(item: ReadItem, attempt: number, format: SeenFormat, category: string, reason: string, value?: Buffer): null {
-    this.#seen(item, format, attempt);
-    recordFailure(this.#counters, category);
-    this.#log.record("failed", { key: item.key, format, reason, ...(value ? { value } : {}) });
-    return null;
-  }
-
-  /** Counts and (sampled) logs a key left as it is. */
-  #leave(item: ReadItem, attempt: number, format: SeenFormat, counter: "expired" | "skipped" | "pickleSkipped", decision: Decision, reason?: string): null {
-    this.#seen(item, format, attempt);
-    this.#counters[counter] += 1;
-    this.#log.record(decision, { key: item.key, format, ...(reason ? { reason } : {}) });
-    return null;
-  }
-
-  /** What to do with one key, given its decoded value; counts it and returns a write, if any. */
-  #decide(prefix: string, item: ReadItem, attempt: number, outcome: DecodeOutcome | undefined): Planned | null {
-    const { key } = item;
-    const journaled = this.#journal.get(key);
-    switch (item.state) {
-      case "absent":
-        if (journaled?.result === "deleted") {
-          this.#seen(item, journaled.from as SeenFormat, attempt);
-          this.#counters.deleted += 1;
-          return null;
-        }
-        return this.#leave(item, attempt, "absent", "expired", "expired");
-      case "oversize":
-        return this.#fail(item, attempt, "oversize", "oversize", `${item.length} bytes, over the ${MAX_INPUT_BYTES}-byte read cap`);
-      case "non-string":
-        return this.#fail(item, attempt, "non-string", "non-string", "not a string key");
-      case "value":
-        break;
+  /**
+   * The one place where a key's outcome is known: counted in the report, logged (failures,
+   * deletions and conflicts always; the rest sampled), and a migration counted in the metrics.
+   * `value` is the value as read, for the log's hash and masked preview (never the value).
+   */
+  #settle(key: string, outcome: KeyOutcome, value?: Buffer): void {
+    const counters = this.#counters;
+    switch (outcome.decision) {
+      case "migrated":
+        counters.migrated += 1;
+        increment(counters.migratedFrom, outcome.from);
+        if (!this.#settings.dryRun) this.#settings.metrics?.cacheMigrations.inc({ from: outcome.from });
+        return this.#log.record("migrated", { key, format: outcome.from, ...(value ? { value } : {}) });
+      case "deleted":
+        counters.deleted += 1;
+        return this.#log.record("deleted", { key, format: outcome.from, ...(value ? { value } : {}) });
+      case "skipped":
+        counters.skipped += 1;
+        return this.#log.record("skipped", { key, format: "v2" });
+      case "pickle-skipped":
+        counters.pickleSkipped += 1;
+        return this.#log.record("pickle-skipped", { key, format: "v1-pickle", reason: outcome.reason });
+      case "expired":
+        counters.expired += 1;
+        return this.#log.record("expired", { key, format: "absent" });
+      case "duplicate":
+        counters.duplicates += 1;
+        return this.#log.record("duplicate", { key, format: "v2" });
+      case "failed":
+        recordFailure(counters, outcome.category);
+        return this.#log.record("failed", { key, format: outcome.format, reason: outcome.reason, ...(value ? { value } : {}) });
+      case "conflict":
+        counters.conflicts += 1;
+        return this.#log.record("conflict", { key, format: outcome.from, reason: "value changed or expired since it was read" });
     }
-    const { value } = item;
-    if (!outcome) throw new Error(`no decode outcome for ${key} under ${prefix}`); // every value is decoded by #runCall
-    switch (outcome.kind) {
-      case "data": {
-        if (outcome.format !== "v2") {
-          this.#seen(item, outcome.format, attempt);
-          const json = outcome.json ?? Buffer.from(JSON.stringify(outcome.data)); // pickles have no JSON text
-          // A v1 JSON value is wrapped verbatim: the store may send its bytes once.
-          const verbatim = json.buffer === value.buffer && json.byteOffset === value.byteOffset && json.length === value.length;
-          return { op: { key, op: "set", expected: value, json: verbatim ? value : json }, from: outcome.format, value, attempt };
-        }
-        if (journaled?.result === "set" && this.#isOwnStamp(value)) {
-          // Written by this run before a crash or a retried call: count it once, as migrated.
-          this.#seen(item, journaled.from as SeenFormat, attempt);
-          this.#done({ key, op: "set", expected: value, json: value }, journaled.from as ValueFormat, value);
-          return null;
-        }
-        if (this.#isOwnStamp(value)) {
-          this.#counters.duplicates += 1; // SCAN returned a key this run already migrated
-          return null;
-        }
-        return this.#leave(item, attempt, "v2", "skipped", "skipped");
-      }
-      case "not-decoded":
-        return this.#leave(item, attempt, "v1-pickle", "pickleSkipped", "pickle-skipped", this.#o.allowPickle ? "prefix not allowlisted for pickle" : "--allow-pickle not given");
-      case "rejected":
-        return this.#fail(item, attempt, "v1-pickle", "pickle-rejected", outcome.reason, value);
-      case "invalid":
-        if (!this.#o.deleteUnparseable) return this.#fail(item, attempt, outcome.format, "unparseable", outcome.reason, value);
-        this.#seen(item, outcome.format, attempt);
-        return { op: { key, op: "delete", expected: value }, from: outcome.format, value, attempt };
-    }
-  }
-
-  #isOwnStamp(value: Buffer): boolean {
-    const suffix = this.#stampSuffix;
-    return value.length > suffix.length && value.subarray(value.length - suffix.length).equals(suffix);
   }
 
   /** Runs a Redis call, retrying transient failures with backoff (counted as retries). */
@@ -426,12 +416,12 @@ class MigrationRun {
       try {
         return await call();
       } catch (error) {
-        if (attempt >= this.#o.maxRetries) {
+        if (attempt >= this.#settings.maxRetries) {
           throw new Error(`Redis call failed ${attempt + 1} times (${(error as Error).message}); the checkpoint is intact: rerun the same command to resume.`, { cause: error });
         }
         this.#counters.retries += 1;
-        this.#o.logger?.warn({ err: (error as Error).message, attempt: attempt + 1 }, "Redis call failed; retrying");
-        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+        this.#settings.logger?.warn({ err: (error as Error).message, attempt: attempt + 1 }, "Redis call failed; retrying");
+        await new Promise((r) => setTimeout(r, migrationRetryDelay(attempt)));
       }
     }
   }

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { EnvelopeParts } from "../envelope.js";
+import type { EnvelopeParts } from "../cache/envelope.js";
 import { NodeKeyStore, type JournalAppend, type ReadItem, type ReadResult, type WriteOp } from "./key-store.js";
 
 /**

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { EnvelopeParts } from "../envelope.js";
+import type { EnvelopeParts } from "../cache/envelope.js";
 
 /**
  * How the migrator reads and conditionally writes one Redis node's keys. Two implementations:

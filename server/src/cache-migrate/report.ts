@@ -1,4 +1,4 @@
-import type { ValueFormat } from "../detect-format.js";
+import type { ValueFormat } from "../cache/detect-format.js";
 
 /**
  * The migration report: counters plus TTL / value-size histograms and top key prefixes.

@@ -1,4 +1,3 @@
-import type { ChatEvent } from "../../../shared/protocol/index.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../log/logger.js";
 import type { Metrics } from "../metrics.js";
@@ -11,11 +10,13 @@ import { closeClient, duplicateForCommands } from "./redis-connections.js";
 import { RedisHealth } from "./redis-health.js";
 import { RedisInstanceChannel } from "./redis-instance-channel.js";
 import type { RedisClient } from "./redis-keys.js";
-import type { StoredEvent } from "./ports.js";
+import type { Realtime } from "./realtime.js";
 import { RedisOwnerRegistry } from "./redis-owner-registry.js";
-import { ResilientEventBus, ResilientEventLog, ResilientOwnerRegistry, redeliverLatest } from "./resilient.js";
+import { ResilientOwnerRegistry } from "./resilient-owner-registry.js";
+import { ResilientEventBus } from "./resilient-event-bus.js";
+import { ResilientEventLog, redeliverLatest } from "./resilient-event-log.js";
 
-export interface CreateRealtimeOptions {
+export interface CreateRedisRealtimeOptions {
   /** The app's client (standalone or Cluster); the realtime layer duplicates it and never closes it. */
   redis: RedisClient;
   instanceId: string;
@@ -30,17 +31,12 @@ export interface CreateRealtimeOptions {
   callTimeoutMs?: number;
 }
 
-export interface Realtime {
+export interface RedisRealtime extends Realtime {
   owners: ResilientOwnerRegistry;
   eventLog: ResilientEventLog;
   bus: ResilientEventBus;
-  /** Append to the user's history and deliver it to their socket's instance, in one Redis round trip. */
-  publish(userId: number, event: ChatEvent): Promise<StoredEvent>;
   /** `isUp()` is false while the instance runs degraded. */
   health: RedisHealth;
-  /** For `/readyz`: Redis is in use (not the in-process fallbacks). */
-  isReady(): boolean;
-  close(): Promise<void>;
 }
 
 /**
@@ -48,7 +44,7 @@ export interface Realtime {
  * Cluster) with other instances, each falling back to its in-process version while Redis is
  * unreachable. Waits up to `startTimeoutMs` for Redis, then starts degraded if it must.
  */
-export async function createRealtime(options: CreateRealtimeOptions): Promise<Realtime> {
+export async function createRedisRealtime(options: CreateRedisRealtimeOptions): Promise<RedisRealtime> {
   const { redis, instanceId, config, logger, metrics } = options;
   const commands = duplicateForCommands(redis);
   commands.on("error", (error: Error) => logger?.debug({ err: error.message }, "redis (realtime commands) error"));
@@ -82,6 +78,7 @@ export async function createRealtime(options: CreateRealtimeOptions): Promise<Re
     owners,
     eventLog,
     bus,
+    // Append to the user's history and route to their socket's instance in one Redis round trip.
     publish: (userId, event) => eventLog.publish(userId, event, localBus),
     health,
     isReady: () => health.isUp(),
