@@ -17,7 +17,9 @@ describe("the content script joins the configured server's origin only", () => {
   let otherApp: Server;
   let otherUrl: string;
   beforeAll(async () => {
-    otherApp = createServer((_req, res) => res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>another local app</title><p>another local app</p>"));
+    otherApp = createServer((_req, res) =>
+      res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>another local app</title><p>another local app</p>"),
+    );
     await new Promise<void>((resolve) => otherApp.listen(0, "127.0.0.1", resolve));
     otherUrl = `http://127.0.0.1:${(otherApp.address() as AddressInfo).port}/`;
   });
@@ -39,7 +41,11 @@ describe("the content script joins the configured server's origin only", () => {
         window.postMessage(hello, location.origin);
         return { marked: document.documentElement.dataset.switchboardExtension === "1", answered: await answered };
       },
-      { hello: windowEnvelope(WindowDirection.toHub, { kind: TabRequestKind.hello, requestId: "probe", params: {} }), tag: WINDOW_ENVELOPE_TAG, fromHub: WindowDirection.fromHub },
+      {
+        hello: windowEnvelope(WindowDirection.toHub, { kind: TabRequestKind.hello, requestId: "probe", params: {} }),
+        tag: WINDOW_ENVELOPE_TAG,
+        fromHub: WindowDirection.fromHub,
+      },
     );
   }
 

@@ -64,14 +64,17 @@ class DelayedPipe {
       return;
     }
     const due = Math.max(head.dueAt, this.link.stalledUntil);
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      const now = Date.now();
-      while (this.#queue.length > 0 && this.#queue[0]!.dueAt <= now && this.link.stalledUntil <= now) {
-        this.destination.write(this.#queue.shift()!.chunk);
-      }
-      this.#schedule();
-    }, Math.max(0, due - Date.now()));
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = null;
+        const now = Date.now();
+        while (this.#queue.length > 0 && this.#queue[0]!.dueAt <= now && this.link.stalledUntil <= now) {
+          this.destination.write(this.#queue.shift()!.chunk);
+        }
+        this.#schedule();
+      },
+      Math.max(0, due - Date.now()),
+    );
   }
 }
 

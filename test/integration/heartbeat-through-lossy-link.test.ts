@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { ClientFrameType, CloseCode, CloseReason, EventKind, RestPath, ServerFrameType, WS_PATH_PREFIX, type EventFrame, type ServerFrame } from "../../shared/protocol/index.js";
+import {
+  ClientFrameType,
+  CloseCode,
+  CloseReason,
+  EventKind,
+  RestPath,
+  ServerFrameType,
+  WS_PATH_PREFIX,
+  type EventFrame,
+  type ServerFrame,
+} from "../../shared/protocol/index.js";
 import { ConnectionState } from "../../shared/sdk/connection-state.js";
 import { Connection, type SocketConstructor } from "../../extension/src/background/connection.js";
 import { api, login } from "../helpers/chat-client.js";

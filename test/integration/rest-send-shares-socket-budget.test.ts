@@ -30,7 +30,9 @@ describe("the REST send shares the socket's send budget", () => {
     for (let i = 0; i < PER_SECOND + BURST; i++) socket.send({ type: ClientFrameType.send, clientMsgId: `ws-${i}`, to: bob.user.id, body: "hi" });
     await socket.next<AckFrame>((f) => f.type === ServerFrameType.ack && f.clientMsgId === `ws-${PER_SECOND + BURST - 1}`);
     socket.send({ type: ClientFrameType.send, clientMsgId: "ws-over", to: bob.user.id, body: "hi" });
-    expect(await socket.next<ErrorFrame>((f) => f.type === ServerFrameType.error && f.clientMsgId === "ws-over")).toMatchObject({ code: FrameErrorCode.rateLimited });
+    expect(await socket.next<ErrorFrame>((f) => f.type === ServerFrameType.error && f.clientMsgId === "ws-over")).toMatchObject({
+      code: FrameErrorCode.rateLimited,
+    });
 
     const refused = await restSend(alice.accessToken, bob.user.id, "rest-1");
     expect(refused.status).toBe(429);

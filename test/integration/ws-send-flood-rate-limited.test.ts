@@ -70,7 +70,9 @@ describe("a send flood", () => {
         protocols: [SUBPROTOCOL, BEARER_PROTOCOL_PREFIX + alice.accessToken],
         hello: JSON.stringify({ type: ClientFrameType.resume, epoch: "", seq: 0 }),
         readyType: ServerFrameType.resumed,
-        frames: Array.from({ length: FLOOD }, (_, i) => JSON.stringify({ type: ClientFrameType.send, clientMsgId: `flood-${i}`, to: bob.user.id, body: `m${i}` })),
+        frames: Array.from({ length: FLOOD }, (_, i) =>
+          JSON.stringify({ type: ClientFrameType.send, clientMsgId: `flood-${i}`, to: bob.user.id, body: `m${i}` }),
+        ),
       },
     });
     const { received, close } = await new Promise<{ received: string[]; close: { code: number; reason: string } }>((resolve) => flood.once("message", resolve));

@@ -31,7 +31,15 @@ describe("a slow reader that keeps sending resume", () => {
     const bob = await login(t.url, "bob");
     // A full history of large messages: every replay from seq 0 is ~4 MB.
     for (let i = 0; i < HISTORY; i++) {
-      const message = { id: i + 1, from: bob.user.id, to: alice.user.id, body: "x".repeat(MAX_MESSAGE_BODY), clientMsgId: null, createdAt: new Date().toISOString(), readAt: null };
+      const message = {
+        id: i + 1,
+        from: bob.user.id,
+        to: alice.user.id,
+        body: "x".repeat(MAX_MESSAGE_BODY),
+        clientMsgId: null,
+        createdAt: new Date().toISOString(),
+        readAt: null,
+      };
       await t.server.sockets.publish(alice.user.id, { kind: EventKind.message, message });
     }
 
