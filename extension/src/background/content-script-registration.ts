@@ -14,11 +14,6 @@ import contentScriptFile from "../content/content-script.ts?script&iife";
 
 export const CONTENT_SCRIPT_ID = "switchboard-web-app";
 
-/** The match patterns of the content script for a server URL and the build's extra patterns. */
-export function contentScriptMatches(serverUrl: string, extraPatterns: readonly string[]): string[] {
-  return [...new Set([`${new URL(serverUrl).origin}/*`, ...extraPatterns])];
-}
-
 /** The part of `chrome.scripting` used here (injected, so the rule is testable without Chrome). */
 export interface ContentScriptRegistry {
   getRegisteredContentScripts(filter: { ids: string[] }): Promise<Array<{ id: string }>>;
