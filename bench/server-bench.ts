@@ -4,7 +4,7 @@
  *  2. idle capacity: as many authenticated, heart-beating sockets as one process holds → RSS per
  *     socket, event-loop delay p99, CPU;
  *  3. profile: requests/s and p99 for 200 vs 304 (autocannon), DB queries per request (warm);
- *  4. flood isolation: one user floods `send` frames (10,000 per connect, reconnecting at once)
+ *  4. flood isolation: one user floods `send` frames (10,000 per connect, reconnecting after 100 ms)
  *     while 1,000 others send normally → the others' delivery latency p50/p99 without and with
  *     the flood (default limits), and their ratio;
  *  5. cost of the limits on a send: messages/s of pipelining senders with budgets on (never
@@ -481,7 +481,7 @@ async function main() {
         ? [
             `## Flood isolation (default limits): one user floods, ${flood.others} others chat`,
             "",
-            `Each of ${flood.others} users sends one message every ${flood.normalSendEveryMs / 1000} s to a connected partner; delivery latency is send → the partner's \`event\`. Then one user sends ${flood.floodBurst.toLocaleString("en")} \`send\` frames at once on every connect and reconnects as soon as it is closed (ignoring the cooldown), for ${flood.phaseSeconds} s.`,
+            `Each of ${flood.others} users sends one message every ${flood.normalSendEveryMs / 1000} s to a connected partner; delivery latency is send → the partner's \`event\`. Then one user sends ${flood.floodBurst.toLocaleString("en")} \`send\` frames at once on every connect and reconnects 100 ms after it is closed or refused (ignoring the 10 s cooldown), for ${flood.phaseSeconds} s.`,
             "",
             "| phase | deliveries | p50 | p99 | max |",
             "|---|---|---|---|---|",

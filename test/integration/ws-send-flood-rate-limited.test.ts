@@ -14,7 +14,7 @@ import {
   type ErrorFrame,
   type ServerFrame,
 } from "../../shared/protocol/index.js";
-import { api, connectLive, login } from "../helpers/chat-client.js";
+import { api, connectChat, connectLive, login } from "../helpers/chat-client.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
 import { metric } from "../e2e/support/metrics.js";
 import { DEFAULT_RATE_LIMITS, loadConfig } from "../../server/src/config.js";
@@ -83,6 +83,11 @@ describe("a send flood", () => {
     await observed;
 
     expect(close).toEqual({ code: CloseCode.rateLimited, reason: CloseReason.rateLimited });
+    // Reconnecting at once to flood again (ignoring the cooldown the close asks for) is refused
+    // at the upgrade, before any authentication or frame.
+    const again = connectChat(t.wsUrl, alice.user.id, { token: alice.accessToken });
+    await expect(again.opened).rejects.toMatchObject({ statusCode: 429 });
+    expect(await metric(t, "switchboard_rate_limited_total", 'kind="connect",transport="ws"')).toBe(1);
     const acks = flooderFrames.filter((f): f is AckFrame => f.type === ServerFrameType.ack);
     const refused = flooderFrames.filter((f): f is ErrorFrame => f.type === ServerFrameType.error && f.code === FrameErrorCode.rateLimited);
     const budget = DEFAULT_RATE_LIMITS.send;

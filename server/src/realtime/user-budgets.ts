@@ -86,3 +86,29 @@ export class RefusalCounter {
     }
   }
 }
+
+/**
+ * Users whose socket was just closed with `4029 Rate limited`: a new connection of theirs is
+ * refused at the upgrade (429) until the cooldown the client is told to wait has passed
+ * (`RATE_LIMITED_RECONNECT_MIN_MS`), so a script that reconnects at once to flood again costs an
+ * HTTP answer, not an authentication, a claim and another burst. Only the user's own flood sets
+ * it (the socket was authenticated), so nobody can lock another user out. rate-limiter-flexible's
+ * `block`, keyed by user id.
+ */
+export class ReconnectCooldown {
+  readonly #limiter: RateLimiterMemory;
+
+  constructor(readonly cooldownMs: number) {
+    this.#limiter = new RateLimiterMemory({ keyPrefix: "reconnect-cooldown", points: 1, duration: Math.ceil(cooldownMs / 1000) });
+  }
+
+  start(userId: number): void {
+    void this.#limiter.block(userId, Math.ceil(this.cooldownMs / 1000));
+  }
+
+  /** Milliseconds left of the user's cooldown, or 0 when they may connect. */
+  async remainingMs(userId: number): Promise<number> {
+    const state = await this.#limiter.get(userId);
+    return state && state.consumedPoints > this.#limiter.points ? Math.max(1, state.msBeforeNext) : 0;
+  }
+}

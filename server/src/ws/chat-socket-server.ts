@@ -5,6 +5,7 @@ import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import {
   ClientFrameType,
   FrameErrorCode,
+  RATE_LIMITED_RECONNECT_MIN_MS,
   ServerClose,
   ServerFrameType,
   parseClientFrame,
@@ -18,7 +19,7 @@ import type { TokenService } from "../auth/tokens.js";
 import type { Logger } from "../log/logger.js";
 import type { Metrics } from "../metrics.js";
 import type { Realtime } from "../realtime/realtime.js";
-import { BudgetKind, RefusalCounter, type UserBudgets } from "../realtime/user-budgets.js";
+import { BudgetKind, ReconnectCooldown, RefusalCounter, type UserBudgets } from "../realtime/user-budgets.js";
 import { Session } from "./session.js";
 import { authenticateUpgrade, offeredProtocols, originAllowed, parseChatPath, selectProtocol } from "./upgrade-auth.js";
 
@@ -85,6 +86,7 @@ export class ChatSocketServer {
   readonly #sessions = new Map<string, Session>();
   readonly #unsubscribe: Array<() => void> = [];
   readonly #refusals: RefusalCounter;
+  readonly #cooldown = new ReconnectCooldown(RATE_LIMITED_RECONNECT_MIN_MS);
   #accepting = true;
 
   constructor(private readonly options: ChatSocketServerOptions) {
@@ -150,6 +152,11 @@ export class ChatSocketServer {
       return rejectUpgrade(socket, 403, "Forbidden");
     }
     if (!this.#accepting) return rejectUpgrade(socket, 503, "Service Unavailable");
+    const cooldownMs = await this.#cooldown.remainingMs(userId);
+    if (cooldownMs > 0) {
+      this.options.metrics.rateLimited.inc({ kind: "connect", transport: "ws" });
+      return rejectUpgrade(socket, 429, "Too Many Requests", { "Retry-After": String(Math.ceil(cooldownMs / 1000)) });
+    }
     let outcome: Awaited<ReturnType<typeof authenticateUpgrade>>;
     try {
       outcome = await authenticateUpgrade(this.options.tokens, userId, offeredProtocols(req));
@@ -271,6 +278,7 @@ export class ChatSocketServer {
         });
         if (await this.#refusals.exceeded(session.connId)) {
           flood.closing = true;
+          this.#cooldown.start(session.userId);
           metrics.wsRateLimitCloses.inc();
           this.options.logger.info({ userId: session.userId, kind }, "closing a socket that kept sending over its budget");
           // Stop reading: the rest of the flood stays in the client's buffers instead of costing
@@ -365,7 +373,8 @@ export class ChatSocketServer {
   }
 }
 
-function rejectUpgrade(socket: Duplex, status: number, text: string): void {
+function rejectUpgrade(socket: Duplex, status: number, text: string, headers: Record<string, string> = {}): void {
   if (socket.destroyed) return;
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
+  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join("");
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n${extra}Content-Length: ${text.length}\r\n\r\n${text}`);
 }
