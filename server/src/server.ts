@@ -4,10 +4,13 @@ import { createServer, type Server as HttpServer } from "node:http";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { Cluster, Redis } from "ioredis";
+import { PasswordHashing } from "./auth/password-hashing.js";
 import { TokenService } from "./auth/tokens.js";
 import { UserCache } from "./cache/user-cache.js";
 import type { Config } from "./config.js";
 import { createApp } from "./http/app.js";
+import { LoginLimiter } from "./http/login-limiter.js";
+import { startMetricsListener, type MetricsListener } from "./http/metrics-access.js";
 import { createLogger, type Logger } from "./log/logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { createRealtime } from "./realtime/create-realtime.js";
@@ -48,6 +51,8 @@ export interface SwitchboardServer {
   readonly logger: Logger;
   readonly cache: UserCache;
   readonly localRedis: LocalRedisServer | null;
+  /** The separate metrics listener when `METRICS_PORT` is set. */
+  readonly metricsListener: MetricsListener | null;
   /** Graceful: stop accepting, 1012 to every socket, drain HTTP, close Redis and the database. */
   shutdown(): Promise<void>;
 }
@@ -163,6 +168,18 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
       allowedOrigins: config.allowedOrigins,
       maxBodyBytes: config.httpMaxBodyBytes,
       webAppDir: config.webAppDir,
+      trustProxy: config.trustProxy,
+      loginLimiter: new LoginLimiter({
+        redis,
+        limits: {
+          maxFailuresPerUsernameAndIp: config.loginMaxFailuresPerUsernameAndIp,
+          usernameAndIpWindowS: config.loginUsernameAndIpWindowS,
+          maxFailuresPerIp: config.loginMaxFailuresPerIp,
+          ipWindowS: config.loginIpWindowS,
+        },
+      }),
+      passwordHashing: new PasswordHashing({ concurrency: config.passwordHashConcurrency, maxQueued: config.passwordHashQueueMax, metrics }),
+      metricsAccess: { token: config.metricsToken, onPublicListener: config.metricsOnPublicListener },
       readiness: async () => ({
         redis: redis.status === "ready" && (realtime.isReady?.() ?? true) && (await redis.ping().then(() => true, () => false)),
         database: await db.query("SELECT 1").then(() => true, () => false),
@@ -182,6 +199,15 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
       });
     });
     const port = (httpServer.address() as AddressInfo).port;
+    let metricsListener: MetricsListener | null = null;
+    if (config.metricsPort !== undefined) {
+      metricsListener = await startMetricsListener({ host: config.metricsHost, port: config.metricsPort, token: config.metricsToken, metrics, logger });
+      cleanups.push(() => metricsListener!.close());
+    } else if (!config.metricsOnPublicListener) {
+      logger.info(
+        "metrics are not served: in production /metrics answers 404 on the public listener. Set METRICS_PORT (own listener, default host 127.0.0.1) or METRICS_TOKEN (Authorization: Bearer <token>) to enable them",
+      );
+    }
     const host = config.host.includes(":") ? `[${config.host}]` : config.host;
     const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
 
@@ -199,7 +225,7 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
         logger.info("shut down");
       })());
 
-    return { config, httpServer, url, port, sockets, redis, db, store, metrics, logger, cache, localRedis, shutdown };
+    return { config, httpServer, url, port, sockets, redis, db, store, metrics, logger, cache, localRedis, metricsListener, shutdown };
   } catch (error) {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
     throw error;

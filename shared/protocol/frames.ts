@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { multiLineText, singleLineText } from "./text.js";
 
 /**
  * JSON text frames of the chat socket. Every frame has `type`.
@@ -49,13 +50,13 @@ export const MAX_CLIENT_MSG_ID = 100;
 
 const UserId = v.pipe(v.number(), v.integer(), v.minValue(1));
 const Seq = v.pipe(v.number(), v.integer(), v.minValue(0));
-const MessageBody = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_MESSAGE_BODY));
-const ClientMsgId = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_CLIENT_MSG_ID));
+const MessageBody = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_MESSAGE_BODY), multiLineText());
+const ClientMsgId = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_CLIENT_MSG_ID), singleLineText());
 
 export const PingFrame = v.object({ type: v.literal(ClientFrameType.ping) });
 export const ResumeFrame = v.object({
   type: v.literal(ClientFrameType.resume),
-  epoch: v.pipe(v.string(), v.maxLength(64)),
+  epoch: v.pipe(v.string(), v.maxLength(64), singleLineText()),
   seq: Seq,
 });
 export const SendFrame = v.object({
