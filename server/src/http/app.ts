@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import cors from "cors";
 import express, { type NextFunction, type Request, type Response } from "express";
-import { REST_API_PREFIX, RestErrorCode, RestPath } from "../../../shared/protocol/index.js";
+import { REQUEST_ID_HEADER, REST_API_PREFIX, RETRY_AFTER_HEADER, RestErrorCode, RestPath } from "../../../shared/protocol/index.js";
 import type { PasswordHashing } from "../auth/password-hashing.js";
 import type { TokenService } from "../auth/tokens.js";
 import type { Logger } from "../log/logger.js";
@@ -68,7 +68,8 @@ export function createApp(deps: AppDeps): express.Express {
     cors({
       origin: (origin, callback) => callback(null, !origin || deps.allowedOrigins.includes(origin) ? origin ?? false : false),
       allowedHeaders: ["Authorization", "Content-Type", "If-None-Match"],
-      exposedHeaders: ["ETag"],
+      // The extension calls cross-origin: let it read the request id and a 429's wait.
+      exposedHeaders: ["ETag", REQUEST_ID_HEADER, RETRY_AFTER_HEADER],
       maxAge: 600,
     }),
   );
