@@ -186,6 +186,16 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
       }),
     });
 
+    // Before the public listener, so a metrics port that is taken fails the start with nothing left listening.
+    let metricsListener: MetricsListener | null = null;
+    if (config.metricsPort !== undefined) {
+      metricsListener = await startMetricsListener({ host: config.metricsHost, port: config.metricsPort, token: config.metricsToken, metrics, logger });
+      cleanups.push(() => metricsListener!.close());
+    } else if (!config.metricsOnPublicListener) {
+      logger.info(
+        "metrics are not served: in production /metrics answers 404 on the public listener. Set METRICS_PORT (own listener, default host 127.0.0.1) or METRICS_TOKEN (Authorization: Bearer <token>) to enable them",
+      );
+    }
     const httpServer = createServer({ requestTimeout: 30_000, headersTimeout: 15_000 }, app);
     httpServer.keepAliveTimeout = 5000;
     sockets.attach(httpServer);
@@ -199,15 +209,6 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
       });
     });
     const port = (httpServer.address() as AddressInfo).port;
-    let metricsListener: MetricsListener | null = null;
-    if (config.metricsPort !== undefined) {
-      metricsListener = await startMetricsListener({ host: config.metricsHost, port: config.metricsPort, token: config.metricsToken, metrics, logger });
-      cleanups.push(() => metricsListener!.close());
-    } else if (!config.metricsOnPublicListener) {
-      logger.info(
-        "metrics are not served: in production /metrics answers 404 on the public listener. Set METRICS_PORT (own listener, default host 127.0.0.1) or METRICS_TOKEN (Authorization: Bearer <token>) to enable them",
-      );
-    }
     const host = config.host.includes(":") ? `[${config.host}]` : config.host;
     const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
 

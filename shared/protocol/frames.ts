@@ -145,7 +145,11 @@ export type AckFrame = v.InferOutput<typeof AckFrame>;
 export type ResumedFrame = v.InferOutput<typeof ResumedFrame>;
 export type ErrorFrame = v.InferOutput<typeof ErrorFrame>;
 
-export type ParseResult<T> = { ok: true; frame: T } | { ok: false; code: FrameErrorCode; message: string };
+/**
+ * A refused `send` frame whose own `clientMsgId` is valid names it in `clientMsgId`, so the client
+ * can match the `error` frame to the message it refused (and stop waiting for its ack).
+ */
+export type ParseResult<T> = { ok: true; frame: T } | { ok: false; code: FrameErrorCode; message: string; clientMsgId?: string };
 
 function parseWith<T>(schema: v.GenericSchema<unknown, T>, text: string): ParseResult<T> {
   let json: unknown;
@@ -165,7 +169,9 @@ function parseWith<T>(schema: v.GenericSchema<unknown, T>, text: string): ParseR
     return { ok: false, code: FrameErrorCode.unknownType, message: `Unknown frame type "${String((json as { type: string }).type).slice(0, 40)}"` };
   }
   const where = first.path?.map((p) => String(p.key)).join(".") ?? "frame";
-  return { ok: false, code: FrameErrorCode.invalidFrame, message: `Invalid ${where}: ${first.message}` };
+  const refused = { ok: false as const, code: FrameErrorCode.invalidFrame, message: `Invalid ${where}: ${first.message}` };
+  const clientMsgId = (json as { type: string; clientMsgId?: unknown }).type === ClientFrameType.send ? (json as { clientMsgId?: unknown }).clientMsgId : undefined;
+  return v.is(ClientMsgId, clientMsgId) ? { ...refused, clientMsgId } : refused;
 }
 
 function knownTypes(schema: unknown): Set<string> {

@@ -54,9 +54,12 @@ describe("NUL and other control characters in input (real server, captured log)"
     const bodyError = await socket.next<ErrorFrame>((f) => f.type === ServerFrameType.error);
     expect(bodyError.code).toBe(FrameErrorCode.invalidFrame);
     expect(bodyError.message).toContain("Invalid body:");
+    // Its own clientMsgId is valid, so the error names it: the client stops waiting for an ack.
+    expect(bodyError.clientMsgId).toBe("ws-1");
     socket.send({ type: ClientFrameType.send, clientMsgId: withNul("ws-id"), to: bob.user.id, body: "hi" });
     const idError = await socket.next<ErrorFrame>((f) => f.type === ServerFrameType.error && f !== bodyError);
     expect(idError.message).toContain("Invalid clientMsgId:");
+    expect(idError.clientMsgId).toBeUndefined();
     socket.send({ type: ClientFrameType.send, clientMsgId: "ws-ok", to: bob.user.id, body: "still fine" });
     await socket.next((f) => f.type === ServerFrameType.ack);
     await socket.close();

@@ -40,7 +40,8 @@ export function authRoutes({ store, tokens, logger, loginLimiter, passwordHashin
     const verdict = await loginLimiter.check(ip, body.username);
     if (!verdict.allowed) {
       metrics.loginRateLimited.inc({ scope: verdict.scope });
-      logger.info({ usernameHash, scope: verdict.scope, retryAfterS: verdict.retryAfterS }, "login refused: too many failed attempts");
+      // debug: an attacker who keeps trying would otherwise write a line per attempt (the counter has them all).
+      logger.debug({ usernameHash, scope: verdict.scope, retryAfterS: verdict.retryAfterS }, "login refused: too many failed attempts");
       res.setHeader(RETRY_AFTER_HEADER, String(verdict.retryAfterS));
       return sendError(res, 429, RestErrorCode.rateLimited, `Too many failed logins; try again in ${verdict.retryAfterS} s`);
     }
