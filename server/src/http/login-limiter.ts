@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Cluster, Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import { clientAddressKey } from "./client-address.js";
 
 export interface LoginLimits {
   /** Failed logins for one username from one IP address within the window; then that pair waits. @default 5 */
@@ -62,9 +63,9 @@ export class LoginLimiter {
     this.#byIp = limiter("ip", limits.maxFailuresPerIp, limits.ipWindowS);
   }
 
-  /** Whether an attempt may go on to the password check. */
+  /** Whether an attempt may go on to the password check. `ip` is the client's address (`req.ip`). */
   async check(ip: string, username: string): Promise<LoginVerdict> {
-    const [pair, address] = await Promise.all([this.#byUsernameAndIp.get(pairKey(ip, username)), this.#byIp.get(ip)]);
+    const [pair, address] = await Promise.all([this.#byUsernameAndIp.get(pairKey(ip, username)), this.#byIp.get(clientAddressKey(ip))]);
     if (address && address.consumedPoints >= this.#limits.maxFailuresPerIp) return refused("ip", address);
     if (pair && pair.consumedPoints >= this.#limits.maxFailuresPerUsernameAndIp) return refused("username_ip", pair);
     return { allowed: true };
@@ -75,7 +76,7 @@ export class LoginLimiter {
     // A rejection only says the counter is over its limit now; the next `check` refuses.
     await Promise.all([
       this.#byUsernameAndIp.consume(pairKey(ip, username)).catch(ignoreOverLimit),
-      this.#byIp.consume(ip).catch(ignoreOverLimit),
+      this.#byIp.consume(clientAddressKey(ip)).catch(ignoreOverLimit),
     ]);
   }
 
@@ -86,7 +87,7 @@ export class LoginLimiter {
 }
 
 function pairKey(ip: string, username: string): string {
-  return `${usernameKey(username)}:${ip}`;
+  return `${usernameKey(username)}:${clientAddressKey(ip)}`;
 }
 
 /** Usernames compare case-insensitively here, so `Alice` and `alice` share a counter. */
