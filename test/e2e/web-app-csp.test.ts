@@ -26,7 +26,7 @@ describe("the web app under its Content-Security-Policy (real Chromium, extensio
   it("loads, signs in, connects and edits the profile with no CSP violation; an inline script is blocked", { timeout: 90_000 }, async () => {
     const { server, driven } = world;
     await driven.context.addInitScript(recordViolations);
-    await configureAndSignIn(driven, server.url, "alice");
+    const appPage = await configureAndSignIn(driven, server.url, "alice");
 
     const cspConsole: string[] = [];
     const onConsole = (message: ConsoleMessage) => {
@@ -43,6 +43,8 @@ describe("the web app under its Content-Security-Policy (real Chromium, extensio
 
     expect(await violationsOf(page)).toEqual([]);
     expect(cspConsole).toEqual([]);
+    // The extension's own app page runs under Chrome's extension-page CSP: no violation there either.
+    expect(await violationsOf(appPage)).toEqual([]);
 
     // The recorder does see a violation: an inline script is refused and does not run.
     const ran = await page.evaluate(async () => {
