@@ -21,6 +21,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     cacheMigrations: new Counter({ name: "switchboard_cache_migrations_total", help: "Lazy rewrites of legacy cache values to v2, by source format", labelNames: ["from"] as const, registers: [registry] }),
     dbQueries: new Counter({ name: "switchboard_db_queries_total", help: "Database queries issued", registers: [registry] }),
     eventsPublished: new Counter({ name: "switchboard_events_published_total", help: "Events appended for users", labelNames: ["kind"] as const, registers: [registry] }),
+    passwordHashesActive: new Gauge({ name: "switchboard_password_hashes_active", help: "Password hashes (scrypt) being computed now; bounded by PASSWORD_HASH_CONCURRENCY", registers: [registry] }),
+    passwordHashesQueued: new Gauge({ name: "switchboard_password_hashes_queued", help: "Password checks waiting for a hashing slot", registers: [registry] }),
+    loginRateLimited: new Counter({ name: "switchboard_login_rate_limited_total", help: "Login attempts refused with 429, by the limit that refused them", labelNames: ["scope"] as const, registers: [registry] }),
     redisUp: new Gauge({ name: "switchboard_redis_up", help: "1 when Redis answers, 0 when this instance runs degraded", registers: [registry] }),
   };
   return metrics;

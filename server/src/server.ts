@@ -3,10 +3,13 @@ import { createServer, type Server as HttpServer } from "node:http";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { Cluster, Redis } from "ioredis";
+import { PasswordHashing } from "./auth/password-hashing.js";
 import { TokenService } from "./auth/tokens.js";
 import { UserCache } from "./cache/user-cache.js";
 import type { Config } from "./config.js";
 import { createApp } from "./http/app.js";
+import { LoginLimiter } from "./http/login-limiter.js";
+import { startMetricsListener, type MetricsListener } from "./http/metrics-access.js";
 import { createLogger, type Logger } from "./log/logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { createLocalRealtime } from "./realtime/local-realtime.js";
@@ -35,6 +38,8 @@ export interface SwitchboardServer {
   readonly logger: Logger;
   readonly cache: UserCache;
   readonly localRedis: LocalRedisServer | null;
+  /** The separate metrics listener when `METRICS_PORT` is set. */
+  readonly metricsListener: MetricsListener | null;
   /** Graceful: stop accepting, 1012 to every socket, drain HTTP, close Redis and the database. */
   shutdown(): Promise<void>;
 }
@@ -143,12 +148,34 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
       allowedOrigins: config.allowedOrigins,
       maxBodyBytes: config.httpMaxBodyBytes,
       webAppDir: config.webAppDir,
+      trustProxy: config.trustProxy,
+      loginLimiter: new LoginLimiter({
+        redis,
+        limits: {
+          maxFailuresPerUsernameAndIp: config.loginMaxFailuresPerUsernameAndIp,
+          usernameAndIpWindowS: config.loginUsernameAndIpWindowS,
+          maxFailuresPerIp: config.loginMaxFailuresPerIp,
+          ipWindowS: config.loginIpWindowS,
+        },
+      }),
+      passwordHashing: new PasswordHashing({ concurrency: config.passwordHashConcurrency, maxQueued: config.passwordHashQueueMax, metrics }),
+      metricsAccess: { token: config.metricsToken, onPublicListener: config.metricsOnPublicListener },
       readiness: async () => ({
         redis: redis.status === "ready" && realtime.isReady() && (await redis.ping().then(() => true, () => false)),
         database: await db.query("SELECT 1").then(() => true, () => false),
       }),
     });
 
+    // Before the public listener, so a metrics port that is taken fails the start with nothing left listening.
+    let metricsListener: MetricsListener | null = null;
+    if (config.metricsPort !== undefined) {
+      metricsListener = await startMetricsListener({ host: config.metricsHost, port: config.metricsPort, token: config.metricsToken, metrics, logger });
+      cleanups.push(() => metricsListener!.close());
+    } else if (!config.metricsOnPublicListener) {
+      logger.info(
+        "metrics are not served: in production /metrics answers 404 on the public listener. Set METRICS_PORT (own listener, default host 127.0.0.1) or METRICS_TOKEN (Authorization: Bearer <token>) to enable them",
+      );
+    }
     const httpServer = createServer({ requestTimeout: 30_000, headersTimeout: 15_000 }, app);
     httpServer.keepAliveTimeout = 5000;
     sockets.attach(httpServer);
@@ -179,7 +206,7 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
         logger.info("shut down");
       })());
 
-    return { config, httpServer, url, port, sockets, redis, db, store, metrics, logger, cache, localRedis, shutdown };
+    return { config, httpServer, url, port, sockets, redis, db, store, metrics, logger, cache, localRedis, metricsListener, shutdown };
   } catch (error) {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
     throw error;

@@ -6,6 +6,9 @@ import type { ChatMessage } from "./frames.js";
  * import it from here; nothing else spells a path. See `docs/protocol.md#rest`.
  */
 
+/** Every REST path starts with this; anything under it answers JSON (an unknown one a JSON 404). */
+export const REST_API_PREFIX = "/api";
+
 /** Express route patterns of the paths that carry a parameter (`RestPath` builds the concrete ones). */
 export const RestRoute = {
   adminRole: "/api/admin/users/:id/role",
@@ -27,6 +30,12 @@ export const RestPath = {
   readyz: "/readyz",
 } as const;
 
+/** Response header on every HTTP answer naming the request, so a user's report can be matched with the server's log line. */
+export const REQUEST_ID_HEADER = "X-Request-Id";
+
+/** Response header of a `429 rate_limited`: seconds until the next attempt may succeed (RFC 9110 §10.2.3). */
+export const RETRY_AFTER_HEADER = "Retry-After";
+
 export const RestErrorCode = {
   badRequest: "bad_request",
   invalidBody: "invalid_body",
@@ -46,7 +55,8 @@ export const RestErrorCode = {
 export type RestErrorCode = (typeof RestErrorCode)[keyof typeof RestErrorCode];
 
 export interface RestError {
-  error: { code: RestErrorCode; message: string };
+  /** `requestId` (on `500 internal`): the id in the `X-Request-Id` header and in the server's log line. */
+  error: { code: RestErrorCode; message: string; requestId?: string };
 }
 
 /** The profile a user sees of themself (`GET /api/users/profile/me`). */

@@ -190,15 +190,15 @@ export class ChatSocketServer {
   /** Returns false for a bad frame. Never throws. */
   #onMessage(session: Session, data: RawData, isBinary: boolean): boolean {
     const { metrics } = this.options;
-    const fail = (code: string, message: string) => {
+    const fail = (code: string, message: string, clientMsgId?: string) => {
       metrics.wsBadFrames.inc({ code });
-      session.send({ type: ServerFrameType.error, code, message });
+      session.send({ type: ServerFrameType.error, code, message, ...(clientMsgId === undefined ? {} : { clientMsgId }) });
       return false;
     };
     if (isBinary) return fail(FrameErrorCode.binaryNotSupported, "Binary frames are not supported; send JSON text frames");
     const text = Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data as ArrayBuffer).toString("utf8");
     const parsed = parseClientFrame(text);
-    if (!parsed.ok) return fail(parsed.code, parsed.message);
+    if (!parsed.ok) return fail(parsed.code, parsed.message, parsed.clientMsgId);
     const frame = parsed.frame;
     switch (frame.type) {
       case ClientFrameType.ping:
