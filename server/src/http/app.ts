@@ -64,7 +64,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use(authRoutes({ store, tokens, logger }));
   app.use(profileRoutes({ store, tokens, profiles }));
-  app.use(adminRoutes({ tokens, profiles }));
+  app.use(adminRoutes({ store, tokens, profiles }));
   app.use(messageRoutes({ store, tokens, messages }));
   app.use(operationsRoutes({ metrics, readiness: deps.readiness }));
 
