@@ -15,6 +15,7 @@ import { authRoutes } from "./routes/auth.js";
 import { messageRoutes } from "./routes/messages.js";
 import { operationsRoutes } from "./routes/operations.js";
 import { profileRoutes } from "./routes/profile.js";
+import { sessionRoutes } from "./routes/sessions.js";
 
 export interface AppDeps {
   store: Store;
@@ -64,6 +65,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use(authRoutes({ store, tokens, logger }));
   app.use(profileRoutes({ store, tokens, profiles }));
+  app.use(sessionRoutes({ tokens }));
   app.use(adminRoutes({ store, tokens, profiles }));
   app.use(messageRoutes({ store, tokens, messages }));
   app.use(operationsRoutes({ metrics, readiness: deps.readiness }));

@@ -1,4 +1,5 @@
 import type { ChatEvent } from "../../../shared/protocol/index.js";
+import type { SessionRevocations } from "../auth/session-revocations.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../log/logger.js";
 import type { Metrics } from "../metrics.js";
@@ -13,6 +14,7 @@ import { RedisInstanceChannel } from "./redis-instance-channel.js";
 import type { RedisClient } from "./redis-keys.js";
 import type { StoredEvent } from "./ports.js";
 import { RedisOwnerRegistry } from "./redis-owner-registry.js";
+import { RedisSessionRevocations } from "./redis-session-revocations.js";
 import { ResilientEventBus, ResilientEventLog, ResilientOwnerRegistry, redeliverLatest } from "./resilient.js";
 
 export interface CreateRealtimeOptions {
@@ -22,6 +24,8 @@ export interface CreateRealtimeOptions {
   config: Pick<Config, "historyMaxLen" | "historyMaxAgeS" | "resumeMaxEvents">;
   logger?: Logger;
   metrics?: Pick<Metrics, "redisUp">;
+  /** Ended sessions of this instance, to share with the others (loaded at start, broadcast on revoke). */
+  sessions?: SessionRevocations;
   /** How long `createRealtime` waits for Redis before starting degraded. @default 5000 */
   startTimeoutMs?: number;
   /** @default 1000 */
@@ -72,6 +76,7 @@ export async function createRealtime(options: CreateRealtimeOptions): Promise<Re
   const bus = new ResilientEventBus(new RedisEventBus(commands, channel), localBus, health);
   // Recovery hooks run in registration order: owners, histories (both registered above), then this.
   health.onRecover(() => redeliverLatest(owners.users(), redisLog, localBus, health));
+  const sessions = options.sessions ? new RedisSessionRevocations(commands, channel.subscriber, health, options.sessions, logger) : null;
 
   if (!health.isUp()) {
     const up = await waitForUp(health, options.startTimeoutMs ?? 5000);
@@ -87,6 +92,7 @@ export async function createRealtime(options: CreateRealtimeOptions): Promise<Re
     isReady: () => health.isUp(),
     async close() {
       health.close();
+      sessions?.close();
       eventLog.close();
       await owners.close();
       await bus.close();

@@ -19,7 +19,7 @@ import type { Metrics } from "../metrics.js";
 import type { EventBus, EventLog, OwnerRegistry, StoredEvent } from "../realtime/ports.js";
 import { startHeartbeat, type Heartbeat } from "./heartbeat.js";
 import { Session } from "./session.js";
-import { authenticateUpgrade, offeredProtocols, originAllowed, parseChatPath, selectProtocol } from "./upgrade-auth.js";
+import { authenticateUpgrade, type AuthOutcome, offeredProtocols, originAllowed, parseChatPath, selectProtocol } from "./upgrade-auth.js";
 
 export interface FrameHandlers {
   /**
@@ -55,6 +55,8 @@ export interface ChatSocketServerOptions {
 interface Connection {
   session: Session;
   heartbeat: Heartbeat | null;
+  /** The access token's session (refresh-token family): a logout of it closes this socket. */
+  sessionId: string;
 }
 
 /**
@@ -127,7 +129,7 @@ export class ChatSocketServer {
       return rejectUpgrade(socket, 403, "Forbidden");
     }
     if (!this.#accepting) return rejectUpgrade(socket, 503, "Service Unavailable");
-    let outcome: Awaited<ReturnType<typeof authenticateUpgrade>>;
+    let outcome: AuthOutcome;
     try {
       outcome = await authenticateUpgrade(this.options.tokens, userId, offeredProtocols(req));
     } catch (error) {
@@ -136,18 +138,21 @@ export class ChatSocketServer {
     }
     if (socket.destroyed) return;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      if (!outcome.ok) {
+      // The session may have ended while the token was being verified; from `#accept` on (it
+      // registers the socket synchronously) `endSessions` finds it.
+      const verdict: AuthOutcome = outcome.ok && this.options.tokens.sessions.isRevoked(outcome.sessionId) ? { ok: false, close: ServerClose.sessionEnded } : outcome;
+      if (!verdict.ok) {
         // Accept, then close with 1008 + the exact reason, so the client can read why.
         ws.on("error", () => {});
-        this.options.metrics.wsCloses.inc({ code: String(outcome.close.code) });
-        ws.close(outcome.close.code, outcome.close.reason);
+        this.options.metrics.wsCloses.inc({ code: String(verdict.close.code) });
+        ws.close(verdict.close.code, verdict.close.reason);
         return;
       }
-      void this.#accept(ws, outcome.userId);
+      void this.#accept(ws, verdict.userId, verdict.sessionId);
     });
   }
 
-  async #accept(ws: WebSocket, userId: number): Promise<void> {
+  async #accept(ws: WebSocket, userId: number, sessionId: string): Promise<void> {
     const { options } = this;
     const session = new Session(ws, { userId, connId: randomUUID() }, {
       eventLog: options.eventLog,
@@ -155,7 +160,7 @@ export class ChatSocketServer {
       resumeMaxEvents: options.resumeMaxEvents,
       holdMs: options.resumeHoldMs ?? 1000,
     });
-    const connection: Connection = { session, heartbeat: null };
+    const connection: Connection = { session, heartbeat: null, sessionId };
     this.#connections.set(ws, connection);
     options.metrics.wsConnections.set(this.#connections.size);
     options.metrics.wsConnects.inc();
@@ -278,6 +283,18 @@ export class ChatSocketServer {
     } catch (error) {
       this.options.logger.warn({ err: error, userId: session.userId }, "owner release failed");
     }
+  }
+
+  /** Close every socket of these ended sessions with 1008 "Session ended" (logout, log out everywhere). */
+  endSessions(sessionIds: ReadonlySet<string>): number {
+    let closed = 0;
+    for (const [ws, connection] of this.#connections) {
+      if (!sessionIds.has(connection.sessionId) || connection.session.closed) continue;
+      closed++;
+      closeThenTerminate(ws, ServerClose.sessionEnded.code, ServerClose.sessionEnded.reason);
+    }
+    if (closed > 0) this.options.logger.info({ sockets: closed }, "closed the sockets of ended sessions");
+    return closed;
   }
 
   /** Stop accepting; close every socket with 1012 "Service restart"; wait until they are gone. */
