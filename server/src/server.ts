@@ -4,6 +4,7 @@ import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { Cluster, Redis } from "ioredis";
 import { PasswordHashing } from "./auth/password-hashing.js";
+import { SessionRevocations } from "./auth/session-revocations.js";
 import { TokenService } from "./auth/tokens.js";
 import { UserCache } from "./cache/user-cache.js";
 import type { Config } from "./config.js";
@@ -51,17 +52,17 @@ export interface CreateServerOptions {
    * instances sharing Redis agree, with in-process fallbacks while Redis is down.
    * `localRealtime` keeps everything in this process (one instance, no Redis needed).
    */
-  realtime?: (deps: { redis: Redis | Cluster; config: Config; logger: Logger; metrics: Metrics }) => Promise<Realtime> | Realtime;
+  realtime?: (deps: { redis: Redis | Cluster; config: Config; logger: Logger; metrics: Metrics; sessions: SessionRevocations }) => Promise<Realtime> | Realtime;
 }
 
-/** In-process realtime: correct for one instance only. */
+/** In-process realtime: correct for one instance only (session revocations stay in this process too). */
 export function localRealtime({ config }: { config: Config }): Realtime {
   return createLocalRealtime(config);
 }
 
 /** Redis-backed realtime: owner records, Streams history, owner-routed delivery (docs/architecture.md#where-state-lives). */
-export function redisRealtime({ redis, config, logger, metrics }: { redis: Redis | Cluster; config: Config; logger: Logger; metrics: Metrics }): Promise<Realtime> {
-  return createRedisRealtime({ redis, instanceId: config.instanceId, config, logger, metrics });
+export function redisRealtime({ redis, config, logger, metrics, sessions }: { redis: Redis | Cluster; config: Config; logger: Logger; metrics: Metrics; sessions?: SessionRevocations }): Promise<Realtime> {
+  return createRedisRealtime({ redis, instanceId: config.instanceId, config, logger, metrics, ...(sessions ? { sessions } : {}) });
 }
 
 export async function createSwitchboardServer(config: Config, options: CreateServerOptions = {}): Promise<SwitchboardServer> {
@@ -115,10 +116,13 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
       logger.warn({ err: (error as Error).message }, "Redis is not reachable at start; running degraded until it is");
     }
 
-    const realtime = await (options.realtime ?? redisRealtime)({ redis, config, logger, metrics });
+    // Ended sessions: checked in process on every request and upgrade, shared through Redis.
+    const sessions = new SessionRevocations({ accessTtlMs: config.accessTokenTtlS * 1000 });
+    cleanups.push(async () => sessions.close());
+    const realtime = await (options.realtime ?? redisRealtime)({ redis, config, logger, metrics, sessions });
     cleanups.push(() => realtime.close());
     const cache = new UserCache({ redis, ttlSeconds: config.userCacheTtlS, mode: config.cacheFormatMode, metrics, logger });
-    const tokens = new TokenService(config.jwtSecret, store, { accessTtlS: config.accessTokenTtlS, refreshTtlS: config.refreshTokenTtlS });
+    const tokens = new TokenService(config.jwtSecret, store, { accessTtlS: config.accessTokenTtlS, refreshTtlS: config.refreshTokenTtlS }, sessions);
 
     let sockets: ChatSocketServer;
     const publish = (userId: number, event: Parameters<ChatSocketServer["publish"]>[1]) => sockets.publish(userId, event);
@@ -137,6 +141,9 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
       maxPayloadBytes: config.wsMaxPayloadBytes,
       resumeMaxEvents: config.resumeMaxEvents,
     });
+
+    // A session ended here or on another instance: close its sockets on this one.
+    sessions.onRevoked((sessionIds) => sockets.endSessions(sessionIds));
 
     const app = createApp({
       store,

@@ -18,6 +18,8 @@ export const RestPath = {
   login: "/api/auth/login",
   refresh: "/api/auth/refresh",
   logout: "/api/auth/logout",
+  /** Revoke every session of the caller (authenticated by the access token) and close all their sockets. */
+  logoutAll: "/api/auth/logout-all",
   profileMe: "/api/users/profile/me",
   unreadCount: "/api/users/messages/unread/count",
   messages: "/api/messages",
@@ -45,6 +47,8 @@ export const RestErrorCode = {
   invalidCredentials: "invalid_credentials",
   refreshReused: "refresh_token_reused",
   refreshInvalid: "refresh_token_invalid",
+  /** The access token's session was logged out (logout, "log out everywhere", or a reused refresh token). */
+  sessionEnded: "session_ended",
   forbidden: "forbidden",
   notFound: "not_found",
   conflict: "conflict",

@@ -19,6 +19,7 @@ import { authRoutes } from "./routes/auth.js";
 import { messageRoutes } from "./routes/messages.js";
 import { operationsRoutes } from "./routes/operations.js";
 import { profileRoutes } from "./routes/profile.js";
+import { sessionRoutes } from "./routes/sessions.js";
 import { noStore, securityHeaders } from "./security-headers.js";
 
 export interface AppDeps {
@@ -74,12 +75,13 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   app.use(REST_API_PREFIX, express.json({ limit: deps.maxBodyBytes, strict: true }));
-  app.use([RestPath.login, RestPath.refresh, RestPath.logout], noStore);
+  app.use([RestPath.login, RestPath.refresh, RestPath.logout, RestPath.logoutAll], noStore);
   app.use(RestPath.metrics, metricsGuard(deps.metricsAccess));
 
   app.use(authRoutes({ store, tokens, logger, loginLimiter: deps.loginLimiter, passwordHashing: deps.passwordHashing, metrics }));
   app.use(profileRoutes({ store, tokens, profiles }));
-  app.use(adminRoutes({ tokens, profiles }));
+  app.use(sessionRoutes({ tokens }));
+  app.use(adminRoutes({ store, tokens, profiles }));
   app.use(messageRoutes({ store, tokens, messages }));
   app.use(operationsRoutes({ metrics, readiness: deps.readiness }));
 

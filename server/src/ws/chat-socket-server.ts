@@ -18,7 +18,7 @@ import type { Logger } from "../log/logger.js";
 import type { Metrics } from "../metrics.js";
 import type { Realtime } from "../realtime/realtime.js";
 import { Session } from "./session.js";
-import { authenticateUpgrade, offeredProtocols, originAllowed, parseChatPath, selectProtocol } from "./upgrade-auth.js";
+import { authenticateUpgrade, type AuthOutcome, offeredProtocols, originAllowed, parseChatPath, selectProtocol } from "./upgrade-auth.js";
 
 export interface FrameHandlers {
   /**
@@ -119,7 +119,7 @@ export class ChatSocketServer {
       return rejectUpgrade(socket, 403, "Forbidden");
     }
     if (!this.#accepting) return rejectUpgrade(socket, 503, "Service Unavailable");
-    let outcome: Awaited<ReturnType<typeof authenticateUpgrade>>;
+    let outcome: AuthOutcome;
     try {
       outcome = await authenticateUpgrade(this.options.tokens, userId, offeredProtocols(req));
     } catch (error) {
@@ -128,21 +128,24 @@ export class ChatSocketServer {
     }
     if (socket.destroyed) return;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      if (!outcome.ok) {
+      // The session may have ended while the token was being verified; from `#accept` on (it
+      // registers the socket synchronously) `endSessions` finds it.
+      const verdict: AuthOutcome = outcome.ok && this.options.tokens.sessions.isRevoked(outcome.sessionId) ? { ok: false, close: ServerClose.sessionEnded } : outcome;
+      if (!verdict.ok) {
         // Accept, then close with 1008 + the exact reason, so the client can read why.
         ws.on("error", () => {});
-        this.options.metrics.wsCloses.inc({ code: String(outcome.close.code) });
-        ws.close(outcome.close.code, outcome.close.reason);
+        this.options.metrics.wsCloses.inc({ code: String(verdict.close.code) });
+        ws.close(verdict.close.code, verdict.close.reason);
         return;
       }
-      void this.#accept(ws, outcome.userId);
+      void this.#accept(ws, verdict.userId, verdict.sessionId);
     });
   }
 
-  async #accept(ws: WebSocket, userId: number): Promise<void> {
+  async #accept(ws: WebSocket, userId: number, sessionId: string): Promise<void> {
     const { options } = this;
     const { owners, eventLog } = options.realtime;
-    const session = new Session(ws, { userId, connId: randomUUID() }, {
+    const session = new Session(ws, { userId, connId: randomUUID(), sessionId }, {
       eventLog,
       logger: options.logger,
       resumeMaxEvents: options.resumeMaxEvents,
@@ -258,6 +261,18 @@ export class ChatSocketServer {
     } catch (error) {
       logger.warn({ err: error, userId: session.userId }, "owner release failed");
     }
+  }
+
+  /** Close every socket of these ended sessions with 1008 "Session ended" (logout, log out everywhere). */
+  endSessions(sessionIds: ReadonlySet<string>): number {
+    let closed = 0;
+    for (const session of this.#sessions.values()) {
+      if (!sessionIds.has(session.sessionId) || session.closed) continue;
+      closed++;
+      session.close(ServerClose.sessionEnded);
+    }
+    if (closed > 0) this.options.logger.info({ sockets: closed }, "closed the sockets of ended sessions");
+    return closed;
   }
 
   /** Stop accepting; close every socket with 1012 "Service restart"; wait until they are gone. */

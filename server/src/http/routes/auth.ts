@@ -1,7 +1,7 @@
 import { Router } from "express";
 import { RETRY_AFTER_HEADER, RestErrorCode, RestPath, type LoginResponse } from "../../../../shared/protocol/index.js";
 import { PasswordHashingBusyError, type PasswordHashing } from "../../auth/password-hashing.js";
-import type { TokenService } from "../../auth/tokens.js";
+import type { StartedSession, TokenService } from "../../auth/tokens.js";
 import type { Logger } from "../../log/logger.js";
 import type { Metrics } from "../../metrics.js";
 import type { PublicUser, Store } from "../../store/store.js";
@@ -22,10 +22,12 @@ export interface AuthRouteDeps {
 export function authRoutes({ store, tokens, logger, loginLimiter, passwordHashing, metrics }: AuthRouteDeps): Router {
   const router = Router();
 
-  async function issueSession(user: Pick<PublicUser, "id" | "username" | "display_name" | "role">, refreshToken?: string): Promise<LoginResponse> {
+  /** A login starts a session; a refresh passes the rotated one on (its access token names the same session). */
+  async function issueSession(user: Pick<PublicUser, "id" | "username" | "display_name" | "role">, rotated?: StartedSession): Promise<LoginResponse> {
+    const session = rotated ?? (await tokens.startSession(user.id));
     return {
-      accessToken: await tokens.issueAccess({ userId: user.id, role: user.role }),
-      refreshToken: refreshToken ?? (await tokens.issueRefresh(user.id)),
+      accessToken: await tokens.issueAccess({ userId: user.id, role: user.role, sessionId: session.sessionId }),
+      refreshToken: session.refreshToken,
       expiresIn: tokens.accessTtlS,
       user: { id: user.id, username: user.username, displayName: user.display_name, role: user.role },
     };
@@ -74,9 +76,10 @@ export function authRoutes({ store, tokens, logger, loginLimiter, passwordHashin
     }
     const user = await store.findUserById(result.userId);
     if (!user || !user.is_active) return sendError(res, 401, RestErrorCode.refreshInvalid, "Account is not active; log in again");
-    res.json(await issueSession(user, result.refreshToken));
+    res.json(await issueSession(user, result));
   });
 
+  // Ends the session: its refresh tokens, its access tokens (at once, on every instance) and its sockets.
   router.post(RestPath.logout, async (req, res) => {
     const body = parse(RefreshBody, req.body);
     await tokens.revokeRefresh(body.refreshToken);
