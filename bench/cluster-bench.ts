@@ -18,6 +18,7 @@
  * BENCH_STORM_SOCKETS (10000), BENCH_STORM_TIMEOUT_S (120), BENCH_PHASES (delivery,storm),
  * BENCH_SERVER_NODE_ARGS (extra node flags for the instances, e.g. "--cpu-prof").
  */
+import { randomUUID } from "node:crypto";
 import { spawn, type ChildProcess } from "node:child_process";
 import os from "node:os";
 import WebSocket from "ws";
@@ -400,8 +401,8 @@ async function main(): Promise<void> {
         ["s", "r"].map((kind) => store.createUser({ username: `bench-${kind}${i}`, passwordHash: "-", displayName: `Bench ${kind}${i}`, email: `bench-${kind}${i}@example.com` })),
       );
       pairs.push({
-        sender: { id: sender!.id, token: await tokens.issueAccess({ userId: sender!.id, role: "user" }) },
-        recipient: { id: recipient!.id, token: await tokens.issueAccess({ userId: recipient!.id, role: "user" }) },
+        sender: { id: sender!.id, token: await tokens.issueAccess({ userId: sender!.id, role: "user", sessionId: randomUUID() }) },
+        recipient: { id: recipient!.id, token: await tokens.issueAccess({ userId: recipient!.id, role: "user", sessionId: randomUUID() }) },
       });
     }
     await db.close();
@@ -410,7 +411,7 @@ async function main(): Promise<void> {
     const realtimeLayer = PHASES.has("delivery") ? await realtimeLayerPhase(redis.url) : [];
 
     const stormUsers = await Promise.all(
-      Array.from({ length: STORM_SOCKETS }, async (_, i) => ({ id: STORM_USER_BASE + i, token: await tokens.issueAccess({ userId: STORM_USER_BASE + i, role: "user" }) })),
+      Array.from({ length: STORM_SOCKETS }, async (_, i) => ({ id: STORM_USER_BASE + i, token: await tokens.issueAccess({ userId: STORM_USER_BASE + i, role: "user", sessionId: randomUUID() }) })),
     );
     const storms: StormResult[] = [];
     for (const signal of PHASES.has("storm") ? (["SIGKILL", "SIGTERM"] as const) : []) {

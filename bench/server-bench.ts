@@ -15,6 +15,7 @@
  * BENCH_FLOOD_PHASE_S (15), BENCH_NORMAL_SEND_EVERY_MS (5000), BENCH_COST_SENDERS (20),
  * BENCH_COST_S (5), BENCH_COST_ROUNDS (3).
  */
+import { randomUUID } from "node:crypto";
 import { spawn, type ChildProcess } from "node:child_process";
 import { Worker } from "node:worker_threads";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -148,7 +149,7 @@ async function idleCapacity(base: string, wsBase: string, tokenService: TokenSer
     const batch: Array<Promise<void>> = [];
     for (let u = first; u < first + BATCH && u <= socketCount; u++) {
       const userId = 100_000 + u;
-      const token = await tokenService.issueAccess({ userId, role: "user" });
+      const token = await tokenService.issueAccess({ userId, role: "user", sessionId: randomUUID() });
       const ws = openChatSocket(wsBase, userId, token);
       sockets.push(ws);
       batch.push(new Promise((resolve) => {
@@ -267,7 +268,7 @@ async function floodIsolation(template: string, tokenService: TokenService) {
     for (let first = firstOther; first < firstOther + FLOOD_OTHERS; first += 250) {
       const batch: Array<Promise<void>> = [];
       for (let u = first; u < Math.min(first + 250, firstOther + FLOOD_OTHERS); u++) {
-        const ws = openChatSocket(wsBase, u, await tokenService.issueAccess({ userId: u, role: "user" }));
+        const ws = openChatSocket(wsBase, u, await tokenService.issueAccess({ userId: u, role: "user", sessionId: randomUUID() }));
         sockets.push(ws);
         ws.on("message", (data) => {
           const frame = JSON.parse(data.toString()) as ServerFrame;
@@ -302,7 +303,7 @@ async function floodIsolation(template: string, tokenService: TokenService) {
     await sleep(FLOOD_PHASE_S * 1000);
     phase = "flood";
     const flooder = new Worker(new URL("./lib/flooder-worker.js", import.meta.url), {
-      workerData: { wsUrl: wsBase, userId: FLOODER, token: await tokenService.issueAccess({ userId: FLOODER, role: "user" }), to: FLOOD_TARGET, burst: FLOOD_BURST },
+      workerData: { wsUrl: wsBase, userId: FLOODER, token: await tokenService.issueAccess({ userId: FLOODER, role: "user", sessionId: randomUUID() }), to: FLOOD_TARGET, burst: FLOOD_BURST },
     });
     await sleep(FLOOD_PHASE_S * 1000);
     phase = "drain";
@@ -347,7 +348,7 @@ async function sendThroughput(wsBase: string, tokenService: TokenService, round:
   let acks = 0;
   let running = true;
   for (let u = 1; u <= COST_SENDERS; u++) {
-    const ws = openChatSocket(wsBase, u, await tokenService.issueAccess({ userId: u, role: "user" }));
+    const ws = openChatSocket(wsBase, u, await tokenService.issueAccess({ userId: u, role: "user", sessionId: randomUUID() }));
     sockets.push(ws);
     let n = 0;
     const to = u === COST_SENDERS ? 1 : u + 1;
@@ -430,7 +431,7 @@ async function main() {
   let usersTemplate: string | null = null;
   try {
     const tokens: string[] = [];
-    for (let u = 1; u <= STORM_USERS; u++) tokens[u] = await tokenService.issueAccess({ userId: u, role: "user" });
+    for (let u = 1; u <= STORM_USERS; u++) tokens[u] = await tokenService.issueAccess({ userId: u, role: "user", sessionId: randomUUID() });
     const profile = SECTIONS.has("profile") ? await profileLoad(base) : null;
     const storm = SECTIONS.has("storm") ? await replacementStorm(base, wsBase, tokens) : null;
     const fdLimits = { bench: openFilesLimit(), server: openFilesLimit(server.pid!) };

@@ -47,6 +47,21 @@ export interface Config {
   rateLimitMaxRefused: number;
   /** Serve the built web app from this folder at `/` when it exists. */
   webAppDir: string;
+  /** Express `trust proxy`: which peers' `X-Forwarded-For` names the client (login limits count per client address). */
+  trustProxy: string;
+  loginMaxFailuresPerUsernameAndIp: number;
+  loginUsernameAndIpWindowS: number;
+  loginMaxFailuresPerIp: number;
+  loginIpWindowS: number;
+  passwordHashConcurrency: number;
+  passwordHashQueueMax: number;
+  /** Set → `/metrics` requires `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
+  /** Set → metrics are served on their own listener (`metricsHost:metricsPort`), not on the public one. */
+  metricsPort: number | undefined;
+  metricsHost: string;
+  /** Whether the public listener answers `/metrics` (false in production unless a token or a metrics port is set up). */
+  metricsOnPublicListener: boolean;
 }
 
 /**
@@ -114,6 +129,11 @@ export function loadConfig(env: Env = process.env): Config {
     .split(",")
     .map((o) => o.trim())
     .filter(Boolean);
+  const metricsToken = env.METRICS_TOKEN || undefined;
+  if (metricsToken !== undefined && metricsToken.length < 16) {
+    throw new ConfigError("METRICS_TOKEN must be at least 16 characters (e.g. `openssl rand -hex 24`); unset it to serve metrics without a token.");
+  }
+  const metricsPort = env.METRICS_PORT ? int(env, "METRICS_PORT", 0) : undefined;
   return {
     nodeEnv,
     isProduction,
@@ -145,5 +165,18 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimits: rateLimits(env),
     rateLimitMaxRefused: int(env, "RATE_LIMIT_MAX_REFUSED", 20, 1),
     webAppDir: env.WEB_APP_DIR ?? "dist/web",
+    trustProxy: env.TRUST_PROXY || "loopback",
+    loginMaxFailuresPerUsernameAndIp: int(env, "LOGIN_MAX_FAILURES_PER_USER_IP", 5, 1),
+    loginUsernameAndIpWindowS: int(env, "LOGIN_USER_IP_WINDOW_S", 900, 1),
+    loginMaxFailuresPerIp: int(env, "LOGIN_MAX_FAILURES_PER_IP", 100, 1),
+    loginIpWindowS: int(env, "LOGIN_IP_WINDOW_S", 3600, 1),
+    passwordHashConcurrency: int(env, "PASSWORD_HASH_CONCURRENCY", 2, 1),
+    passwordHashQueueMax: int(env, "PASSWORD_HASH_QUEUE_MAX", 64, 1),
+    metricsToken,
+    metricsPort,
+    metricsHost: env.METRICS_HOST || "127.0.0.1",
+    // Development keeps `/metrics` on the main listener, open (tests and operations rely on it);
+    // production exposes it only with a token, and never on the public listener when it has its own.
+    metricsOnPublicListener: metricsPort === undefined && (!isProduction || metricsToken !== undefined),
   };
 }

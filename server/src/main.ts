@@ -39,7 +39,7 @@ async function main(): Promise<void> {
       ``,
       `  Switchboard is running at ${server.url}`,
       `  Chat socket: ${server.url.replace(/^http/, "ws")}/ws/chat/{userId}`,
-      `  Metrics: ${server.url}/metrics   Health: ${server.url}/healthz   Ready: ${server.url}/readyz`,
+      `  Metrics: ${server.metricsListener ? `${server.metricsListener.url}/metrics` : config.metricsOnPublicListener ? `${server.url}/metrics` : "off (set METRICS_PORT or METRICS_TOKEN)"}   Health: ${server.url}/healthz   Ready: ${server.url}/readyz`,
       `  Database: ${config.databaseUrl ? "PostgreSQL (DATABASE_URL)" : `embedded PGlite in ${config.dataDir}/pglite`}`,
       `  Redis: ${config.redisUrl ? "REDIS_URL" : `private redis-server on port ${server.localRedis?.port}`}`,
       ...(config.seedDemoUsers ? [`  Demo logins: ${DEMO_USERS.map((u) => `${u.username}${u.role === "admin" ? " (admin)" : ""}`).join(", ")} — password "${config.demoPassword === "demo" ? "demo" : "$DEMO_PASSWORD"}"`] : []),

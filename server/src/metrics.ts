@@ -41,6 +41,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     wsBackpressureCloses: new Counter({ name: "switchboard_ws_backpressure_closes_total", help: "Sockets closed with 4002 Slow consumer: unsent data over WS_MAX_BUFFERED_BYTES, or a replay not drained in time", registers: [registry] }),
     rateLimited: new Counter({ name: "switchboard_rate_limited_total", help: "Frames and REST sends refused for being over the user's budget, by kind and transport", labelNames: ["kind", "transport"] as const, registers: [registry] }),
     wsRateLimitCloses: new Counter({ name: "switchboard_ws_rate_limit_closes_total", help: "Sockets closed with 4029 Rate limited after too many refused frames", registers: [registry] }),
+    passwordHashesActive: new Gauge({ name: "switchboard_password_hashes_active", help: "Password hashes (scrypt) being computed now; bounded by PASSWORD_HASH_CONCURRENCY", registers: [registry] }),
+    passwordHashesQueued: new Gauge({ name: "switchboard_password_hashes_queued", help: "Password checks waiting for a hashing slot", registers: [registry] }),
+    loginRateLimited: new Counter({ name: "switchboard_login_rate_limited_total", help: "Login attempts refused with 429, by the limit that refused them", labelNames: ["scope"] as const, registers: [registry] }),
     redisUp: new Gauge({ name: "switchboard_redis_up", help: "1 when Redis answers, 0 when this instance runs degraded", registers: [registry] }),
   };
   return metrics;

@@ -3,10 +3,14 @@ import { createServer, type Server as HttpServer } from "node:http";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { Cluster, Redis } from "ioredis";
+import { PasswordHashing } from "./auth/password-hashing.js";
+import { SessionRevocations } from "./auth/session-revocations.js";
 import { TokenService } from "./auth/tokens.js";
 import { UserCache } from "./cache/user-cache.js";
 import type { Config } from "./config.js";
 import { createApp } from "./http/app.js";
+import { LoginLimiter } from "./http/login-limiter.js";
+import { startMetricsListener, type MetricsListener } from "./http/metrics-access.js";
 import { createLogger, type Logger } from "./log/logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { createLocalRealtime } from "./realtime/local-realtime.js";
@@ -36,6 +40,8 @@ export interface SwitchboardServer {
   readonly logger: Logger;
   readonly cache: UserCache;
   readonly localRedis: LocalRedisServer | null;
+  /** The separate metrics listener when `METRICS_PORT` is set. */
+  readonly metricsListener: MetricsListener | null;
   /** Graceful: stop accepting, 1012 to every socket, drain HTTP, close Redis and the database. */
   shutdown(): Promise<void>;
 }
@@ -47,17 +53,17 @@ export interface CreateServerOptions {
    * instances sharing Redis agree, with in-process fallbacks while Redis is down.
    * `localRealtime` keeps everything in this process (one instance, no Redis needed).
    */
-  realtime?: (deps: { redis: Redis | Cluster; config: Config; logger: Logger; metrics: Metrics }) => Promise<Realtime> | Realtime;
+  realtime?: (deps: { redis: Redis | Cluster; config: Config; logger: Logger; metrics: Metrics; sessions: SessionRevocations }) => Promise<Realtime> | Realtime;
 }
 
-/** In-process realtime: correct for one instance only. */
+/** In-process realtime: correct for one instance only (session revocations stay in this process too). */
 export function localRealtime({ config }: { config: Config }): Realtime {
   return createLocalRealtime(config);
 }
 
 /** Redis-backed realtime: owner records, Streams history, owner-routed delivery (docs/architecture.md#where-state-lives). */
-export function redisRealtime({ redis, config, logger, metrics }: { redis: Redis | Cluster; config: Config; logger: Logger; metrics: Metrics }): Promise<Realtime> {
-  return createRedisRealtime({ redis, instanceId: config.instanceId, config, logger, metrics });
+export function redisRealtime({ redis, config, logger, metrics, sessions }: { redis: Redis | Cluster; config: Config; logger: Logger; metrics: Metrics; sessions?: SessionRevocations }): Promise<Realtime> {
+  return createRedisRealtime({ redis, instanceId: config.instanceId, config, logger, metrics, ...(sessions ? { sessions } : {}) });
 }
 
 export async function createSwitchboardServer(config: Config, options: CreateServerOptions = {}): Promise<SwitchboardServer> {
@@ -111,10 +117,13 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
       logger.warn({ err: (error as Error).message }, "Redis is not reachable at start; running degraded until it is");
     }
 
-    const realtime = await (options.realtime ?? redisRealtime)({ redis, config, logger, metrics });
+    // Ended sessions: checked in process on every request and upgrade, shared through Redis.
+    const sessions = new SessionRevocations({ accessTtlMs: config.accessTokenTtlS * 1000 });
+    cleanups.push(async () => sessions.close());
+    const realtime = await (options.realtime ?? redisRealtime)({ redis, config, logger, metrics, sessions });
     cleanups.push(() => realtime.close());
     const cache = new UserCache({ redis, ttlSeconds: config.userCacheTtlS, mode: config.cacheFormatMode, metrics, logger });
-    const tokens = new TokenService(config.jwtSecret, store, { accessTtlS: config.accessTokenTtlS, refreshTtlS: config.refreshTokenTtlS });
+    const tokens = new TokenService(config.jwtSecret, store, { accessTtlS: config.accessTokenTtlS, refreshTtlS: config.refreshTokenTtlS }, sessions);
 
     // One set of per-user budgets for the socket's frames and the REST send.
     const budgets = new UserBudgets(config.rateLimits);
@@ -139,6 +148,9 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
       maxBufferedBytes: config.wsMaxBufferedBytes,
     });
 
+    // A session ended here or on another instance: close its sockets on this one.
+    sessions.onRevoked((sessionIds) => sockets.endSessions(sessionIds));
+
     const app = createApp({
       store,
       tokens,
@@ -150,12 +162,34 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
       allowedOrigins: config.allowedOrigins,
       maxBodyBytes: config.httpMaxBodyBytes,
       webAppDir: config.webAppDir,
+      trustProxy: config.trustProxy,
+      loginLimiter: new LoginLimiter({
+        redis,
+        limits: {
+          maxFailuresPerUsernameAndIp: config.loginMaxFailuresPerUsernameAndIp,
+          usernameAndIpWindowS: config.loginUsernameAndIpWindowS,
+          maxFailuresPerIp: config.loginMaxFailuresPerIp,
+          ipWindowS: config.loginIpWindowS,
+        },
+      }),
+      passwordHashing: new PasswordHashing({ concurrency: config.passwordHashConcurrency, maxQueued: config.passwordHashQueueMax, metrics }),
+      metricsAccess: { token: config.metricsToken, onPublicListener: config.metricsOnPublicListener },
       readiness: async () => ({
         redis: redis.status === "ready" && realtime.isReady() && (await redis.ping().then(() => true, () => false)),
         database: await db.query("SELECT 1").then(() => true, () => false),
       }),
     });
 
+    // Before the public listener, so a metrics port that is taken fails the start with nothing left listening.
+    let metricsListener: MetricsListener | null = null;
+    if (config.metricsPort !== undefined) {
+      metricsListener = await startMetricsListener({ host: config.metricsHost, port: config.metricsPort, token: config.metricsToken, metrics, logger });
+      cleanups.push(() => metricsListener!.close());
+    } else if (!config.metricsOnPublicListener) {
+      logger.info(
+        "metrics are not served: in production /metrics answers 404 on the public listener. Set METRICS_PORT (own listener, default host 127.0.0.1) or METRICS_TOKEN (Authorization: Bearer <token>) to enable them",
+      );
+    }
     const httpServer = createServer({ requestTimeout: 30_000, headersTimeout: 15_000 }, app);
     httpServer.keepAliveTimeout = 5000;
     sockets.attach(httpServer);
@@ -186,7 +220,7 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
         logger.info("shut down");
       })());
 
-    return { config, httpServer, url, port, sockets, redis, db, store, metrics, logger, cache, localRedis, shutdown };
+    return { config, httpServer, url, port, sockets, redis, db, store, metrics, logger, cache, localRedis, metricsListener, shutdown };
   } catch (error) {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
     throw error;

@@ -58,6 +58,9 @@ export const CloseReason = {
   slowConsumer: "Slow consumer",
   /** With 4029: too many frames after `rate_limited` errors. Reconnect after a longer first delay. */
   rateLimited: "Rate limited",
+  // --- Sessions (issue 9 item 5): added on its own line so merges with other new reasons stay easy.
+  /** With 1008: the session was logged out (logout, "log out everywhere", a reused refresh token). Sign in again. */
+  sessionEnded: "Session ended",
 } as const;
 export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
 
@@ -73,6 +76,8 @@ export const ServerClose = {
   signedOut: { code: CloseCode.normal, reason: CloseReason.signedOut },
   slowConsumer: { code: CloseCode.slowConsumer, reason: CloseReason.slowConsumer },
   rateLimited: { code: CloseCode.rateLimited, reason: CloseReason.rateLimited },
+  // --- Sessions (issue 9 item 5): the socket's session was revoked; also sent to an upgrade with a revoked token.
+  sessionEnded: { code: CloseCode.policyViolation, reason: CloseReason.sessionEnded },
 } as const satisfies Record<string, { code: CloseCode; reason: CloseReason }>;
 
 /** Subprotocol the server speaks; the client offers it first, then `bearer.<token>`. */

@@ -51,4 +51,26 @@ describe("loadConfig", () => {
     expect(loadConfig({ ALLOWED_ORIGINS: "https://a.example, https://b.example" }).allowedOrigins).toEqual(["https://a.example", "https://b.example"]);
     expect(loadConfig({ PORT: "9000" }).allowedOrigins).toEqual(["http://localhost:9000", "http://127.0.0.1:9000", EXTENSION_ORIGIN]);
   });
+  it("has the documented login, hashing and proxy defaults", () => {
+    expect(loadConfig({})).toMatchObject({
+      trustProxy: "loopback",
+      loginMaxFailuresPerUsernameAndIp: 5,
+      loginUsernameAndIpWindowS: 900,
+      loginMaxFailuresPerIp: 100,
+      loginIpWindowS: 3600,
+      passwordHashConcurrency: 2,
+      passwordHashQueueMax: 64,
+    });
+    expect(() => loadConfig({ PASSWORD_HASH_CONCURRENCY: "0" })).toThrow(/PASSWORD_HASH_CONCURRENCY must be an integer ≥ 1/);
+  });
+  it("decides where /metrics is served", () => {
+    const production = { NODE_ENV: "production", JWT_SECRET: "x".repeat(48) };
+    expect(loadConfig({})).toMatchObject({ metricsOnPublicListener: true, metricsToken: undefined, metricsPort: undefined, metricsHost: "127.0.0.1" });
+    expect(loadConfig(production).metricsOnPublicListener).toBe(false);
+    expect(loadConfig({ ...production, METRICS_TOKEN: "t".repeat(16) }).metricsOnPublicListener).toBe(true);
+    expect(loadConfig({ METRICS_PORT: "9100" })).toMatchObject({ metricsOnPublicListener: false, metricsPort: 9100 });
+    expect(loadConfig({ METRICS_PORT: "9100", METRICS_HOST: "0.0.0.0" }).metricsHost).toBe("0.0.0.0");
+    expect(() => loadConfig({ METRICS_TOKEN: "short" })).toThrow(/METRICS_TOKEN must be at least 16/);
+    expect(() => loadConfig({ METRICS_PORT: "ninety" })).toThrow(/METRICS_PORT must be an integer/);
+  });
 });

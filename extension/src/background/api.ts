@@ -47,12 +47,17 @@ export class Api {
   readonly #serverUrl: string;
   readonly #local: KeyValueArea;
   readonly #onAuthLost: () => void;
+  readonly #onSessionEnded: () => void;
   #refreshing: Promise<RefreshOutcome> | null = null;
 
-  /** `onAuthLost`: the refresh token was refused; the user must sign in again. */
-  constructor(deps: { fetch: typeof fetch; serverUrl: string; local: KeyValueArea; onAuthLost: () => void }) {
+  /**
+   * `onAuthLost`: the refresh token was refused; the user must sign in again.
+   * `onSessionEnded`: a request was refused with `session_ended` (logged out elsewhere); the tokens are already forgotten.
+   */
+  constructor(deps: { fetch: typeof fetch; serverUrl: string; local: KeyValueArea; onAuthLost: () => void; onSessionEnded?: () => void }) {
     this.#fetch = deps.fetch;
     this.#onAuthLost = deps.onAuthLost;
+    this.#onSessionEnded = deps.onSessionEnded ?? deps.onAuthLost;
     this.#serverUrl = deps.serverUrl.replace(/\/+$/, "");
     this.#local = deps.local;
   }
@@ -70,6 +75,11 @@ export class Api {
     const tokens = { accessToken: response.body.accessToken, refreshToken: response.body.refreshToken, user: response.body.user };
     await this.#local.set(AUTH_KEY, tokens);
     return tokens;
+  }
+
+  /** Drop the stored tokens without telling the server (it ended the session itself). */
+  async forget(): Promise<void> {
+    await this.#local.remove(AUTH_KEY);
   }
 
   async logout(): Promise<void> {
@@ -92,6 +102,11 @@ export class Api {
     try {
       return await this.#send<T>(path, request, tokens.accessToken);
     } catch (error) {
+      if (error instanceof ApiError && error.code === RestErrorCode.sessionEnded) {
+        await this.forget();
+        this.#onSessionEnded();
+        throw error;
+      }
       if (!(error instanceof ApiError) || error.code !== RestErrorCode.tokenExpired) throw error;
       if ((await this.refresh()) !== "refreshed") throw error;
       const fresh = await this.tokens();

@@ -78,6 +78,10 @@ export class Hub {
       serverUrl: deps.settings.serverUrl,
       local: deps.local,
       onAuthLost: () => this.#connection.stop(ConnectionState.authRequired),
+      onSessionEnded: () => {
+        this.#connection.stop(ConnectionState.signedOut);
+        this.#apply({ kind: HubMessageKind.snapshot, snapshot: emptySnapshot() });
+      },
     });
     this.#connection = new Connection(
       {
@@ -87,6 +91,11 @@ export class Hub {
           return tokens && { url: wsUrlFor(this.#api.serverUrl, tokens.user.id, WS_PATH_PREFIX), accessToken: tokens.accessToken };
         },
         refresh: () => this.#api.refresh(),
+        // The server revoked the session: drop the tokens (no logout call, it is done) and the snapshot.
+        onSessionEnded: () => {
+          void this.#api.forget();
+          this.#apply({ kind: HubMessageKind.snapshot, snapshot: emptySnapshot() });
+        },
         onState: (next) => this.#apply({ kind: HubMessageKind.state, state: next }),
         onFrame: (frame) => void this.#onFrame(frame).catch((error) => this.#log(`frame handling failed: ${String(error)}`)),
         log: deps.log,

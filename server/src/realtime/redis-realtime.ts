@@ -1,3 +1,4 @@
+import type { SessionRevocations } from "../auth/session-revocations.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../log/logger.js";
 import type { Metrics } from "../metrics.js";
@@ -12,6 +13,7 @@ import { RedisInstanceChannel } from "./redis-instance-channel.js";
 import type { RedisClient } from "./redis-keys.js";
 import type { Realtime } from "./realtime.js";
 import { RedisOwnerRegistry } from "./redis-owner-registry.js";
+import { RedisSessionRevocations } from "./redis-session-revocations.js";
 import { ResilientOwnerRegistry } from "./resilient-owner-registry.js";
 import { ResilientEventBus } from "./resilient-event-bus.js";
 import { ResilientEventLog, redeliverLatest } from "./resilient-event-log.js";
@@ -23,6 +25,8 @@ export interface CreateRedisRealtimeOptions {
   config: Pick<Config, "historyMaxLen" | "historyMaxAgeS" | "resumeMaxEvents">;
   logger?: Logger;
   metrics?: Pick<Metrics, "redisUp">;
+  /** Ended sessions of this instance, to share with the others (loaded at start, broadcast on revoke). */
+  sessions?: SessionRevocations;
   /** How long `createRealtime` waits for Redis before starting degraded. @default 5000 */
   startTimeoutMs?: number;
   /** @default 1000 */
@@ -68,6 +72,7 @@ export async function createRedisRealtime(options: CreateRedisRealtimeOptions): 
   const bus = new ResilientEventBus(new RedisEventBus(commands, channel), localBus, health);
   // Recovery hooks run in registration order: owners, histories (both registered above), then this.
   health.onRecover(() => redeliverLatest(owners.users(), redisLog, localBus, health));
+  const sessions = options.sessions ? new RedisSessionRevocations(commands, channel.subscriber, health, options.sessions, logger) : null;
 
   if (!health.isUp()) {
     const up = await waitForUp(health, options.startTimeoutMs ?? 5000);
@@ -84,6 +89,7 @@ export async function createRedisRealtime(options: CreateRedisRealtimeOptions): 
     isReady: () => health.isUp(),
     async close() {
       health.close();
+      sessions?.close();
       eventLog.close();
       await owners.close();
       await bus.close();

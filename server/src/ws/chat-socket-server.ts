@@ -21,7 +21,7 @@ import type { Metrics } from "../metrics.js";
 import type { Realtime } from "../realtime/realtime.js";
 import { BudgetKind, ReconnectCooldown, RefusalCounter, type UserBudgets } from "../realtime/user-budgets.js";
 import { Session } from "./session.js";
-import { authenticateUpgrade, offeredProtocols, originAllowed, parseChatPath, selectProtocol } from "./upgrade-auth.js";
+import { authenticateUpgrade, type AuthOutcome, offeredProtocols, originAllowed, parseChatPath, selectProtocol } from "./upgrade-auth.js";
 
 export interface FrameHandlers {
   /**
@@ -157,7 +157,7 @@ export class ChatSocketServer {
       this.options.metrics.rateLimited.inc({ kind: "connect", transport: "ws" });
       return rejectUpgrade(socket, 429, "Too Many Requests", { "Retry-After": String(Math.ceil(cooldownMs / 1000)) });
     }
-    let outcome: Awaited<ReturnType<typeof authenticateUpgrade>>;
+    let outcome: AuthOutcome;
     try {
       outcome = await authenticateUpgrade(this.options.tokens, userId, offeredProtocols(req));
     } catch (error) {
@@ -166,21 +166,24 @@ export class ChatSocketServer {
     }
     if (socket.destroyed) return;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      if (!outcome.ok) {
+      // The session may have ended while the token was being verified; from `#accept` on (it
+      // registers the socket synchronously) `endSessions` finds it.
+      const verdict: AuthOutcome = outcome.ok && this.options.tokens.sessions.isRevoked(outcome.sessionId) ? { ok: false, close: ServerClose.sessionEnded } : outcome;
+      if (!verdict.ok) {
         // Accept, then close with 1008 + the exact reason, so the client can read why.
         ws.on("error", () => {});
-        this.options.metrics.wsCloses.inc({ code: String(outcome.close.code) });
-        ws.close(outcome.close.code, outcome.close.reason);
+        this.options.metrics.wsCloses.inc({ code: String(verdict.close.code) });
+        ws.close(verdict.close.code, verdict.close.reason);
         return;
       }
-      void this.#accept(ws, outcome.userId);
+      void this.#accept(ws, verdict.userId, verdict.sessionId);
     });
   }
 
-  async #accept(ws: WebSocket, userId: number): Promise<void> {
+  async #accept(ws: WebSocket, userId: number, sessionId: string): Promise<void> {
     const { options } = this;
     const { owners, eventLog } = options.realtime;
-    const session = new Session(ws, { userId, connId: randomUUID() }, {
+    const session = new Session(ws, { userId, connId: randomUUID(), sessionId }, {
       eventLog,
       logger: options.logger,
       resumeMaxEvents: options.resumeMaxEvents,
@@ -243,15 +246,15 @@ export class ChatSocketServer {
   /** The frame, or null for a bad one (answered with an error frame). Never throws. */
   #parse(session: Session, data: RawData, isBinary: boolean): ClientFrame | null {
     const { metrics } = this.options;
-    const fail = (code: string, message: string) => {
+    const fail = (code: string, message: string, clientMsgId?: string) => {
       metrics.wsBadFrames.inc({ code });
-      session.send({ type: ServerFrameType.error, code, message });
+      session.send({ type: ServerFrameType.error, code, message, ...(clientMsgId === undefined ? {} : { clientMsgId }) });
       return null;
     };
     if (isBinary) return fail(FrameErrorCode.binaryNotSupported, "Binary frames are not supported; send JSON text frames");
     const text = Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data as ArrayBuffer).toString("utf8");
     const parsed = parseClientFrame(text);
-    if (!parsed.ok) return fail(parsed.code, parsed.message);
+    if (!parsed.ok) return fail(parsed.code, parsed.message, parsed.clientMsgId);
     return parsed.frame;
   }
 
@@ -353,6 +356,18 @@ export class ChatSocketServer {
     } catch (error) {
       logger.warn({ err: error, userId: session.userId }, "owner release failed");
     }
+  }
+
+  /** Close every socket of these ended sessions with 1008 "Session ended" (logout, log out everywhere). */
+  endSessions(sessionIds: ReadonlySet<string>): number {
+    let closed = 0;
+    for (const session of this.#sessions.values()) {
+      if (!sessionIds.has(session.sessionId) || session.closed) continue;
+      closed++;
+      session.close(ServerClose.sessionEnded);
+    }
+    if (closed > 0) this.options.logger.info({ sockets: closed }, "closed the sockets of ended sessions");
+    return closed;
   }
 
   /** Stop accepting; close every socket with 1012 "Service restart"; wait until they are gone. */

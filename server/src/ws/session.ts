@@ -41,6 +41,8 @@ export interface SessionDeps {
 export class Session {
   readonly userId: number;
   readonly connId: string;
+  /** The access token's session (refresh-token family): ending it closes this socket. */
+  readonly sessionId: string;
   #generation = 0;
   #epoch = "";
   #lastSeq = 0;
@@ -59,11 +61,12 @@ export class Session {
 
   constructor(
     readonly ws: WebSocket,
-    init: { userId: number; connId: string },
+    init: { userId: number; connId: string; sessionId?: string },
     private readonly deps: SessionDeps,
   ) {
     this.userId = init.userId;
     this.connId = init.connId;
+    this.sessionId = init.sessionId ?? "";
   }
 
   /** The generation that made this session current (0 until `start`). */
