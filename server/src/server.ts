@@ -152,6 +152,9 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
       heartbeatMaxMissed: config.heartbeatMaxMissed,
       maxPayloadBytes: config.wsMaxPayloadBytes,
       resumeMaxEvents: config.resumeMaxEvents,
+      reconnectWindowMs: config.reconnectWindowS * 1000,
+      replacementLoop: { threshold: config.replacementLoopThreshold, windowMs: config.replacementLoopWindowS * 1000 },
+      drainRate: config.shutdownDrainRate,
     });
 
     const app = createApp({

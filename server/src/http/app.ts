@@ -151,6 +151,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.set({ ETag: etag, "Cache-Control": PROFILE_CACHE_CONTROL, Vary: PROFILE_VARY });
     // `res.send` keeps our ETag and, when `req.fresh` (If-None-Match matches), answers 304 with no body.
     res.type("application/json").send(body);
+    metrics.profileRequests.inc({ result: res.statusCode === 200 || res.statusCode === 304 ? String(res.statusCode) : "other" });
   });
 
   app.patch(RestPath.profileMe, authenticate, async (req, res) => {

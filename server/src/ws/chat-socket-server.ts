@@ -17,7 +17,10 @@ import type { TokenService } from "../auth/tokens.js";
 import type { Logger } from "../log/logger.js";
 import type { Metrics } from "../metrics.js";
 import type { EventBus, EventLog, OwnerRegistry, StoredEvent } from "../realtime/ports.js";
+import { planDrain } from "./drain-plan.js";
 import { startHeartbeat, type Heartbeat } from "./heartbeat.js";
+import { ReconnectTracker } from "./reconnect-tracker.js";
+import { ReplacementLoopTracker } from "./replacement-loop-tracker.js";
 import { Session } from "./session.js";
 import { authenticateUpgrade, offeredProtocols, originAllowed, parseChatPath, selectProtocol } from "./upgrade-auth.js";
 
@@ -50,6 +53,12 @@ export interface ChatSocketServerOptions {
   resumeHoldMs?: number;
   /** Consecutive bad frames before the socket is closed with 1008 "Protocol error". @default 20 */
   maxConsecutiveBadFrames?: number;
+  /** A connect this soon after the user's previous socket closed counts as a reconnect. @default 30000 */
+  reconnectWindowMs?: number;
+  /** More than `threshold` replacements of one user within `windowMs` is a reconnect loop. @default { threshold: 10, windowMs: 300000 } */
+  replacementLoop?: { threshold: number; windowMs: number };
+  /** Sockets closed per second on shutdown (0: all at once). @default 400 */
+  drainRate?: number;
 }
 
 interface Connection {
@@ -69,8 +78,14 @@ export class ChatSocketServer {
   readonly #connections = new Map<WebSocket, Connection>();
   readonly #unsubscribe: Array<() => void> = [];
   #accepting = true;
+  readonly #reconnects: ReconnectTracker;
+  readonly #replacementLoops: ReplacementLoopTracker;
 
   constructor(private readonly options: ChatSocketServerOptions) {
+    this.#reconnects = new ReconnectTracker(options.reconnectWindowMs ?? 30_000);
+    const loop = options.replacementLoop ?? { threshold: 10, windowMs: 300_000 };
+    this.#replacementLoops = new ReplacementLoopTracker(loop.threshold, loop.windowMs);
+    options.metrics.setReplacementLoopSource(() => this.#replacementLoops.usersInLoop());
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxPayloadBytes,
@@ -154,11 +169,13 @@ export class ChatSocketServer {
       logger: options.logger,
       resumeMaxEvents: options.resumeMaxEvents,
       holdMs: options.resumeHoldMs ?? 1000,
+      observeDeliveryLatency: (seconds) => options.metrics.deliveryLatency.observe(seconds),
     });
     const connection: Connection = { session, heartbeat: null };
     this.#connections.set(ws, connection);
     options.metrics.wsConnections.set(this.#connections.size);
     options.metrics.wsConnects.inc();
+    if (this.#reconnects.connected(userId)) options.metrics.wsReconnects.inc();
 
     // Frames that arrive before the session is current (e.g. an immediate `resume`) wait on
     // the session's chain, which `start` below runs first.
@@ -259,6 +276,7 @@ export class ChatSocketServer {
   #closeReplaced(session: Session): void {
     if (session.closed) return;
     this.options.metrics.wsReplacements.inc();
+    this.#replacementLoops.replaced(session.userId);
     // Asynchronous: the close handshake of the old socket never blocks the new one.
     closeThenTerminate(session.ws, ServerClose.replaced.code, ServerClose.replaced.reason);
   }
@@ -271,6 +289,7 @@ export class ChatSocketServer {
     const { metrics, owners } = this.options;
     metrics.wsConnections.set(this.#connections.size);
     metrics.wsCloses.inc({ code: String(code) });
+    this.#reconnects.closed(session.userId);
     // Only remove the registry entries if they are still this socket's (STYLE point 5).
     if (this.#current.get(session.userId) === session) this.#current.delete(session.userId);
     try {
@@ -280,17 +299,32 @@ export class ChatSocketServer {
     }
   }
 
-  /** Stop accepting; close every socket with 1012 "Service restart"; wait until they are gone. */
+  /**
+   * Stop accepting; close every socket with 1012 "Service restart" in slices (`drainRate` per
+   * second, so the instances taking them over see a bounded accept rate), within `timeoutMs`
+   * including the close handshakes; wait until they are gone. Sockets not yet closed keep
+   * receiving their events meanwhile; whatever a client misses after its close, `resume` replays.
+   */
   async shutdown(timeoutMs: number): Promise<void> {
     this.#accepting = false;
+    const startedAt = Date.now();
     const deadline = new Promise((r) => setTimeout(r, timeoutMs).unref());
+    const graceMs = Math.min(2000, timeoutMs);
+    const plan = planDrain(this.#connections.size, { socketsPerSecond: this.options.drainRate ?? 400, maxWindowMs: timeoutMs - graceMs });
+    if (plan.windowMs > 0) this.options.logger.info({ sockets: this.#connections.size, windowMs: plan.windowMs }, "draining sockets in slices");
     const closed: Array<Promise<void>> = [];
     const drained: Array<Promise<void>> = [];
-    for (const [ws, { session }] of this.#connections) {
-      closed.push(new Promise((resolve) => ws.once("close", () => resolve())));
-      drained.push(session.commandsDrained());
-      session.closed = true;
-      closeThenTerminate(ws, ServerClose.serviceRestart.code, ServerClose.serviceRestart.reason, Math.min(2000, timeoutMs));
+    const queue = [...this.#connections.keys()];
+    for (const [index, size] of plan.slices.entries()) {
+      if (index > 0) await new Promise((r) => setTimeout(r, Math.max(0, startedAt + index * plan.sliceMs - Date.now())));
+      for (const ws of queue.splice(0, size)) {
+        const connection = this.#connections.get(ws);
+        if (!connection) continue; // closed by itself meanwhile
+        closed.push(new Promise((resolve) => ws.once("close", () => resolve())));
+        drained.push(connection.session.commandsDrained());
+        connection.session.closed = true;
+        closeThenTerminate(ws, ServerClose.serviceRestart.code, ServerClose.serviceRestart.reason, graceMs);
+      }
     }
     await Promise.race([Promise.all(closed), deadline]);
     for (const ws of this.#connections.keys()) ws.terminate();
