@@ -51,6 +51,8 @@ export interface MigrateOptions {
   logger?: Logger;
   /** Share of routine decisions logged (failures always are). @default 0.1 */
   logSampleRate?: number;
+  /** Called for every decision (not only the logged ones): `--metrics-port` / `--metrics-textfile`. */
+  onDecision?: (decision: Decision, format: string) => void;
   metrics?: Pick<Metrics, "cacheMigrations">;
   progress?: { start(total: number): void; update(done: number): void; stop(): void };
   /** Aborting stops the run after the current page (its checkpoint is committed). */
@@ -127,7 +129,7 @@ class MigrationRun {
     };
     this.#checkpoint = new Checkpoint(options.control, options.runId ?? prefixes.join(","));
     this.#limiter = new RateLimiter(options.rate ?? 0);
-    this.#log = new DecisionLog(options.logger, options.logSampleRate ?? 0.1, options.random);
+    this.#log = new DecisionLog(options.logger, options.logSampleRate ?? 0.1, options.random, options.onDecision);
     this.#callKeys = this.#o.keysPerCall;
   }
 
