@@ -36,9 +36,10 @@ describe("ReplacementLoopTracker", () => {
   it("counts a user replaced more than the threshold within the window, then lets it decay", () => {
     const time = clock();
     const tracker = new ReplacementLoopTracker(3, 60_000, 100, time.now);
-    for (let i = 0; i < 3; i++) tracker.replaced(7);
+    for (let i = 0; i < 3; i++) expect(tracker.replaced(7)).toBe(false);
     expect(tracker.usersInLoop()).toBe(0); // exactly the threshold: not "more than"
-    tracker.replaced(7);
+    expect(tracker.replaced(7)).toBe(true); // entering the loop: reported once
+    expect(tracker.replaced(7)).toBe(false);
     tracker.replaced(8);
     expect(tracker.usersInLoop()).toBe(1);
     time.advance(61_000);

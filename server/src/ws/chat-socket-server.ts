@@ -276,7 +276,9 @@ export class ChatSocketServer {
   #closeReplaced(session: Session): void {
     if (session.closed) return;
     this.options.metrics.wsReplacements.inc();
-    this.#replacementLoops.replaced(session.userId);
+    if (this.#replacementLoops.replaced(session.userId)) {
+      this.options.logger.warn({ userId: session.userId }, "user in a reconnect loop: replaced again and again (see docs/runbook.md#switchboardreconnectloop)");
+    }
     // Asynchronous: the close handshake of the old socket never blocks the new one.
     closeThenTerminate(session.ws, ServerClose.replaced.code, ServerClose.replaced.reason);
   }

@@ -16,22 +16,28 @@ export class ReplacementLoopTracker {
     private readonly now: () => number = Date.now,
   ) {}
 
-  replaced(userId: number): void {
+  /** Records a replacement; true when it is the one that put the user into a loop (log it once). */
+  replaced(userId: number): boolean {
     const times = this.#replacedAt.get(userId) ?? [];
+    const wasInLoop = this.#inLoop(times);
     this.#replacedAt.delete(userId);
     times.push(this.now());
     if (times.length > this.threshold + 1) times.shift();
     this.#replacedAt.set(userId, times);
     this.#prune();
+    return !wasInLoop && this.#inLoop(times);
   }
 
   /** Users replaced more than `threshold` times within the window, now. */
   usersInLoop(): number {
     this.#prune();
-    const oldest = this.now() - this.windowMs;
     let count = 0;
-    for (const times of this.#replacedAt.values()) if (times.length > this.threshold && times[0]! >= oldest) count++;
+    for (const times of this.#replacedAt.values()) if (this.#inLoop(times)) count++;
     return count;
+  }
+
+  #inLoop(times: number[]): boolean {
+    return times.length > this.threshold && times[0]! >= this.now() - this.windowMs;
   }
 
   get size(): number {
