@@ -53,6 +53,17 @@ describe("alerts fire in a real Prometheus scraping a real server", () => {
     expect(loopUsers?.value[1]).toBe("0");
   });
 
+  it("every query of the Grafana dashboard is valid PromQL that Prometheus evaluates", async () => {
+    const dashboard = JSON.parse(readFileSync(path.join(REPO_ROOT, "ops/grafana/switchboard.json"), "utf8")) as { panels: Array<{ title: string; targets?: Array<{ expr: string }> }> };
+    const queries = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
+    expect(queries.length).toBeGreaterThan(15);
+    for (const { panel, expr } of queries) {
+      // Grafana's variables, as Grafana would fill them in.
+      const filled = expr.replaceAll("$__rate_interval", "1m").replaceAll("$instance", ".*");
+      await expect(prometheus.query(filled), `${panel}: ${expr}`).resolves.toBeInstanceOf(Array);
+    }
+  });
+
   it("SwitchboardReconnectLoop fires when two clients of one user reconnect on every close (the old app)", async () => {
     expect(await firing("SwitchboardReconnectLoop")).toEqual([]);
     const alice = await login(server.url, "alice");
