@@ -315,7 +315,8 @@ export class ChatSocketServer {
     const plan = planDrain(this.#connections.size, { socketsPerSecond: this.options.drainRate ?? 400, maxWindowMs: timeoutMs - graceMs });
     if (plan.windowMs > 0) this.options.logger.info({ sockets: this.#connections.size, windowMs: plan.windowMs }, "draining sockets in slices");
     const closed: Array<Promise<void>> = [];
-    const drained: Array<Promise<void>> = [];
+    // Every session of the drain, also those whose socket closes by itself before its slice.
+    const sessions = new Set([...this.#connections.values()].map((connection) => connection.session));
     const queue = [...this.#connections.keys()];
     for (const [index, size] of plan.slices.entries()) {
       if (index > 0) await new Promise((r) => setTimeout(r, Math.max(0, startedAt + index * plan.sliceMs - Date.now())));
@@ -323,16 +324,20 @@ export class ChatSocketServer {
         const connection = this.#connections.get(ws);
         if (!connection) continue; // closed by itself meanwhile
         closed.push(new Promise((resolve) => ws.once("close", () => resolve())));
-        drained.push(connection.session.commandsDrained());
         connection.session.closed = true;
         closeThenTerminate(ws, ServerClose.serviceRestart.code, ServerClose.serviceRestart.reason, graceMs);
       }
     }
     await Promise.race([Promise.all(closed), deadline]);
-    for (const ws of this.#connections.keys()) ws.terminate();
+    for (const [ws, connection] of this.#connections) {
+      sessions.add(connection.session); // accepted while the drain ran (its upgrade was already in flight)
+      ws.terminate();
+    }
     // In-flight sends finish (stored and published) before the caller closes the database; a
     // client that missed the ack retries with the same clientMsgId and gets the same message.
-    await Promise.race([Promise.all(drained), deadline]);
+    // Collected now that no socket can receive another frame, so a send that arrived during the
+    // drain is waited for too.
+    await Promise.race([Promise.all([...sessions].map((session) => session.commandsDrained())), deadline]);
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.wss.close();
   }
