@@ -18,7 +18,12 @@ describe("loadConfig", () => {
       databaseUrl: undefined,
       seedDemoUsers: true,
       demoPassword: "demo",
+      shutdownDrainRate: 400,
+      reconnectWindowS: 30,
+      replacementLoopThreshold: 10,
+      replacementLoopWindowS: 300,
     });
+    expect(loadConfig({ SHUTDOWN_DRAIN_RATE: "0" }).shutdownDrainRate).toBe(0); // 0: all at once
   });
   it("refuses to start in production with the default or a short secret", () => {
     expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(ConfigError);
@@ -31,6 +36,8 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ PORT: "eighty" })).toThrow(/PORT must be an integer/);
     expect(() => loadConfig({ CACHE_FORMAT_MODE: "v3" })).toThrow(/CACHE_FORMAT_MODE must be one of dual, v2, v1/);
     expect(() => loadConfig({ HEARTBEAT_MAX_MISSED: "0" })).toThrow(/HEARTBEAT_MAX_MISSED/);
+    expect(() => loadConfig({ SHUTDOWN_DRAIN_RATE: "-1" })).toThrow(/SHUTDOWN_DRAIN_RATE must be an integer/);
+    expect(() => loadConfig({ REPLACEMENT_LOOP_THRESHOLD: "0" })).toThrow(/REPLACEMENT_LOOP_THRESHOLD/);
   });
   it("parses the Origin allow-list", () => {
     expect(loadConfig({ ALLOWED_ORIGINS: "https://a.example, https://b.example" }).allowedOrigins).toEqual(["https://a.example", "https://b.example"]);

@@ -1,5 +1,6 @@
 import type { WebSocket } from "ws";
 import {
+  EventKind,
   ServerFrameType,
   type ChatEvent,
   type ServerFrame,
@@ -44,7 +45,15 @@ export class Session {
   constructor(
     readonly ws: WebSocket,
     init: { userId: number; connId: string; sessionId?: string },
-    private readonly deps: { eventLog: EventLog; logger: Logger; resumeMaxEvents: number; holdMs: number; maxHeld?: number },
+    private readonly deps: {
+      eventLog: EventLog;
+      logger: Logger;
+      resumeMaxEvents: number;
+      holdMs: number;
+      maxHeld?: number;
+      /** Seconds from a live message's `createdAt` (stored) to its frame written to this socket. */
+      observeDeliveryLatency?: (seconds: number) => void;
+    },
   ) {
     this.userId = init.userId;
     this.connId = init.connId;
@@ -211,6 +220,10 @@ export class Session {
       }
     }
     this.#sendEvent(stored);
+    if (stored.event.kind === EventKind.message && this.deps.observeDeliveryLatency) {
+      const storedAt = Date.parse(stored.event.message.createdAt);
+      if (Number.isFinite(storedAt)) this.deps.observeDeliveryLatency(Math.max(0, Date.now() - storedAt) / 1000);
+    }
   }
 
   #sendEvent(stored: StoredEvent): void {
