@@ -34,6 +34,13 @@ export interface Config {
   demoPassword: string;
   seedDemoUsers: boolean;
   shutdownTimeoutMs: number;
+  /** Sockets closed per second while draining on shutdown; 0 closes them all at once. */
+  shutdownDrainRate: number;
+  /** A connect within this long after the user's previous socket closed counts as a reconnect. */
+  reconnectWindowS: number;
+  /** A user replaced more than this many times within `replacementLoopWindowS` is in a reconnect loop. */
+  replacementLoopThreshold: number;
+  replacementLoopWindowS: number;
   instanceId: string;
   logLevel: string;
   historyMaxLen: number;
@@ -156,6 +163,10 @@ export function loadConfig(env: Env = process.env): Config {
     demoPassword: env.DEMO_PASSWORD ?? "demo",
     seedDemoUsers: !isProduction && env.SEED_DEMO_USERS !== "false",
     shutdownTimeoutMs: int(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 100),
+    shutdownDrainRate: int(env, "SHUTDOWN_DRAIN_RATE", 400, 0),
+    reconnectWindowS: int(env, "RECONNECT_WINDOW_S", 30, 1),
+    replacementLoopThreshold: int(env, "REPLACEMENT_LOOP_THRESHOLD", 10, 1),
+    replacementLoopWindowS: int(env, "REPLACEMENT_LOOP_WINDOW_S", 300, 1),
     instanceId: env.INSTANCE_ID ?? `i-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     logLevel: env.LOG_LEVEL ?? (nodeEnv === "test" ? "silent" : "info"),
     historyMaxLen: int(env, "HISTORY_MAX_LEN", 1000, 1),

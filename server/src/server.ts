@@ -9,6 +9,7 @@ import { TokenService } from "./auth/tokens.js";
 import { UserCache } from "./cache/user-cache.js";
 import type { Config } from "./config.js";
 import { createApp } from "./http/app.js";
+import { trackIdleConnections } from "./http/idle-connections.js";
 import { LoginLimiter } from "./http/login-limiter.js";
 import { startMetricsListener, type MetricsListener } from "./http/metrics-access.js";
 import { createLogger, type Logger } from "./log/logger.js";
@@ -146,6 +147,9 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
       budgets,
       maxRefusedFrames: config.rateLimitMaxRefused,
       maxBufferedBytes: config.wsMaxBufferedBytes,
+      reconnectWindowMs: config.reconnectWindowS * 1000,
+      replacementLoop: { threshold: config.replacementLoopThreshold, windowMs: config.replacementLoopWindowS * 1000 },
+      drainRate: config.shutdownDrainRate,
     });
 
     // A session ended here or on another instance: close its sockets on this one.
@@ -192,6 +196,7 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
     }
     const httpServer = createServer({ requestTimeout: 30_000, headersTimeout: 15_000 }, app);
     httpServer.keepAliveTimeout = 5000;
+    const idleConnections = trackIdleConnections(httpServer);
     sockets.attach(httpServer);
     await new Promise<void>((resolve, reject) => {
       httpServer.once("error", reject);
@@ -212,7 +217,8 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
         logger.info("shutting down: closing sockets with 1012 Service restart");
         const deadline = Date.now() + config.shutdownTimeoutMs;
         const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
-        httpServer.closeIdleConnections();
+        // Idle HTTP connections close at once (in-flight requests finish first); chat sockets drain.
+        idleConnections.closeIdle();
         await sockets.shutdown(Math.max(500, config.shutdownTimeoutMs - 2000));
         await Promise.race([httpClosed, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now() - 1000)).unref())]);
         httpServer.closeAllConnections();

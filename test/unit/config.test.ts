@@ -26,7 +26,12 @@ describe("loadConfig", () => {
         resume: { perSecond: 1, burst: 10 },
         ping: { perSecond: 1, burst: 10 },
       },
+      shutdownDrainRate: 400,
+      reconnectWindowS: 30,
+      replacementLoopThreshold: 10,
+      replacementLoopWindowS: 300,
     });
+    expect(loadConfig({ SHUTDOWN_DRAIN_RATE: "0" }).shutdownDrainRate).toBe(0); // 0: all at once
   });
   it("reads every budget from RATE_LIMIT_<KIND>_PER_S / _BURST (0 per second = unlimited)", () => {
     const c = loadConfig({ RATE_LIMIT_SEND_PER_S: "0", RATE_LIMIT_PING_BURST: "3", WS_MAX_BUFFERED_BYTES: "4096" });
@@ -46,6 +51,8 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ PORT: "eighty" })).toThrow(/PORT must be an integer/);
     expect(() => loadConfig({ CACHE_FORMAT_MODE: "v3" })).toThrow(/CACHE_FORMAT_MODE must be one of dual, v2, v1/);
     expect(() => loadConfig({ HEARTBEAT_MAX_MISSED: "0" })).toThrow(/HEARTBEAT_MAX_MISSED/);
+    expect(() => loadConfig({ SHUTDOWN_DRAIN_RATE: "-1" })).toThrow(/SHUTDOWN_DRAIN_RATE must be an integer/);
+    expect(() => loadConfig({ REPLACEMENT_LOOP_THRESHOLD: "0" })).toThrow(/REPLACEMENT_LOOP_THRESHOLD/);
   });
   it("parses the Origin allow-list", () => {
     expect(loadConfig({ ALLOWED_ORIGINS: "https://a.example, https://b.example" }).allowedOrigins).toEqual(["https://a.example", "https://b.example"]);

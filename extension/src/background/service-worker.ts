@@ -15,6 +15,7 @@ import type { SocketConstructor, Timers } from "./connection.js";
 import { frameBatcher } from "./frame-batcher.js";
 import { Hub } from "./hub.js";
 import { SETTINGS_KEY, type Settings } from "./settings.js";
+import { toolbarIconUpdater } from "./toolbar-icon.js";
 
 const WAKE_ALARM = "switchboard-wake";
 const session = browserArea(browser.storage.session);
@@ -25,7 +26,10 @@ const pagePorts = new Set<Runtime.Port>();
 
 const timers: Timers = { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (handle) => clearTimeout(handle as number) };
 
+const updateToolbarIcon = toolbarIconUpdater((path) => void browser.action.setIcon({ path }));
+
 function broadcast(message: HubMessage): void {
+  updateToolbarIcon(message);
   void channel.postMessage(message);
   for (const port of contentPorts) port.postMessage(message);
 }

@@ -43,6 +43,11 @@ Output
   --log-level <level>      Decision log level (default: info; silent to mute)
   --log-sample <0..1>      Share of routine decisions logged (default: 0.1; failures always)
   --log-file <path>        Write the decision log there (default: stderr)
+  --metrics-port <n>       Serve Prometheus metrics (decisions by outcome) on this port while
+                           running (0 = any free port, printed on stderr)
+  --metrics-host <host>    Address for --metrics-port (default: 127.0.0.1)
+  --metrics-textfile <p>   Write the final metrics there for node-exporter's textfile
+                           collector (a *.prom file in its --collector.textfile.directory)
   --no-progress            No progress bar (it is shown only on a TTY anyway)
   -h, --help               This help
 
@@ -81,6 +86,9 @@ export interface CliOptions {
   logSample: number;
   logFile: string | undefined;
   progress: boolean;
+  metricsPort: number | undefined;
+  metricsHost: string;
+  metricsTextfile: string | undefined;
 }
 
 function count(name: string, raw: string | undefined, fallback: number, min = 0): number {
@@ -88,6 +96,12 @@ function count(name: string, raw: string | undefined, fallback: number, min = 0)
   const match = /^(\d+)([kKmM][bB]?)?$/.exec(raw.trim());
   const value = match ? Number(match[1]) * (match[2] ? (match[2][0]!.toLowerCase() === "k" ? 1024 : 1024 * 1024) : 1) : NaN;
   if (!Number.isSafeInteger(value) || value < min) throw new UsageError(`--${name} must be an integer ≥ ${min} (got "${raw}").`);
+  return value;
+}
+
+function port(name: string, raw: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new UsageError(`--${name} must be a port number 0–65535 (got "${raw}").`);
   return value;
 }
 
@@ -132,6 +146,9 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
         "log-sample": { type: "string" },
         "log-file": { type: "string" },
         "no-progress": { type: "boolean" },
+        "metrics-port": { type: "string" },
+        "metrics-host": { type: "string" },
+        "metrics-textfile": { type: "string" },
       },
     }));
   } catch (error) {
@@ -170,5 +187,8 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
     logSample,
     logFile: values["log-file"],
     progress: !(values["no-progress"] ?? false),
+    metricsPort: values["metrics-port"] === undefined ? undefined : port("metrics-port", values["metrics-port"]),
+    metricsHost: values["metrics-host"] ?? "127.0.0.1",
+    metricsTextfile: values["metrics-textfile"],
   };
 }

@@ -8,6 +8,7 @@ import { HELP, parseCliArgs, UsageError, type CliOptions } from "./cli-args.js";
 import type { KeyStore } from "./key-store.js";
 import { runMigration } from "./migrator.js";
 import { PipelineKeyStore } from "./pipeline-key-store.js";
+import { MigrationMetrics } from "./migration-metrics.js";
 import { createProgress } from "./progress.js";
 import { formatReport } from "./report.js";
 
@@ -84,7 +85,13 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   let connection: Connection | undefined;
+  const metrics = options.metricsPort !== undefined || options.metricsTextfile ? new MigrationMetrics({ dryRun: options.dryRun }) : null;
   try {
+    if (metrics && options.metricsPort !== undefined) {
+      const port = await metrics.serve(options.metricsPort, options.metricsHost);
+      io.stderr.write(`cache:migrate: metrics on http://${options.metricsHost}:${port}/metrics\n`);
+    }
+    metrics?.running(true);
     connection = await connect(options, logger);
     const report = await runMigration({
       stores: connection.stores,
@@ -108,6 +115,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       logSampleRate: options.logSample,
       progress: createProgress(io.stderr as NodeJS.WriteStream, options.progress),
       signal: abort.signal,
+      ...(metrics ? { onDecision: metrics.record } : {}),
     });
     io.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
     return report.complete ? EXIT.done : EXIT.incomplete;
@@ -116,6 +124,11 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     io.stderr.write(`cache:migrate failed: ${(error as Error).message}\n`);
     return EXIT.error;
   } finally {
+    metrics?.running(false);
+    if (metrics && options.metricsTextfile) {
+      await metrics.writeTextfile(options.metricsTextfile).catch((error: Error) => io.stderr.write(`cache:migrate: could not write --metrics-textfile: ${error.message}\n`));
+    }
+    await metrics?.close();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     connection?.close();

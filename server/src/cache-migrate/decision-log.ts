@@ -20,9 +20,12 @@ export class DecisionLog {
     private readonly logger: Logger | undefined,
     private readonly sampleRate = 0.1,
     private readonly random: () => number = Math.random,
+    /** Sees every decision, sampled or not (the tool's Prometheus counters). */
+    private readonly onDecision?: (decision: Decision, format: string) => void,
   ) {}
 
   record(decision: Decision, details: { key: string; format: string; value?: Buffer; reason?: string; from?: string }): void {
+    this.onDecision?.(decision, details.format);
     if (!this.logger) return;
     const always = ALWAYS.has(decision);
     if (!always && this.random() >= this.sampleRate) return;

@@ -9,7 +9,7 @@ import { userIdFromKey } from "../cache/user-record.js";
 import { decodeMigrationValue, decodeMigrationValueNow, type MigrationDecodeOptions } from "./decode-migration-value.js";
 import { Checkpoint, CHECKPOINT_TTL_MS, type CheckpointState, type JournalEntry } from "./checkpoint.js";
 import { decideKey, type KeyOutcome } from "./decide-key.js";
-import { DecisionLog } from "./decision-log.js";
+import { DecisionLog, type Decision } from "./decision-log.js";
 import type { KeyStore, ReadItem, WriteOp } from "./key-store.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { migrationRetryDelay } from "./retry-delay.js";
@@ -54,6 +54,8 @@ export interface MigrateOptions {
   logger?: Logger;
   /** Share of routine decisions logged (failures always are). @default 0.1 */
   logSampleRate?: number;
+  /** Called for every decision (not only the logged ones): `--metrics-port` / `--metrics-textfile`. */
+  onDecision?: (decision: Decision, format: string) => void;
   metrics?: Pick<Metrics, "cacheMigrations">;
   progress?: { start(total: number): void; update(done: number): void; stop(): void };
   /** Aborting stops the run after the current page (its checkpoint is committed). */
@@ -170,7 +172,7 @@ class MigrationRun {
     this.#journal = start.journal;
     this.#resumed = start.resumed;
     this.#limiter = new RateLimiter(settings.rate ?? 0);
-    this.#log = new DecisionLog(settings.logger, settings.logSampleRate ?? 0.1, settings.random);
+    this.#log = new DecisionLog(settings.logger, settings.logSampleRate ?? 0.1, settings.random, settings.onDecision);
     this.#callKeys = settings.keysPerCall;
   }
 

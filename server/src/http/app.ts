@@ -82,7 +82,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(RestPath.metrics, metricsGuard(deps.metricsAccess));
 
   app.use(authRoutes({ store, tokens, logger, loginLimiter: deps.loginLimiter, passwordHashing: deps.passwordHashing, metrics }));
-  app.use(profileRoutes({ store, tokens, profiles }));
+  app.use(profileRoutes({ store, tokens, profiles, metrics }));
   app.use(sessionRoutes({ tokens }));
   app.use(adminRoutes({ store, tokens, profiles }));
   app.use(messageRoutes({ store, tokens, messages, metrics, ...(deps.budgets ? { budgets: deps.budgets } : {}) }));

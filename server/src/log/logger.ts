@@ -41,7 +41,7 @@ function maskDeep(value: unknown, depth = 0): unknown {
   return out;
 }
 
-export function createLogger(options: { level?: string; name?: string; destination?: NodeJS.WritableStream } = {}): Logger {
+export function createLogger(options: { level?: string; name?: string; destination?: NodeJS.WritableStream | pino.DestinationStream } = {}): Logger {
   return pino(
     {
       name: options.name ?? "switchboard",

@@ -20,6 +20,9 @@ import type { Logger } from "../log/logger.js";
 import type { Metrics } from "../metrics.js";
 import type { Realtime } from "../realtime/realtime.js";
 import { BudgetKind, ReconnectCooldown, RefusalCounter, type UserBudgets } from "../realtime/user-budgets.js";
+import { planDrain } from "./drain-plan.js";
+import { ReconnectTracker } from "./reconnect-tracker.js";
+import { ReplacementLoopTracker } from "./replacement-loop-tracker.js";
 import { Session } from "./session.js";
 import { authenticateUpgrade, type AuthOutcome, offeredProtocols, originAllowed, parseChatPath, selectProtocol } from "./upgrade-auth.js";
 
@@ -49,6 +52,12 @@ export interface ChatSocketServerOptions {
   resumeHoldMs?: number;
   /** Consecutive bad frames before the socket is closed with 1008 "Protocol error". @default 20 */
   maxConsecutiveBadFrames?: number;
+  /** A connect this soon after the user's previous socket closed counts as a reconnect. @default 30000 */
+  reconnectWindowMs?: number;
+  /** More than `threshold` replacements of one user within `windowMs` is a reconnect loop. @default { threshold: 10, windowMs: 300000 } */
+  replacementLoop?: { threshold: number; windowMs: number };
+  /** Sockets closed per second on shutdown (0: all at once). @default 400 */
+  drainRate?: number;
   /** Per-user budgets of sends, reads, resumes and pings (shared with the REST send). Unset: unlimited. */
   budgets?: UserBudgets;
   /** Refused frames a socket may send within the burst window before `4029 Rate limited`. @default 20 */
@@ -88,8 +97,14 @@ export class ChatSocketServer {
   readonly #refusals: RefusalCounter;
   readonly #cooldown = new ReconnectCooldown(RATE_LIMITED_RECONNECT_MIN_MS);
   #accepting = true;
+  readonly #reconnects: ReconnectTracker;
+  readonly #replacementLoops: ReplacementLoopTracker;
 
   constructor(private readonly options: ChatSocketServerOptions) {
+    this.#reconnects = new ReconnectTracker(options.reconnectWindowMs ?? 30_000);
+    const loop = options.replacementLoop ?? { threshold: 10, windowMs: 300_000 };
+    this.#replacementLoops = new ReplacementLoopTracker(loop.threshold, loop.windowMs);
+    options.metrics.setReplacementLoopSource(() => this.#replacementLoops.usersInLoop());
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxPayloadBytes,
@@ -188,6 +203,7 @@ export class ChatSocketServer {
       logger: options.logger,
       resumeMaxEvents: options.resumeMaxEvents,
       holdMs: options.resumeHoldMs ?? 1000,
+      observeDeliveryLatency: (seconds) => options.metrics.deliveryLatency.observe(seconds),
       maxBufferedBytes: options.maxBufferedBytes ?? Infinity,
       onSlowConsumer: () => {
         options.metrics.wsBackpressureCloses.inc();
@@ -198,6 +214,7 @@ export class ChatSocketServer {
     this.#sessions.set(session.connId, session);
     options.metrics.wsConnections.set(this.#sessions.size);
     options.metrics.wsConnects.inc();
+    if (this.#reconnects.connected(userId)) options.metrics.wsReconnects.inc();
 
     // Frames that arrive before the session is current (e.g. an immediate `resume`) wait on
     // the session's chain, which the claim below runs first.
@@ -340,6 +357,9 @@ export class ChatSocketServer {
   #closeReplaced(session: Session): void {
     if (session.closed) return;
     this.options.metrics.wsReplacements.inc();
+    if (this.#replacementLoops.replaced(session.userId)) {
+      this.options.logger.warn({ userId: session.userId }, "user in a reconnect loop: replaced again and again (see docs/runbook.md#switchboardreconnectloop)");
+    }
     // Asynchronous: the close handshake of the old socket never blocks the new one.
     session.close(ServerClose.replaced);
   }
@@ -350,6 +370,7 @@ export class ChatSocketServer {
     const { metrics, logger } = this.options;
     metrics.wsConnections.set(this.#sessions.size);
     metrics.wsCloses.inc({ code: String(code) });
+    this.#reconnects.closed(session.userId);
     try {
       // Removes the owner record only if it is still this connection's.
       await this.options.realtime.owners.release(session.userId, session.connId);
@@ -370,19 +391,41 @@ export class ChatSocketServer {
     return closed;
   }
 
-  /** Stop accepting; close every socket with 1012 "Service restart"; wait until they are gone. */
+  /**
+   * Stop accepting; close every socket with 1012 "Service restart" in slices (`drainRate` per
+   * second, so the instances taking them over see a bounded accept rate), within `timeoutMs`
+   * including the close handshakes; wait until they are gone. Sockets not yet closed keep
+   * receiving their events meanwhile; whatever a client misses after its close, `resume` replays.
+   */
   async shutdown(timeoutMs: number): Promise<void> {
     this.#accepting = false;
+    const startedAt = Date.now();
     const deadline = new Promise((r) => setTimeout(r, timeoutMs).unref());
-    const sessions = [...this.#sessions.values()];
-    const closed = sessions.map((session) => new Promise<void>((resolve) => session.ws.once("close", () => resolve())));
-    const drained = sessions.map((session) => session.commandsDrained());
-    for (const session of sessions) session.close(ServerClose.serviceRestart, Math.min(2000, timeoutMs));
+    const graceMs = Math.min(2000, timeoutMs);
+    const plan = planDrain(this.#sessions.size, { socketsPerSecond: this.options.drainRate ?? 400, maxWindowMs: timeoutMs - graceMs });
+    if (plan.windowMs > 0) this.options.logger.info({ sockets: this.#sessions.size, windowMs: plan.windowMs }, "draining sockets in slices");
+    const closed: Array<Promise<void>> = [];
+    // Every session of the drain, also those whose socket closes by itself before its slice.
+    const sessions = new Set(this.#sessions.values());
+    const queue = [...sessions];
+    for (const [index, size] of plan.slices.entries()) {
+      if (index > 0) await new Promise((r) => setTimeout(r, Math.max(0, startedAt + index * plan.sliceMs - Date.now())));
+      for (const session of queue.splice(0, size)) {
+        if (!this.#sessions.has(session.connId)) continue; // closed by itself meanwhile
+        closed.push(new Promise((resolve) => session.ws.once("close", () => resolve())));
+        session.close(ServerClose.serviceRestart, graceMs);
+      }
+    }
     await Promise.race([Promise.all(closed), deadline]);
-    for (const session of this.#sessions.values()) session.ws.terminate();
+    for (const session of this.#sessions.values()) {
+      sessions.add(session); // accepted while the drain ran (its upgrade was already in flight)
+      session.ws.terminate();
+    }
     // In-flight sends finish (stored and published) before the caller closes the database; a
     // client that missed the ack retries with the same clientMsgId and gets the same message.
-    await Promise.race([Promise.all(drained), deadline]);
+    // Collected now that no socket can receive another frame, so a send that arrived during the
+    // drain is waited for too.
+    await Promise.race([Promise.all([...sessions].map((session) => session.commandsDrained())), deadline]);
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.wss.close();
   }

@@ -1,5 +1,6 @@
 import type { WebSocket } from "ws";
 import {
+  EventKind,
   ServerFrameType,
   type ChatEvent,
   type ServerFrame,
@@ -29,6 +30,8 @@ export interface SessionDeps {
   maxBufferedBytes?: number;
   /** The socket left too much unread: the server closes it with `4002 Slow consumer`. */
   onSlowConsumer?: () => void;
+  /** Seconds from a live message's `createdAt` (stored) to its frame written to this socket. */
+  observeDeliveryLatency?: (seconds: number) => void;
 }
 
 /**
@@ -265,6 +268,10 @@ export class Session {
       }
     }
     this.#sendEvent(stored);
+    if (stored.event.kind === EventKind.message && this.deps.observeDeliveryLatency) {
+      const storedAt = Date.parse(stored.event.message.createdAt);
+      if (Number.isFinite(storedAt)) this.deps.observeDeliveryLatency(Math.max(0, Date.now() - storedAt) / 1000);
+    }
   }
 
   #sendEvent(stored: StoredEvent): void {
