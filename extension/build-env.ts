@@ -5,7 +5,10 @@
 export interface BuildEnv {
   /** @default "http://localhost:8080" */
   serverUrl: string;
-  /** Match patterns of web-app pages the content script runs in. @default the server's host, any port */
+  /**
+   * Extra match patterns of web-app pages the content script joins, besides the configured
+   * server's exact origin (which it always joins). @default none
+   */
   webOrigins: string[];
   /** @default 20000 */
   keepaliveMs: number;
@@ -37,7 +40,7 @@ export function readBuildEnv(): BuildEnv {
     .filter(Boolean);
   return {
     serverUrl,
-    webOrigins: webOrigins.length > 0 ? webOrigins : [anyPortPattern(serverUrl), "http://127.0.0.1/*"],
+    webOrigins,
     keepaliveMs: numberFrom("SWITCHBOARD_KEEPALIVE_MS", 20_000),
     profileFreshMs: numberFrom("SWITCHBOARD_PROFILE_FRESH_MS", 300_000),
     backoffBaseMs: numberFrom("SWITCHBOARD_BACKOFF_BASE_MS", 1000),

@@ -26,8 +26,9 @@ export function manifest(env: BuildEnv, build: { version: string; store?: boolea
     action: { default_popup: "src/pages/popup.html", default_title: "Switchboard", default_icon: icons("signed-out") },
     options_page: "src/pages/options.html",
     side_panel: { default_path: "src/pages/app.html" },
-    permissions: ["storage", "alarms", "sidePanel"],
+    // `scripting`: the content script is registered at run time for the configured server's exact
+    // origin (src/background/content-script-registration.ts), never for every port of a host.
+    permissions: ["storage", "alarms", "sidePanel", "scripting"],
     host_permissions: hosts,
-    content_scripts: [{ matches: env.webOrigins, js: ["src/content/content-script.ts"], run_at: "document_start" }],
   });
 }

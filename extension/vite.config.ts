@@ -32,6 +32,7 @@ export default defineConfig(({ mode }) => ({
       profileFreshMs: env.profileFreshMs,
       backoffBaseMs: env.backoffBaseMs,
     }),
+    __SWITCHBOARD_EXTRA_WEB_ORIGINS__: JSON.stringify(env.webOrigins),
   },
   build: {
     outDir: fileURLToPath(new URL("../dist/extension", import.meta.url)),

@@ -2,4 +2,4 @@
 import browser from "webextension-polyfill";
 
 export { browser };
-export type { Runtime } from "webextension-polyfill";
+export type { Runtime, Scripting } from "webextension-polyfill";

@@ -1,4 +1,5 @@
 import { EXTENSION_ORIGIN } from "../../shared/protocol/index.js";
+import { BudgetKind, type BudgetLimits } from "./realtime/user-budgets.js";
 
 /**
  * Configuration from the environment, with defaults. Every variable is documented in README.md
@@ -45,6 +46,12 @@ export interface Config {
   historyMaxLen: number;
   historyMaxAgeS: number;
   resumeMaxEvents: number;
+  /** A socket with more unsent bytes than this is closed with `4002 Slow consumer`. */
+  wsMaxBufferedBytes: number;
+  /** Per-user budgets of sends (socket and REST), reads, resumes and pings. */
+  rateLimits: BudgetLimits;
+  /** Refused frames a socket may send within the burst window before `4029 Rate limited`. */
+  rateLimitMaxRefused: number;
   /** Serve the built web app from this folder at `/` when it exists. */
   webAppDir: string;
   /** Express `trust proxy`: which peers' `X-Forwarded-For` names the client (login limits count per client address). */
@@ -63,6 +70,17 @@ export interface Config {
   /** Whether the public listener answers `/metrics` (false in production unless a token or a metrics port is set up). */
   metricsOnPublicListener: boolean;
 }
+
+/**
+ * Defaults of the per-user budgets: a person typing or pasting a few dozen messages, opening
+ * conversations, reconnecting a flaky link or pinging every 20 s never meets them; a script does.
+ */
+export const DEFAULT_RATE_LIMITS: BudgetLimits = {
+  send: { perSecond: 10, burst: 50 },
+  read: { perSecond: 10, burst: 50 },
+  resume: { perSecond: 1, burst: 10 },
+  ping: { perSecond: 1, burst: 10 },
+};
 
 export const DEFAULT_JWT_SECRET = "switchboard-dev-secret-change-me-0123456789";
 
@@ -83,6 +101,17 @@ function int(env: Env, name: string, fallback: number, min = 0): number {
     throw new ConfigError(`${name} must be an integer ≥ ${min} (got "${raw}"). Unset it to use the default ${fallback}.`);
   }
   return value;
+}
+
+/** `RATE_LIMIT_<KIND>_PER_S` (0 = unlimited) and `RATE_LIMIT_<KIND>_BURST` for every budget kind. */
+function rateLimits(env: Env): BudgetLimits {
+  const limits = {} as BudgetLimits;
+  for (const kind of Object.values(BudgetKind)) {
+    const name = `RATE_LIMIT_${kind.toUpperCase()}`;
+    const fallback = DEFAULT_RATE_LIMITS[kind];
+    limits[kind] = { perSecond: int(env, `${name}_PER_S`, fallback.perSecond), burst: int(env, `${name}_BURST`, fallback.burst) };
+  }
+  return limits;
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -143,6 +172,9 @@ export function loadConfig(env: Env = process.env): Config {
     historyMaxLen: int(env, "HISTORY_MAX_LEN", 1000, 1),
     historyMaxAgeS: int(env, "HISTORY_MAX_AGE_S", 24 * 3600, 1),
     resumeMaxEvents: int(env, "RESUME_MAX_EVENTS", 500, 1),
+    wsMaxBufferedBytes: int(env, "WS_MAX_BUFFERED_BYTES", 1024 * 1024, 1024),
+    rateLimits: rateLimits(env),
+    rateLimitMaxRefused: int(env, "RATE_LIMIT_MAX_REFUSED", 20, 1),
     webAppDir: env.WEB_APP_DIR ?? "dist/web",
     trustProxy: env.TRUST_PROXY || "loopback",
     loginMaxFailuresPerUsernameAndIp: int(env, "LOGIN_MAX_FAILURES_PER_USER_IP", 5, 1),

@@ -6,6 +6,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
  */
 export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
+  // Sampled at scrape time from the live sockets (the chat socket server registers the source).
+  let bufferedBytesSource: () => number = () => 0;
   // Read at scrape time: the chat socket server installs its tracker here.
   let replacementLoopUsers = () => 0;
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: "switchboard_process_" });
@@ -23,6 +25,24 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     cacheMigrations: new Counter({ name: "switchboard_cache_migrations_total", help: "Lazy rewrites of legacy cache values to v2, by source format", labelNames: ["from"] as const, registers: [registry] }),
     dbQueries: new Counter({ name: "switchboard_db_queries_total", help: "Database queries issued", registers: [registry] }),
     eventsPublished: new Counter({ name: "switchboard_events_published_total", help: "Events appended for users", labelNames: ["kind"] as const, registers: [registry] }),
+    wsBufferedBytes: new Gauge({
+      name: "switchboard_ws_buffered_bytes",
+      help: "Bytes queued for sending and not yet taken by the kernel, summed over this instance's sockets (each is capped by WS_MAX_BUFFERED_BYTES)",
+      registers: [registry],
+      collect() {
+        this.set(bufferedBytesSource());
+      },
+    }),
+    /** Where `switchboard_ws_buffered_bytes` reads from; returns the function that unregisters it. */
+    sampleBufferedBytes(source: () => number): () => void {
+      bufferedBytesSource = source;
+      return () => {
+        if (bufferedBytesSource === source) bufferedBytesSource = () => 0;
+      };
+    },
+    wsBackpressureCloses: new Counter({ name: "switchboard_ws_backpressure_closes_total", help: "Sockets closed with 4002 Slow consumer: unsent data over WS_MAX_BUFFERED_BYTES, or a replay not drained in time", registers: [registry] }),
+    rateLimited: new Counter({ name: "switchboard_rate_limited_total", help: "Frames and REST sends refused for being over the user's budget, by kind and transport", labelNames: ["kind", "transport"] as const, registers: [registry] }),
+    wsRateLimitCloses: new Counter({ name: "switchboard_ws_rate_limit_closes_total", help: "Sockets closed with 4029 Rate limited after too many refused frames", registers: [registry] }),
     passwordHashesActive: new Gauge({ name: "switchboard_password_hashes_active", help: "Password hashes (scrypt) being computed now; bounded by PASSWORD_HASH_CONCURRENCY", registers: [registry] }),
     passwordHashesQueued: new Gauge({ name: "switchboard_password_hashes_queued", help: "Password checks waiting for a hashing slot", registers: [registry] }),
     loginRateLimited: new Counter({ name: "switchboard_login_rate_limited_total", help: "Login attempts refused with 429, by the limit that refused them", labelNames: ["scope"] as const, registers: [registry] }),

@@ -17,6 +17,7 @@ import { createMetrics, type Metrics } from "./metrics.js";
 import { createLocalRealtime } from "./realtime/local-realtime.js";
 import type { Realtime } from "./realtime/realtime.js";
 import { createRedisRealtime } from "./realtime/redis-realtime.js";
+import { UserBudgets } from "./realtime/user-budgets.js";
 import { startLocalRedis, type LocalRedisServer } from "./redis/local-redis-server.js";
 import { redisReconnectDelay } from "./redis/reconnect-delay.js";
 import { MessageService } from "./services/message-service.js";
@@ -125,6 +126,8 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
     const cache = new UserCache({ redis, ttlSeconds: config.userCacheTtlS, mode: config.cacheFormatMode, metrics, logger });
     const tokens = new TokenService(config.jwtSecret, store, { accessTtlS: config.accessTokenTtlS, refreshTtlS: config.refreshTokenTtlS }, sessions);
 
+    // One set of per-user budgets for the socket's frames and the REST send.
+    const budgets = new UserBudgets(config.rateLimits);
     let sockets: ChatSocketServer;
     const publish = (userId: number, event: Parameters<ChatSocketServer["publish"]>[1]) => sockets.publish(userId, event);
     const profiles = new ProfileService(store, cache, publish, logger);
@@ -141,6 +144,9 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
       heartbeatMaxMissed: config.heartbeatMaxMissed,
       maxPayloadBytes: config.wsMaxPayloadBytes,
       resumeMaxEvents: config.resumeMaxEvents,
+      budgets,
+      maxRefusedFrames: config.rateLimitMaxRefused,
+      maxBufferedBytes: config.wsMaxBufferedBytes,
       reconnectWindowMs: config.reconnectWindowS * 1000,
       replacementLoop: { threshold: config.replacementLoopThreshold, windowMs: config.replacementLoopWindowS * 1000 },
       drainRate: config.shutdownDrainRate,
@@ -156,6 +162,7 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
       messages,
       metrics,
       logger,
+      budgets,
       allowedOrigins: config.allowedOrigins,
       maxBodyBytes: config.httpMaxBodyBytes,
       webAppDir: config.webAppDir,

@@ -16,6 +16,11 @@ export const BACKOFF_BASE_MS = 1000;
 export const BACKOFF_MAX_MS = 30_000;
 /** Upper bound of the extra spread of the first reconnect after `1012 Service restart`. */
 export const RESTART_JITTER_MAX_MS = 5000;
+/**
+ * The shortest first delay after `4029 Rate limited`: the burst window of the server's budgets
+ * (10 s), so the client comes back with its budget refilled instead of being limited again.
+ */
+export const RATE_LIMITED_RECONNECT_MIN_MS = 10_000;
 /** A connection must stay open this long before the attempt counter resets (not on open). */
 export const BACKOFF_RESET_AFTER_MS = 10_000;
 

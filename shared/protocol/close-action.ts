@@ -11,6 +11,11 @@ export const CloseAction = {
   stayClosed: "stay-closed",
   /** Reconnect with backoff. */
   reconnect: "reconnect",
+  /**
+   * Reconnect with backoff, but wait at least `RATE_LIMITED_RECONNECT_MIN_MS` first: the server
+   * closed the socket for flooding, and reconnecting at once would only be limited again.
+   */
+  reconnectAfterCooldown: "reconnect-after-cooldown",
   /** Refresh the access token (rotation), then reconnect; if the refresh fails, log in. */
   refreshThenReconnect: "refresh-then-reconnect",
   /** Credentials are unusable: ask the user to log in; never retry by itself. */
@@ -43,10 +48,13 @@ export function closeAction(code: number, reason: string): CloseAction {
       }
       // Any other 1008 (e.g. "Protocol error") is not an authentication verdict: retry with backoff.
       return CloseAction.reconnect;
+    case CloseCode.rateLimited:
+      return reason === CloseReason.rateLimited ? CloseAction.reconnectAfterCooldown : CloseAction.reconnect;
     case CloseCode.heartbeatTimeout:
+    case CloseCode.slowConsumer:
     case CloseCode.serviceRestart:
     default:
-      // 1001, 1006, 1009, 1011, 1012, 4001 and anything unknown: abnormal, reconnect with backoff.
+      // 1001, 1006, 1009, 1011, 1012, 4001, 4002 and anything unknown: abnormal, reconnect with backoff.
       return CloseAction.reconnect;
   }
 }

@@ -23,6 +23,17 @@ export const CloseCode = {
   serviceRestart: 1012,
   /** Application code: the server saw `HEARTBEAT_MAX_MISSED` pings go unanswered. */
   heartbeatTimeout: 4001,
+  /**
+   * Application code: the client left more than `WS_MAX_BUFFERED_BYTES` of frames unread (or did
+   * not drain a replay in time). Reconnect with backoff and resume: nothing is lost.
+   */
+  slowConsumer: 4002,
+  /**
+   * Application code: the client kept sending after `rate_limited` error frames. Reconnect with
+   * backoff, waiting at least `RATE_LIMITED_RECONNECT_MIN_MS` first (the budget refills meanwhile).
+   * 4029 echoes HTTP 429.
+   */
+  rateLimited: 4029,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -43,6 +54,10 @@ export const CloseReason = {
   protocolError: "Protocol error",
   /** With 1000: the user signed out on this browser. */
   signedOut: "Signed out",
+  /** With 4002: too much unread data queued for this socket. Reconnect with backoff, then resume. */
+  slowConsumer: "Slow consumer",
+  /** With 4029: too many frames after `rate_limited` errors. Reconnect after a longer first delay. */
+  rateLimited: "Rate limited",
   // --- Sessions (issue 9 item 5): added on its own line so merges with other new reasons stay easy.
   /** With 1008: the session was logged out (logout, "log out everywhere", a reused refresh token). Sign in again. */
   sessionEnded: "Session ended",
@@ -59,6 +74,8 @@ export const ServerClose = {
   serviceRestart: { code: CloseCode.serviceRestart, reason: CloseReason.serviceRestart },
   protocolError: { code: CloseCode.policyViolation, reason: CloseReason.protocolError },
   signedOut: { code: CloseCode.normal, reason: CloseReason.signedOut },
+  slowConsumer: { code: CloseCode.slowConsumer, reason: CloseReason.slowConsumer },
+  rateLimited: { code: CloseCode.rateLimited, reason: CloseReason.rateLimited },
   // --- Sessions (issue 9 item 5): the socket's session was revoked; also sent to an upgrade with a revoked token.
   sessionEnded: { code: CloseCode.policyViolation, reason: CloseReason.sessionEnded },
 } as const satisfies Record<string, { code: CloseCode; reason: CloseReason }>;

@@ -39,6 +39,13 @@ export const FrameErrorCode = {
   unknownType: "unknown_type",
   invalidFrame: "invalid_frame",
   notFound: "not_found",
+  /**
+   * The frame's kind (send, read, resume, ping) is over the user's budget and was not handled.
+   * `retryAfterMs` says when one is allowed again; a `send` refused so carries its `clientMsgId`
+   * and was not stored (retry it, or send it over REST later). Clients that keep going are closed
+   * with `4029 Rate limited`.
+   */
+  rateLimited: "rate_limited",
   internal: "internal",
 } as const;
 export type FrameErrorCode = (typeof FrameErrorCode)[keyof typeof FrameErrorCode];
@@ -128,6 +135,8 @@ export const ErrorFrame = v.object({
   code: v.string(),
   message: v.string(),
   clientMsgId: v.optional(v.string()),
+  /** With `rate_limited`: milliseconds until the budget allows this kind of frame again. */
+  retryAfterMs: v.optional(v.number()),
 });
 
 export const ServerFrame = v.variant("type", [

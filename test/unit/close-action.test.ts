@@ -17,6 +17,9 @@ describe("closeAction(code, reason)", () => {
     [1008, "session ended", "reconnect"], // exact, case-sensitive: not an authentication verdict
     [1000, "Session ended", "stay-closed"],
     [1012, "Service restart", "reconnect"],
+    [4002, "Slow consumer", "reconnect"],
+    [4029, "Rate limited", "reconnect-after-cooldown"],
+    [4029, "rate limited", "reconnect"], // exact reason only; anything else is an ordinary abnormal close
     [1001, "", "reconnect"],
     [1006, "", "reconnect"],
     [1009, "", "reconnect"],
@@ -45,6 +48,10 @@ describe("closeAction(code, reason)", () => {
     expect(CloseReason.tokenInvalid).toBe("Token invalid");
     expect(CloseReason.authenticationFailed).toBe("Authentication failed");
     expect(CloseReason.serviceRestart).toBe("Service restart");
+    expect(CloseCode.slowConsumer).toBe(4002);
+    expect(CloseReason.slowConsumer).toBe("Slow consumer");
+    expect(CloseCode.rateLimited).toBe(4029);
+    expect(CloseReason.rateLimited).toBe("Rate limited");
     expect(CloseReason.sessionEnded).toBe("Session ended");
     expect(ServerClose.sessionEnded).toEqual({ code: 1008, reason: "Session ended" });
   });

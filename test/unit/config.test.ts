@@ -18,12 +18,27 @@ describe("loadConfig", () => {
       databaseUrl: undefined,
       seedDemoUsers: true,
       demoPassword: "demo",
+      wsMaxBufferedBytes: 1048576,
+      rateLimitMaxRefused: 20,
+      rateLimits: {
+        send: { perSecond: 10, burst: 50 },
+        read: { perSecond: 10, burst: 50 },
+        resume: { perSecond: 1, burst: 10 },
+        ping: { perSecond: 1, burst: 10 },
+      },
       shutdownDrainRate: 400,
       reconnectWindowS: 30,
       replacementLoopThreshold: 10,
       replacementLoopWindowS: 300,
     });
     expect(loadConfig({ SHUTDOWN_DRAIN_RATE: "0" }).shutdownDrainRate).toBe(0); // 0: all at once
+  });
+  it("reads every budget from RATE_LIMIT_<KIND>_PER_S / _BURST (0 per second = unlimited)", () => {
+    const c = loadConfig({ RATE_LIMIT_SEND_PER_S: "0", RATE_LIMIT_PING_BURST: "3", WS_MAX_BUFFERED_BYTES: "4096" });
+    expect(c.rateLimits.send).toEqual({ perSecond: 0, burst: 50 });
+    expect(c.rateLimits.ping).toEqual({ perSecond: 1, burst: 3 });
+    expect(c.wsMaxBufferedBytes).toBe(4096);
+    expect(() => loadConfig({ RATE_LIMIT_READ_PER_S: "-1" })).toThrow(/RATE_LIMIT_READ_PER_S must be an integer/);
   });
   it("refuses to start in production with the default or a short secret", () => {
     expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(ConfigError);

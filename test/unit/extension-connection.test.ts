@@ -52,7 +52,7 @@ function welcome(socket: ServerSocket, generation = 1): void {
   socket.send(JSON.stringify({ type: ServerFrameType.welcome, userId: 7, connId: `c${generation}`, generation, epoch: "e1", seq: 0, heartbeatIntervalMs: 20000 }));
 }
 
-function start(options: { state?: ConnectionState; keepaliveMs?: number; refresh?: () => Promise<RefreshOutcome>; token?: () => string } = {}): Harness {
+function start(options: { state?: ConnectionState; keepaliveMs?: number; refresh?: () => Promise<RefreshOutcome>; token?: () => string; rateLimitedMinDelayMs?: number } = {}): Harness {
   const harness: Harness = { connection: undefined as unknown as Connection, states: [], frames: [], refreshes: 0, online: true };
   const deps: ConnectionDeps = {
     WebSocket: WebSocket as unknown as SocketConstructor,
@@ -67,7 +67,11 @@ function start(options: { state?: ConnectionState; keepaliveMs?: number; refresh
     onState: (next) => harness.states.push(next),
     onFrame: (frame) => harness.frames.push(frame),
   };
-  harness.connection = new Connection(deps, options.state ?? ConnectionState.connecting, { keepaliveMs: options.keepaliveMs ?? 20_000, backoffBaseMs: 20 });
+  harness.connection = new Connection(deps, options.state ?? ConnectionState.connecting, {
+    keepaliveMs: options.keepaliveMs ?? 20_000,
+    backoffBaseMs: 20,
+    ...(options.rateLimitedMinDelayMs === undefined ? {} : { rateLimitedMinDelayMs: options.rateLimitedMinDelayMs }),
+  });
   harness.connection.start();
   harnesses.push(harness);
   return harness;
@@ -150,12 +154,26 @@ describe("service worker connection", () => {
     expect(sockets).toHaveLength(1);
   });
 
-  it.each([ServerClose.serviceRestart, ServerClose.heartbeatTimeout])("$reason → backoff, then reconnects", async (close) => {
+  it.each([ServerClose.serviceRestart, ServerClose.heartbeatTimeout, ServerClose.slowConsumer])("$reason → backoff, then reconnects", async (close) => {
     const harness = start();
     await until(() => harness.connection.state === ConnectionState.open);
     sockets[0]!.socket.close(close.code, close.reason);
     await until(() => sockets.length === 2 && harness.connection.state === ConnectionState.open);
     expect(harness.states).toContain(ConnectionState.backoff);
+  });
+
+  it("Rate limited → waits at least the cooldown (not the 20 ms backoff), then reconnects once", async () => {
+    const harness = start({ rateLimitedMinDelayMs: 400 });
+    await until(() => harness.connection.state === ConnectionState.open);
+    const closedAt = Date.now();
+    sockets[0]!.socket.close(ServerClose.rateLimited.code, ServerClose.rateLimited.reason);
+    await until(() => harness.connection.state === ConnectionState.backoff);
+    await sleep(200);
+    expect(sockets).toHaveLength(1); // the plain backoff (20 ms base) would have reconnected by now
+    await until(() => sockets.length === 2 && harness.connection.state === ConnectionState.open);
+    expect(Date.now() - closedAt).toBeGreaterThanOrEqual(400);
+    await sleep(100);
+    expect(sockets).toHaveLength(2);
   });
 
   it("an abnormal drop (1006) reconnects with backoff", async () => {

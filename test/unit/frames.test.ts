@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseClientFrame, parseServerFrame } from "../../shared/protocol/index.js";
+import { FrameErrorCode, parseClientFrame, parseServerFrame } from "../../shared/protocol/index.js";
 
 describe("parseClientFrame", () => {
   it("accepts every client frame type", () => {
@@ -28,5 +28,10 @@ describe("parseServerFrame", () => {
       expect(parseServerFrame(JSON.stringify({ type: "event", seq: 1, epoch: "e", event })).ok).toBe(true);
     }
     expect(parseServerFrame('{"type":"event","seq":1,"epoch":"e","event":{"kind":"nope"}}').ok).toBe(false);
+  });
+  it("accepts a rate_limited error with retryAfterMs and the refused send's clientMsgId", () => {
+    expect(FrameErrorCode.rateLimited).toBe("rate_limited");
+    const parsed = parseServerFrame('{"type":"error","code":"rate_limited","message":"m","clientMsgId":"c1","retryAfterMs":250}');
+    expect(parsed).toEqual({ ok: true, frame: { type: "error", code: "rate_limited", message: "m", clientMsgId: "c1", retryAfterMs: 250 } });
   });
 });

@@ -10,6 +10,7 @@ import {
   isServiceRestart,
   isSessionEnded,
   parseServerFrame,
+  RATE_LIMITED_RECONNECT_MIN_MS,
   restartJitter,
   ServerFrameType,
   SUBPROTOCOL,
@@ -45,6 +46,8 @@ export interface ConnectionOptions {
   backoffMaxMs?: number;
   /** Reset the attempt counter only after a socket stayed open this long. @default BACKOFF_RESET_AFTER_MS */
   resetAttemptsAfterMs?: number;
+  /** The shortest delay before reconnecting after `4029 Rate limited`. @default RATE_LIMITED_RECONNECT_MIN_MS */
+  rateLimitedMinDelayMs?: number;
 }
 
 export interface Credentials {
@@ -225,15 +228,19 @@ export class Connection {
       }
       case CloseAction.reconnect:
         return this.#retry(isServiceRestart(code, reason));
+      case CloseAction.reconnectAfterCooldown:
+        return this.#retry(false, this.#options.rateLimitedMinDelayMs ?? RATE_LIMITED_RECONNECT_MIN_MS);
     }
   }
 
-  #retry(serviceRestart: boolean): void {
+  /** `minDelayMs`: after `4029 Rate limited`, never come back sooner than the server's budget refills. */
+  #retry(serviceRestart: boolean, minDelayMs = 0): void {
     if (!this.#deps.isOnline()) return this.#setState(ConnectionState.offline);
     const random = this.#deps.random();
-    const delay = serviceRestart && this.#attempt === 0
+    const backoffDelay = serviceRestart && this.#attempt === 0
       ? restartJitter(random)
       : backoff(this.#attempt, random, { baseMs: this.#options.backoffBaseMs, maxMs: this.#options.backoffMaxMs });
+    const delay = Math.max(minDelayMs, backoffDelay);
     this.#attempt += 1;
     this.#deps.log?.(`connection: retry ${this.#attempt} in ${delay} ms`);
     this.#setState(ConnectionState.backoff);

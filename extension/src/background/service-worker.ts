@@ -7,7 +7,9 @@ import { BroadcastChannel } from "broadcast-channel";
 import { HUB_CHANNEL_NAME, PortName } from "../../../shared/sdk/bridge.js";
 import type { HubMessage, TabRequest } from "../../../shared/sdk/hub-messages.js";
 import { browser, type Runtime } from "../browser.js";
-import { buildDefaults } from "../build-config.js";
+import { buildDefaults, extraWebOrigins } from "../build-config.js";
+import { contentScriptMatches } from "./content-script-matches.js";
+import { registerContentScript } from "./content-script-registration.js";
 import { browserArea } from "./browser-storage.js";
 import type { SocketConstructor, Timers } from "./connection.js";
 import { frameBatcher } from "./frame-batcher.js";
@@ -40,8 +42,22 @@ function setBadge(count: number): void {
 // The color never changes: set once per worker start, not on every count.
 void browser.action.setBadgeBackgroundColor({ color: "#d93025" });
 
-async function startHub(): Promise<Hub> {
+async function currentSettings(): Promise<Settings> {
   const overrides = ((await local.get(SETTINGS_KEY)) as Partial<Settings> | undefined) ?? {};
+  return { ...buildDefaults, ...overrides };
+}
+
+/** The content script joins the configured server's web app only (plus the build's extras). */
+async function registerWebAppContentScript(): Promise<void> {
+  const { serverUrl } = await currentSettings();
+  await registerContentScript(browser.scripting, contentScriptMatches(serverUrl, extraWebOrigins)).catch((error: unknown) =>
+    console.warn(`[switchboard] could not register the content script for ${serverUrl}: ${String(error)}`),
+  );
+}
+void registerWebAppContentScript();
+
+async function startHub(): Promise<Hub> {
+  const settings = await currentSettings();
   return Hub.start({
     socket: {
       WebSocket: WebSocket as unknown as SocketConstructor,
@@ -52,7 +68,7 @@ async function startHub(): Promise<Hub> {
     fetch: (input, init) => fetch(input, init),
     session,
     local,
-    settings: { ...buildDefaults, ...overrides },
+    settings,
     broadcast: fanOut,
     setBadge,
     now: Date.now,
@@ -85,6 +101,7 @@ browser.runtime.onConnect.addListener((port) => {
 // write to `storage.session` (old and new value, once per message) back to this worker.
 browser.storage.local.onChanged.addListener((changes) => {
   if (!(SETTINGS_KEY in changes)) return;
+  void registerWebAppContentScript();
   hubReady = hubReady.then(async (hub) => {
     await hub.dispose();
     return startHub();

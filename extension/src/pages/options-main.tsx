@@ -2,6 +2,7 @@ import { useEffect, useState, type FormEvent } from "react";
 import { createRoot } from "react-dom/client";
 import { SETTINGS_KEY, type Settings } from "../background/settings.js";
 import { browser } from "../browser.js";
+import { CONTENT_SCRIPT_ID } from "../background/content-script-registration.js";
 import { buildDefaults } from "../build-config.js";
 import "../ui/styles.css";
 
@@ -9,6 +10,7 @@ import "../ui/styles.css";
 function Options() {
   const [serverUrl, setServerUrl] = useState(buildDefaults.serverUrl);
   const [saved, setSaved] = useState(false);
+  const matches = useContentScriptMatches();
   useEffect(() => {
     void browser.storage.local.get(SETTINGS_KEY).then((stored) => {
       const settings = stored[SETTINGS_KEY] as Partial<Settings> | undefined;
@@ -29,8 +31,33 @@ function Options() {
       <button type="submit">Save</button>
       <p className="muted">Changing the server signs you out. Sign in from the extension's popup or chat page.</p>
       {saved && <p data-testid="options-saved">Saved.</p>}
+      <h2>Pages the extension joins</h2>
+      <p className="muted">
+        Web-app pages at these addresses can read your messages and send as you through the extension. By default only the
+        server's own web app; more only through the build setting <code>SWITCHBOARD_WEB_ORIGINS</code>.
+      </p>
+      <ul data-testid="content-script-matches">
+        {matches.map((pattern) => (
+          <li key={pattern}>{pattern}</li>
+        ))}
+      </ul>
     </form>
   );
+}
+
+/** What the content script is registered for right now (the worker re-registers it when the server URL changes). */
+function useContentScriptMatches(): string[] {
+  const [matches, setMatches] = useState<string[]>([]);
+  useEffect(() => {
+    const read = () =>
+      void browser.scripting.getRegisteredContentScripts({ ids: [CONTENT_SCRIPT_ID] }).then((scripts) => setMatches(scripts[0]?.matches ?? []));
+    read();
+    // The worker registers again after a save; read again once it did.
+    const onChanged = () => setTimeout(read, 250);
+    browser.storage.local.onChanged.addListener(onChanged);
+    return () => browser.storage.local.onChanged.removeListener(onChanged);
+  }, []);
+  return matches;
 }
 
 createRoot(document.getElementById("root") as HTMLElement).render(<Options />);

@@ -7,6 +7,7 @@ import type { PasswordHashing } from "../auth/password-hashing.js";
 import type { TokenService } from "../auth/tokens.js";
 import type { Logger } from "../log/logger.js";
 import type { Metrics } from "../metrics.js";
+import type { UserBudgets } from "../realtime/user-budgets.js";
 import type { MessageService } from "../services/message-service.js";
 import type { ProfileService } from "../services/profile-service.js";
 import type { Store } from "../store/store.js";
@@ -29,6 +30,8 @@ export interface AppDeps {
   messages: MessageService;
   metrics: Metrics;
   logger: Logger;
+  /** Per-user budgets shared with the socket; the REST send spends `send`. Unset: unlimited. */
+  budgets?: UserBudgets;
   allowedOrigins: readonly string[];
   maxBodyBytes: number;
   webAppDir?: string;
@@ -82,7 +85,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(profileRoutes({ store, tokens, profiles, metrics }));
   app.use(sessionRoutes({ tokens }));
   app.use(adminRoutes({ store, tokens, profiles }));
-  app.use(messageRoutes({ store, tokens, messages }));
+  app.use(messageRoutes({ store, tokens, messages, metrics, ...(deps.budgets ? { budgets: deps.budgets } : {}) }));
   app.use(operationsRoutes({ metrics, readiness: deps.readiness }));
 
   app.use(REST_API_PREFIX, (req, res) => sendError(res, 404, RestErrorCode.notFound, `No route ${req.method} ${req.baseUrl}${req.path}`));

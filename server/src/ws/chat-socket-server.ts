@@ -5,10 +5,12 @@ import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import {
   ClientFrameType,
   FrameErrorCode,
+  RATE_LIMITED_RECONNECT_MIN_MS,
   ServerClose,
   ServerFrameType,
   parseClientFrame,
   type ChatEvent,
+  type ClientFrame,
   type ReadFrame,
   type SendFrame,
   type ServerFrame,
@@ -17,6 +19,7 @@ import type { TokenService } from "../auth/tokens.js";
 import type { Logger } from "../log/logger.js";
 import type { Metrics } from "../metrics.js";
 import type { Realtime } from "../realtime/realtime.js";
+import { BudgetKind, ReconnectCooldown, RefusalCounter, type UserBudgets } from "../realtime/user-budgets.js";
 import { planDrain } from "./drain-plan.js";
 import { ReconnectTracker } from "./reconnect-tracker.js";
 import { ReplacementLoopTracker } from "./replacement-loop-tracker.js";
@@ -55,6 +58,28 @@ export interface ChatSocketServerOptions {
   replacementLoop?: { threshold: number; windowMs: number };
   /** Sockets closed per second on shutdown (0: all at once). @default 400 */
   drainRate?: number;
+  /** Per-user budgets of sends, reads, resumes and pings (shared with the REST send). Unset: unlimited. */
+  budgets?: UserBudgets;
+  /** Refused frames a socket may send within the burst window before `4029 Rate limited`. @default 20 */
+  maxRefusedFrames?: number;
+  /** Unsent bytes a socket may hold before `4002 Slow consumer`. @default Infinity */
+  maxBufferedBytes?: number;
+}
+
+/** How long a socket closed for flooding (and no longer read) gets to see the close frame before the TCP link is dropped. */
+const RATE_LIMITED_CLOSE_GRACE_MS = 1000;
+
+/** The budget each client frame type spends. */
+const budgetOf = {
+  [ClientFrameType.ping]: BudgetKind.ping,
+  [ClientFrameType.resume]: BudgetKind.resume,
+  [ClientFrameType.send]: BudgetKind.send,
+  [ClientFrameType.read]: BudgetKind.read,
+} as const satisfies Record<ClientFrameType, BudgetKind>;
+
+/** Per socket: set once the server decided to close it for flooding; the rest of the flood is ignored. */
+interface FloodState {
+  closing: boolean;
 }
 
 /**
@@ -69,6 +94,8 @@ export class ChatSocketServer {
   /** Every open socket on this instance by connection id (current, or not yet or no longer). */
   readonly #sessions = new Map<string, Session>();
   readonly #unsubscribe: Array<() => void> = [];
+  readonly #refusals: RefusalCounter;
+  readonly #cooldown = new ReconnectCooldown(RATE_LIMITED_RECONNECT_MIN_MS);
   #accepting = true;
   readonly #reconnects: ReconnectTracker;
   readonly #replacementLoops: ReplacementLoopTracker;
@@ -87,7 +114,13 @@ export class ChatSocketServer {
       handleProtocols: (protocols) => selectProtocol(protocols),
     });
     const { owners, bus } = options.realtime;
+    this.#refusals = new RefusalCounter(options.maxRefusedFrames ?? 20);
     this.#unsubscribe.push(
+      options.metrics.sampleBufferedBytes(() => {
+        let total = 0;
+        for (const session of this.#sessions.values()) total += session.ws.bufferedAmount;
+        return total;
+      }),
       bus.subscribe((userId, stored) => this.#currentSession(userId)?.deliver(stored)),
       owners.onReplaced((_userId, connId) => {
         const session = this.#sessions.get(connId);
@@ -134,6 +167,11 @@ export class ChatSocketServer {
       return rejectUpgrade(socket, 403, "Forbidden");
     }
     if (!this.#accepting) return rejectUpgrade(socket, 503, "Service Unavailable");
+    const cooldownMs = await this.#cooldown.remainingMs(userId);
+    if (cooldownMs > 0) {
+      this.options.metrics.rateLimited.inc({ kind: "connect", transport: "ws" });
+      return rejectUpgrade(socket, 429, "Too Many Requests", { "Retry-After": String(Math.ceil(cooldownMs / 1000)) });
+    }
     let outcome: AuthOutcome;
     try {
       outcome = await authenticateUpgrade(this.options.tokens, userId, offeredProtocols(req));
@@ -166,6 +204,12 @@ export class ChatSocketServer {
       resumeMaxEvents: options.resumeMaxEvents,
       holdMs: options.resumeHoldMs ?? 1000,
       observeDeliveryLatency: (seconds) => options.metrics.deliveryLatency.observe(seconds),
+      maxBufferedBytes: options.maxBufferedBytes ?? Infinity,
+      onSlowConsumer: () => {
+        options.metrics.wsBackpressureCloses.inc();
+        options.logger.info({ userId, bufferedBytes: ws.bufferedAmount }, "closing a slow consumer");
+        session.close(ServerClose.slowConsumer);
+      },
     });
     this.#sessions.set(session.connId, session);
     options.metrics.wsConnections.set(this.#sessions.size);
@@ -175,10 +219,19 @@ export class ChatSocketServer {
     // Frames that arrive before the session is current (e.g. an immediate `resume`) wait on
     // the session's chain, which the claim below runs first.
     let badFrames = 0;
+    const flood: FloodState = { closing: false };
+    // Budget decisions are asynchronous (rate-limiter-flexible); frames pass them one after
+    // another on this chain so they are still handled in arrival order.
+    let admission: Promise<void> = Promise.resolve();
     ws.on("message", (data, isBinary) => {
-      const ok = this.#onMessage(session, data, isBinary);
-      badFrames = ok ? 0 : badFrames + 1;
+      if (flood.closing || session.closed) return;
+      const frame = this.#parse(session, data, isBinary);
+      badFrames = frame ? 0 : badFrames + 1;
       if (badFrames >= (options.maxConsecutiveBadFrames ?? 20)) session.close(ServerClose.protocolError);
+      if (!frame) return;
+      admission = admission.then(() => this.#admit(session, flood, frame)).catch((error: unknown) => {
+        options.logger.warn({ err: error, userId }, "frame handling failed");
+      });
     });
     ws.on("pong", () => session.pong());
     ws.on("error", (error) => options.logger.debug({ err: error.message, userId }, "socket error"));
@@ -207,19 +260,62 @@ export class ChatSocketServer {
     });
   }
 
-  /** Returns false for a bad frame. Never throws. */
-  #onMessage(session: Session, data: RawData, isBinary: boolean): boolean {
+  /** The frame, or null for a bad one (answered with an error frame). Never throws. */
+  #parse(session: Session, data: RawData, isBinary: boolean): ClientFrame | null {
     const { metrics } = this.options;
     const fail = (code: string, message: string, clientMsgId?: string) => {
       metrics.wsBadFrames.inc({ code });
       session.send({ type: ServerFrameType.error, code, message, ...(clientMsgId === undefined ? {} : { clientMsgId }) });
-      return false;
+      return null;
     };
     if (isBinary) return fail(FrameErrorCode.binaryNotSupported, "Binary frames are not supported; send JSON text frames");
     const text = Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data as ArrayBuffer).toString("utf8");
     const parsed = parseClientFrame(text);
     if (!parsed.ok) return fail(parsed.code, parsed.message, parsed.clientMsgId);
-    const frame = parsed.frame;
+    return parsed.frame;
+  }
+
+  /**
+   * Spend the user's budget for the frame, then handle it. Over budget: a `rate_limited` error
+   * frame (a refused `send` was not stored and carries its clientMsgId); a client that keeps
+   * going past `maxRefusedFrames` in the burst window is closed with `4029 Rate limited`.
+   */
+  async #admit(session: Session, flood: FloodState, frame: ClientFrame): Promise<void> {
+    const { budgets, metrics } = this.options;
+    if (flood.closing || session.closed) return; // frames of a flood queued before the decision to close
+    if (budgets) {
+      const kind = budgetOf[frame.type];
+      const spent = await budgets.spend(kind, session.userId);
+      if (flood.closing || session.closed) return;
+      if (!spent.ok) {
+        metrics.rateLimited.inc({ kind, transport: "ws" });
+        session.send({
+          type: ServerFrameType.error,
+          code: FrameErrorCode.rateLimited,
+          message: `Too many ${frame.type} frames; wait ${spent.retryAfterMs} ms before the next one`,
+          retryAfterMs: spent.retryAfterMs,
+          ...(frame.type === ClientFrameType.send ? { clientMsgId: frame.clientMsgId } : {}),
+        });
+        if (await this.#refusals.exceeded(session.connId)) {
+          flood.closing = true;
+          this.#cooldown.start(session.userId);
+          metrics.wsRateLimitCloses.inc();
+          this.options.logger.info({ userId: session.userId, kind }, "closing a socket that kept sending over its budget");
+          // Stop reading: the rest of the flood stays in the client's buffers instead of costing
+          // this process a decode per frame. What was accepted still gets its ack (or error)
+          // before the close, so the client knows exactly which sends were stored. The paused
+          // socket cannot read the client's close reply, hence the short grace.
+          session.ws.pause();
+          await session.commandsDrained();
+          session.close(ServerClose.rateLimited, RATE_LIMITED_CLOSE_GRACE_MS);
+        }
+        return;
+      }
+    }
+    this.#handle(session, frame);
+  }
+
+  #handle(session: Session, frame: ClientFrame): void {
     switch (frame.type) {
       case ClientFrameType.ping:
         // Application keepalive (keeps an MV3 service worker alive): answer at once, out of band.
@@ -256,7 +352,6 @@ export class ChatSocketServer {
         );
         break;
     }
-    return true;
   }
 
   #closeReplaced(session: Session): void {
@@ -336,7 +431,8 @@ export class ChatSocketServer {
   }
 }
 
-function rejectUpgrade(socket: Duplex, status: number, text: string): void {
+function rejectUpgrade(socket: Duplex, status: number, text: string, headers: Record<string, string> = {}): void {
   if (socket.destroyed) return;
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
+  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join("");
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n${extra}Content-Length: ${text.length}\r\n\r\n${text}`);
 }

@@ -16,6 +16,24 @@ export interface HeartbeatSettings {
   onTimeout: () => void;
 }
 
+/** How long a replay waits for the client to read what was already sent before the next page. */
+export const REPLAY_DRAIN_TIMEOUT_MS = 10_000;
+const DRAIN_POLL_MS = 20;
+
+export interface SessionDeps {
+  eventLog: EventLog;
+  logger: Logger;
+  resumeMaxEvents: number;
+  holdMs: number;
+  maxHeld?: number;
+  /** Unsent bytes allowed on the socket; past it `onSlowConsumer` runs once and nothing more is sent. @default Infinity */
+  maxBufferedBytes?: number;
+  /** The socket left too much unread: the server closes it with `4002 Slow consumer`. */
+  onSlowConsumer?: () => void;
+  /** Seconds from a live message's `createdAt` (stored) to its frame written to this socket. */
+  observeDeliveryLatency?: (seconds: number) => void;
+}
+
 /**
  * One authenticated chat socket. Delivery is ordered by `seq` and never duplicates: events at
  * or below `lastSeq` are dropped, a gap is filled from the event log, and every send runs on one
@@ -41,19 +59,13 @@ export class Session {
   #holding = true;
   #held: StoredEvent[] = [];
   #holdTimer: NodeJS.Timeout | undefined;
+  /** The cursor of a `resume` waiting behind the replay in flight; a newer `resume` replaces it. */
+  #queuedResume: EventCursor | null = null;
 
   constructor(
     readonly ws: WebSocket,
     init: { userId: number; connId: string; sessionId?: string },
-    private readonly deps: {
-      eventLog: EventLog;
-      logger: Logger;
-      resumeMaxEvents: number;
-      holdMs: number;
-      maxHeld?: number;
-      /** Seconds from a live message's `createdAt` (stored) to its frame written to this socket. */
-      observeDeliveryLatency?: (seconds: number) => void;
-    },
+    private readonly deps: SessionDeps,
   ) {
     this.userId = init.userId;
     this.connId = init.connId;
@@ -73,6 +85,29 @@ export class Session {
   send(frame: ServerFrame): void {
     if (this.#closed || this.ws.readyState !== this.ws.OPEN) return;
     this.ws.send(JSON.stringify(frame));
+    // A peer that stops reading makes every frame pile up in this process: past the cap, stop
+    // and let the server close the socket (the client reconnects and resumes; nothing is lost).
+    if (this.ws.bufferedAmount > (this.deps.maxBufferedBytes ?? Infinity)) this.#slowConsumer();
+  }
+
+  #slowConsumer(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.deps.onSlowConsumer?.();
+  }
+
+  /** Resolves true once the socket's unsent data is at most half the cap; false if it closed or did not drain in time. */
+  async #drained(): Promise<boolean> {
+    const lowWater = (this.deps.maxBufferedBytes ?? Infinity) / 2;
+    const deadline = Date.now() + REPLAY_DRAIN_TIMEOUT_MS;
+    while (!this.#closed && this.ws.bufferedAmount > lowWater) {
+      if (Date.now() >= deadline) {
+        this.#slowConsumer();
+        return false;
+      }
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS).unref());
+    }
+    return !this.#closed;
   }
 
   /** Start the close handshake with `code` and `reason`; if the peer does not answer in `graceMs`, drop the TCP link. */
@@ -161,9 +196,20 @@ export class Session {
     void this.enqueue(() => this.#deliverInOrder(stored));
   }
 
-  /** The client's `resume {epoch, seq}`: replay what it missed, then `resumed`. */
+  /**
+   * The client's `resume {epoch, seq}`: replay what it missed, then `resumed`. One replay at a
+   * time: a `resume` that arrives while one is queued replaces the queued cursor (the client cares
+   * about its latest position), so a client repeating `resume` costs at most one replay in flight
+   * and one waiting, never one per frame.
+   */
   resume(cursor: EventCursor): Promise<void> {
+    const alreadyQueued = this.#queuedResume !== null;
+    this.#queuedResume = cursor;
+    if (alreadyQueued) return this.#chain;
     return this.enqueue(async () => {
+      cursor = this.#queuedResume ?? cursor;
+      this.#queuedResume = null;
+      if (this.#closed) return;
       const first = await this.deps.eventLog.since(this.userId, cursor, this.deps.resumeMaxEvents);
       if (!first.recovered) {
         this.#epoch = first.head.epoch;
@@ -183,6 +229,8 @@ export class Session {
           sentUpTo = stored.seq;
         }
         if (!page.more || pages > 100) break;
+        // Flow control: the next page only once the client has read most of this one.
+        if (!(await this.#drained())) return;
         page = await this.deps.eventLog.since(this.userId, { epoch: cursor.epoch, seq: sentUpTo }, this.deps.resumeMaxEvents);
         if (!page.recovered) break;
       }

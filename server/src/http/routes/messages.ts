@@ -11,19 +11,26 @@ import type { TokenService } from "../../auth/tokens.js";
 import { RecipientNotFoundError, type MessageService } from "../../services/message-service.js";
 import type { Store } from "../../store/store.js";
 import { authenticate, principal } from "../authenticate.js";
+import type { Metrics } from "../../metrics.js";
+import type { UserBudgets } from "../../realtime/user-budgets.js";
 import { sendError } from "../errors.js";
+import { spendSendBudget } from "../send-budget.js";
 import { ListMessagesQuery, ReadBody, SendMessageBody, parse } from "../validate.js";
 
 export interface MessageRouteDeps {
   store: Store;
   tokens: TokenService;
   messages: MessageService;
+  metrics: Metrics;
+  /** The per-user budgets the socket spends too; the send spends `send`. Unset: unlimited. */
+  budgets?: UserBudgets;
 }
 
 /** History, conversations, the unread count, sending and marking read. */
-export function messageRoutes({ store, tokens, messages }: MessageRouteDeps): Router {
+export function messageRoutes({ store, tokens, messages, metrics, budgets }: MessageRouteDeps): Router {
   const router = Router();
   const signedIn = authenticate(tokens);
+  const sendBudget = budgets ? [spendSendBudget(budgets, metrics, (req) => principal(req).userId)] : [];
 
   router.get(RestPath.unreadCount, signedIn, async (req, res) => {
     // From the auth principal only: no profile needed.
@@ -44,7 +51,7 @@ export function messageRoutes({ store, tokens, messages }: MessageRouteDeps): Ro
     res.json(body);
   });
 
-  router.post(RestPath.messages, signedIn, async (req, res) => {
+  router.post(RestPath.messages, signedIn, ...sendBudget, async (req, res) => {
     const request = parse(SendMessageBody, req.body);
     try {
       const { message, created } = await messages.send(principal(req).userId, request.to, request.body, request.clientMsgId ?? null);
