@@ -464,7 +464,7 @@ async function main() {
             "|---|---|---|---|---|---|---|---|",
             `| ${idle.opened} of ${idle.requested} | ${idle.holdSeconds} s | ${idle.stillOpenAfterHold} | ${idle.baselineRssMiB} → ${idle.heldRssMiB} MiB | **${idle.rssPerSocketKiB} KiB** | ${idle.eventLoopLagP99MsMax} / ${idle.eventLoopLagP99MsMedian} ms | ${idle.cpuPercentOfOneCoreWhileIdle} % of a core | ${idle.openSeconds} s |`,
             "",
-            `Heartbeat ${HEARTBEAT_MS / 1000} s (protocol pings answered by the clients during the hold: ${idle.protocolPingsAnsweredByClients}). For comparison, DESIGN §9 measured plain \`ws\` at ≈ 3.9 KB per socket and Socket.IO 4.8 at ≈ 13.8 KB on this kind of machine. Open-files limit (soft) of the server process ${idle.openFilesLimit.server}, of the client process ${idle.openFilesLimit.bench}: one descriptor per socket, so a production instance needs \`LimitNOFILE\` above its socket count (here the hard limit is 20,000 and cannot be raised — no CAP_SYS_RESOURCE in this sandbox — so one process tops out just under 20,000 sockets).`,
+            `Heartbeat ${HEARTBEAT_MS / 1000} s (protocol pings answered by the clients during the hold: ${idle.protocolPingsAnsweredByClients}). For comparison, \`npm run bench:peers\` measures plain \`ws\` and Socket.IO on the same machine. Open-files limit (soft) of the server process ${idle.openFilesLimit.server}, of the client process ${idle.openFilesLimit.bench}: one descriptor per socket, so a production instance needs \`LimitNOFILE\` above its socket count (here the hard limit is 20,000 and cannot be raised — no CAP_SYS_RESOURCE in this sandbox — so one process tops out just under 20,000 sockets).`,
             "",
           ]
         : []),

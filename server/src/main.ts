@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   let server;
   try {
     // Owner records, event history and live delivery in Redis (the default), so instances behind
-    // one load balancer agree (DESIGN.md §5); in-process fallbacks while Redis is down.
+    // one load balancer agree (docs/architecture.md#where-state-lives); in-process fallbacks while Redis is down.
     server = await createSwitchboardServer(config, { logger });
   } catch (error) {
     if (error instanceof RedisBinaryMissingError) {

@@ -5,7 +5,7 @@
  * decide what to do. Reasons are compared exactly and never translated.
  *
  * Modelled on centrifuge-js `src/codes.ts` and engine.io-parser `commons.ts`.
- * Contract: DESIGN.md §2 "Close codes".
+ * The table with every pair and the client's action: docs/protocol.md#close-codes.
  */
 
 export const CloseCode = {

@@ -1,14 +1,10 @@
 import { RestPath } from "../../shared/protocol/index.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { api, login } from "../helpers/chat-client.js";
-import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
+import { useTestServer } from "../helpers/in-process-server.js";
 
 describe("login and refresh-token rotation", () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer();
-  });
-  afterAll(async () => t?.stop());
+  const t = useTestServer();
 
   const refresh = (refreshToken: string) =>
     fetch(`${t.url}/api/auth/refresh`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ refreshToken }) });

@@ -6,7 +6,7 @@ import { BEARER_PROTOCOL_PREFIX, ClientFrameType, ServerClose, ServerFrameType, 
 import { ConnectionState } from "../../shared/sdk/connection-state.js";
 import { Connection, type ConnectionDeps, type RefreshOutcome, type SocketConstructor } from "../../extension/src/background/connection.js";
 
-// The service worker's connection logic, run in Node against a real `ws` server (STYLE point 9):
+// The service worker's connection logic, run in Node against a real `ws` server (the WebSocket constructor and timers are injected):
 // the WebSocket class, timers, randomness and connectivity are injected.
 
 interface Harness {

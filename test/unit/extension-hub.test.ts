@@ -12,7 +12,7 @@ import { Hub, SNAPSHOT_KEY } from "../../extension/src/background/hub.js";
 import { memoryArea } from "../../extension/src/background/storage.js";
 
 // The worker's hub in Node: a real `ws` server for the socket, a scripted fetch for REST,
-// in-memory storage areas for chrome.storage (STYLE point 9).
+// in-memory storage areas for chrome.storage (the world is injected, so the real hub runs in Node).
 
 const ALICE = { id: 1, username: "alice", displayName: "Alice", role: "user" };
 const PROFILE: Profile = { ...ALICE, email: "a@example.com", phone: null, avatarUrl: null, bio: "", permissions: [], updatedAt: "2026-01-01T00:00:00Z" };
