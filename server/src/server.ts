@@ -24,7 +24,7 @@ import { MessageService } from "./services/message-service.js";
 import { ProfileService } from "./services/profile-service.js";
 import { openDb, type Db } from "./store/db.js";
 import { migrate } from "./store/migrations.js";
-import { seedDemoUsers } from "./store/seed.js";
+import { seedDemoUsers } from "./demo-users.js";
 import { Store } from "./store/store.js";
 import { ChatSocketServer } from "./ws/chat-socket-server.js";
 
