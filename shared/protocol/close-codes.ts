@@ -43,6 +43,11 @@ export const CloseReason = {
   protocolError: "Protocol error",
   /** With 1000: the user signed out on this browser. */
   signedOut: "Signed out",
+  /**
+   * With 1000, sent by a client: this tab stops leading the web app's tabs (it closes, or the
+   * extension takes over); the next hub connects at once. The server treats it as any normal close.
+   */
+  handedOver: "Handed over",
 } as const;
 export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
 

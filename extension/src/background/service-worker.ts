@@ -9,9 +9,10 @@ import type { HubMessage, TabRequest } from "../../../shared/sdk/hub-messages.js
 import { browser, type Runtime } from "../browser.js";
 import { buildDefaults } from "../build-config.js";
 import { browserArea } from "./browser-storage.js";
-import type { SocketConstructor, Timers } from "./connection.js";
-import { frameBatcher } from "./frame-batcher.js";
-import { Hub } from "./hub.js";
+import type { SocketConstructor, Timers } from "../../../shared/hub/connection.js";
+import { frameBatcher } from "../../../shared/hub/frame-batcher.js";
+import { Hub } from "../../../shared/hub/hub.js";
+import { storedTokens } from "../../../shared/hub/token-keeper.js";
 import { SETTINGS_KEY, type Settings } from "./settings.js";
 
 const WAKE_ALARM = "switchboard-wake";
@@ -39,19 +40,20 @@ void browser.action.setBadgeBackgroundColor({ color: "#d93025" });
 async function startHub(): Promise<Hub> {
   const overrides = ((await local.get(SETTINGS_KEY)) as Partial<Settings> | undefined) ?? {};
   return Hub.start({
-    socket: {
+    world: {
       WebSocket: WebSocket as unknown as SocketConstructor,
       timers,
       random: Math.random,
       isOnline: () => navigator.onLine,
+      fetch: (input, init) => fetch(input, init),
+      now: Date.now,
     },
-    fetch: (input, init) => fetch(input, init),
-    session,
-    local,
+    // The snapshot in `storage.session`, so a worker Chrome killed restarts warm; tokens in `storage.local`.
+    snapshotArea: session,
+    tokens: storedTokens(local),
     settings: { ...buildDefaults, ...overrides },
     broadcast: fanOut,
     setBadge,
-    now: Date.now,
     log: (message) => console.info(`[switchboard] ${message}`),
   });
 }

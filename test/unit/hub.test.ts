@@ -6,10 +6,11 @@ import { ClientFrameType, EventKind, RestErrorCode, RestPath, ServerClose, Serve
 import { ConnectionState } from "../../shared/sdk/connection-state.js";
 import { HubMessageKind, TabRequestKind, type HubMessage } from "../../shared/sdk/hub-messages.js";
 import { emptySnapshot, type Snapshot } from "../../shared/sdk/snapshot.js";
-import { AUTH_KEY } from "../../extension/src/background/api.js";
-import type { SocketConstructor } from "../../extension/src/background/connection.js";
-import { Hub, SNAPSHOT_KEY } from "../../extension/src/background/hub.js";
-import { memoryArea } from "../../extension/src/background/storage.js";
+import type { SocketConstructor } from "../../shared/hub/connection.js";
+import { Hub } from "../../shared/hub/hub.js";
+import { memoryArea } from "../../shared/hub/key-value-area.js";
+import { SNAPSHOT_KEY } from "../../shared/hub/snapshot-keeper.js";
+import { AUTH_KEY, storedTokens } from "../../shared/hub/token-keeper.js";
 
 // The worker's hub in Node: a real `ws` server for the socket, a scripted fetch for REST,
 // in-memory storage areas for chrome.storage (STYLE point 9).
@@ -67,19 +68,19 @@ async function startHub(options: { snapshot?: Snapshot; signedIn?: boolean } = {
   const broadcasts: HubMessage[] = [];
   const badges: number[] = [];
   const hub = await Hub.start({
-    socket: {
+    world: {
       WebSocket: WebSocket as unknown as SocketConstructor,
       timers: { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout) },
       random: () => 0,
       isOnline: () => true,
+      fetch: fakeFetch,
+      now: Date.now,
     },
-    fetch: fakeFetch,
-    session,
-    local,
+    snapshotArea: session,
+    tokens: storedTokens(local),
     settings: { serverUrl, keepaliveMs: 20_000, profileFreshMs: 300_000, backoffBaseMs: 20 },
     broadcast: (message) => broadcasts.push(message),
     setBadge: (count) => badges.push(count),
-    now: Date.now,
   });
   hubs.push(hub);
   return { hub, session, local, broadcasts, badges };

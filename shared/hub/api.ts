@@ -1,13 +1,6 @@
-import { RestErrorCode, RestPath, type LoginResponse } from "../../../shared/protocol/index.js";
-import type { SessionUser } from "../../../shared/sdk/snapshot.js";
+import { REFRESH_COOKIE_PATH, RefreshTransport, RestErrorCode, RestPath, type LoginRequest, type LoginResponse } from "../protocol/index.js";
 import type { RefreshOutcome } from "./connection.js";
-import type { KeyValueArea } from "./storage.js";
-
-export interface AuthTokens {
-  accessToken: string;
-  refreshToken: string;
-  user: SessionUser;
-}
+import type { AuthTokens, TokenKeeper } from "./token-keeper.js";
 
 /** A REST failure with the server's `{error:{code,message}}` when it sent one. */
 export class ApiError extends Error {
@@ -34,48 +27,67 @@ export interface ApiRequest {
   bypassCache?: boolean;
 }
 
-/** `storage.local` key of the tokens. */
-export const AUTH_KEY = "auth";
+export interface ApiDeps {
+  fetch: typeof fetch;
+  serverUrl: string;
+  tokens: TokenKeeper;
+  /**
+   * Cookie transport only: whether a refresh cookie may exist (someone signed in and did not sign
+   * out). A new leader then refreshes before its first request; a visitor who never signed in
+   * makes no request.
+   */
+  mayHaveSession?: () => boolean;
+  /** The refresh token was refused; the user must sign in again. */
+  onAuthLost: () => void;
+}
 
 /**
- * The worker's REST client. Tokens live in `storage.local` (a sign-in survives a browser
- * restart); an expired access token is refreshed once, single-flight, because refresh tokens
- * rotate and two concurrent refreshes with the same token would revoke the family.
+ * A hub's REST client. An expired access token is refreshed once, single-flight, because refresh
+ * tokens rotate and two concurrent refreshes with the same token would revoke the family.
  */
 export class Api {
-  readonly #fetch: typeof fetch;
+  readonly #deps: ApiDeps;
   readonly #serverUrl: string;
-  readonly #local: KeyValueArea;
-  readonly #onAuthLost: () => void;
   #refreshing: Promise<RefreshOutcome> | null = null;
 
-  /** `onAuthLost`: the refresh token was refused; the user must sign in again. */
-  constructor(deps: { fetch: typeof fetch; serverUrl: string; local: KeyValueArea; onAuthLost: () => void }) {
-    this.#fetch = deps.fetch;
-    this.#onAuthLost = deps.onAuthLost;
+  constructor(deps: ApiDeps) {
+    this.#deps = deps;
     this.#serverUrl = deps.serverUrl.replace(/\/+$/, "");
-    this.#local = deps.local;
   }
 
   get serverUrl(): string {
     return this.#serverUrl;
   }
 
+  get #cookie(): boolean {
+    return this.#deps.tokens.refreshTransport === RefreshTransport.cookie;
+  }
+
+  /** The current tokens; with the cookie transport an empty memory is filled by one refresh. */
   async tokens(): Promise<AuthTokens | null> {
-    return ((await this.#local.get(AUTH_KEY)) as AuthTokens | undefined) ?? null;
+    const tokens = await this.#deps.tokens.load();
+    if (tokens || !this.#cookie || !(this.#deps.mayHaveSession?.() ?? false)) return tokens;
+    if ((await this.refresh()) !== "refreshed") return null;
+    return this.#deps.tokens.load();
   }
 
   async login(username: string, password: string): Promise<AuthTokens> {
-    const response = await this.#send<LoginResponse>(RestPath.login, { method: "POST", body: { username, password } }, null);
-    const tokens = { accessToken: response.body.accessToken, refreshToken: response.body.refreshToken, user: response.body.user };
-    await this.#local.set(AUTH_KEY, tokens);
+    const body: LoginRequest = this.#cookie ? { username, password, refreshTransport: RefreshTransport.cookie } : { username, password };
+    const response = await this.#send<LoginResponse>(RestPath.login, { method: "POST", body }, null);
+    const tokens: AuthTokens = { accessToken: response.body.accessToken, refreshToken: response.body.refreshToken, user: response.body.user };
+    await this.#deps.tokens.save(tokens);
     return tokens;
   }
 
   async logout(): Promise<void> {
-    const tokens = await this.tokens();
-    await this.#local.remove(AUTH_KEY);
-    if (!tokens) return;
+    const tokens = await this.#deps.tokens.load();
+    await this.#deps.tokens.clear();
+    if (this.#cookie) {
+      // The server revokes the cookie's token and clears the cookie.
+      await this.#send(RestPath.logout, { method: "POST", body: {} }, null).catch(() => undefined);
+      return;
+    }
+    if (!tokens?.refreshToken) return;
     await this.#send(RestPath.logout, { method: "POST", body: { refreshToken: tokens.refreshToken } }, null).catch(() => undefined);
   }
 
@@ -88,29 +100,32 @@ export class Api {
   /** An authenticated request; on `token_expired` refresh once and retry. */
   async request<T>(path: string, request: ApiRequest = {}): Promise<ApiResponse<T>> {
     const tokens = await this.tokens();
-    if (!tokens) throw new ApiError(401, RestErrorCode.unauthorized, "Not signed in: sign in from the Switchboard extension.");
+    if (!tokens) throw new ApiError(401, RestErrorCode.unauthorized, "Not signed in: sign in to Switchboard first.");
     try {
       return await this.#send<T>(path, request, tokens.accessToken);
     } catch (error) {
       if (!(error instanceof ApiError) || error.code !== RestErrorCode.tokenExpired) throw error;
       if ((await this.refresh()) !== "refreshed") throw error;
-      const fresh = await this.tokens();
+      const fresh = await this.#deps.tokens.load();
       return this.#send<T>(path, request, fresh?.accessToken ?? null);
     }
   }
 
   async #refresh(): Promise<RefreshOutcome> {
-    const tokens = await this.tokens();
-    if (!tokens) return "login";
+    const stored = await this.#deps.tokens.load();
+    if (!this.#cookie && !stored?.refreshToken) return "login";
     try {
-      const response = await this.#send<LoginResponse>(RestPath.refresh, { method: "POST", body: { refreshToken: tokens.refreshToken } }, null);
-      const body = response.body;
-      await this.#local.set(AUTH_KEY, { accessToken: body.accessToken, refreshToken: body.refreshToken, user: body.user ?? tokens.user });
+      const body = this.#cookie ? {} : { refreshToken: stored?.refreshToken };
+      const response = await this.#send<LoginResponse>(RestPath.refresh, { method: "POST", body }, null);
+      const next = response.body;
+      const user = next.user ?? stored?.user;
+      if (!user) return "login";
+      await this.#deps.tokens.save({ accessToken: next.accessToken, refreshToken: next.refreshToken, user });
       return "refreshed";
     } catch (error) {
       if (error instanceof ApiError && error.status >= 400 && error.status < 500) {
-        await this.#local.remove(AUTH_KEY);
-        this.#onAuthLost();
+        await this.#deps.tokens.clear();
+        this.#deps.onAuthLost();
         return "login";
       }
       return "retry";
@@ -121,11 +136,13 @@ export class Api {
     const headers: Record<string, string> = { ...request.headers };
     if (request.body !== undefined) headers["content-type"] = "application/json";
     if (accessToken) headers.authorization = `Bearer ${accessToken}`;
-    const response = await this.#fetch(this.#serverUrl + path, {
+    const response = await this.#deps.fetch(this.#serverUrl + path, {
       method: request.method ?? "GET",
       headers,
       body: request.body === undefined ? undefined : JSON.stringify(request.body),
       cache: request.bypassCache ? "no-store" : "default",
+      // The refresh cookie is scoped to the auth routes; `include` also covers a server on another origin.
+      ...(this.#cookie && path.startsWith(`${REFRESH_COOKIE_PATH}/`) ? { credentials: "include" as const } : {}),
     });
     const text = response.status === 204 || response.status === 304 ? "" : await response.text();
     const body = text ? (JSON.parse(text) as unknown) : null;
