@@ -1,32 +1,28 @@
-import { useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { SwitchboardClient, SwitchboardProvider, webPageTransport } from "../../shared/sdk/index.js";
 import { ChatApp } from "../src/ui/chat-app.js";
-import { ExtensionNeeded } from "../src/ui/extension-needed.js";
+import { ExtensionHint } from "../src/ui/extension-hint.js";
 import "../src/ui/styles.css";
+import { coordinatedClient } from "./coordinated-client.js";
 import { startNaiveMode } from "./naive-mode.js";
 
-/** How long the page waits for the extension's content script to answer before saying it is needed. */
-const EXTENSION_WAIT_MS = 2000;
-
-function WebApp() {
-  const [client] = useState(() => new SwitchboardClient(webPageTransport(window)));
-  const [found, setFound] = useState<boolean | null>(null);
-  useEffect(() => {
-    // The content script marks the document as soon as it runs: then the extension is there, only slow to answer.
-    const present = () => document.documentElement.dataset.switchboardExtension !== undefined;
-    const timer = setTimeout(() => setFound((current) => current ?? (present() ? null : false)), EXTENSION_WAIT_MS);
-    void client.ready().then(() => setFound(true));
-    return () => clearTimeout(timer);
-  }, [client]);
-  if (found === false) return <ExtensionNeeded />;
-  return (
+/**
+ * The extension's content script runs at `document_start` and marks the document before this
+ * module runs: then the extension's worker is the hub and no tab holds a socket. Without it the
+ * tabs of this origin coordinate: one elected tab holds the socket for all.
+ */
+function startWebApp(root: HTMLElement): void {
+  const extension = document.documentElement.dataset.switchboardExtension !== undefined;
+  const client = extension ? new SwitchboardClient(webPageTransport(window)) : coordinatedClient().client;
+  document.documentElement.dataset.switchboardHome = extension ? "extension" : "coordinator";
+  createRoot(root).render(
     <SwitchboardProvider client={client}>
       <ChatApp />
-    </SwitchboardProvider>
+      {!extension && <ExtensionHint />}
+    </SwitchboardProvider>,
   );
 }
 
 const root = document.getElementById("root") as HTMLElement;
 if (new URLSearchParams(location.search).get("mode") === "naive") startNaiveMode(root);
-else createRoot(root).render(<WebApp />);
+else startWebApp(root);

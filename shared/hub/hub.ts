@@ -33,6 +33,11 @@ export interface HubDeps {
   broadcast: (message: BatchedHubMessage) => void;
   /** The toolbar badge (extension only). */
   setBadge?: (count: number) => void;
+  /**
+   * Asked before every socket is opened; false → this home is no longer the hub's (a web-app
+   * leader that lost its election while frozen) and must not connect. @default always true
+   */
+  mayConnect?: () => Promise<boolean>;
   log?: (message: string) => void;
 }
 
@@ -73,6 +78,8 @@ export class Hub {
         isOnline: deps.world.isOnline,
         now,
         credentials: async () => {
+          // A false answer comes with `abandon()`, which makes this attempt stale (its result is ignored).
+          if (deps.mayConnect && !(await deps.mayConnect())) return null;
           const tokens = await this.#api.tokens();
           return tokens && { url: wsUrlFor(this.#api.serverUrl, tokens.user.id, WS_PATH_PREFIX), accessToken: tokens.accessToken };
         },
@@ -129,6 +136,17 @@ export class Hub {
     this.#profile.stop();
     this.#sender.stop();
     await this.#keeper.stop({ flush: true });
+  }
+
+  /**
+   * Stop at once without a word or a write: another home took over while this one could not
+   * run (a frozen tab). Its snapshot in storage is the new hub's now.
+   */
+  abandon(): void {
+    this.#connection.halt();
+    this.#profile.stop();
+    this.#sender.stop();
+    void this.#keeper.stop({ flush: false });
   }
 
   setOnline(online: boolean): void {
