@@ -1,6 +1,16 @@
+import type { ChatMessage } from "./frames.js";
+
 /**
- * REST paths and error codes shared by the server and the clients. Contract: DESIGN.md §3.
+ * The whole REST contract: every path, error code, request and response body the server and the
+ * clients exchange. The server's routes (`server/src/http/routes/`), the hub and the tests all
+ * import it from here; nothing else spells a path. See `docs/protocol.md#rest`.
  */
+
+/** Express route patterns of the paths that carry a parameter (`RestPath` builds the concrete ones). */
+export const RestRoute = {
+  adminRole: "/api/admin/users/:id/role",
+} as const;
+
 export const RestPath = {
   login: "/api/auth/login",
   refresh: "/api/auth/refresh",
@@ -9,8 +19,12 @@ export const RestPath = {
   unreadCount: "/api/users/messages/unread/count",
   messages: "/api/messages",
   messagesRead: "/api/messages/read",
-  adminRole: (userId: number | string) => `/api/admin/users/${userId}/role`,
+  conversations: "/api/messages/conversations",
+  adminRole: (userId: number | string) => RestRoute.adminRole.replace(":id", encodeURIComponent(String(userId))),
   users: "/api/users",
+  metrics: "/metrics",
+  healthz: "/healthz",
+  readyz: "/readyz",
 } as const;
 
 export const RestErrorCode = {
@@ -58,11 +72,103 @@ export interface ProfilePatch {
   email?: string;
 }
 
+/** `POST /api/auth/login`. `refreshTransport` defaults to `body`. */
+export interface LoginRequest {
+  username: string;
+  password: string;
+  refreshTransport?: RefreshTransport;
+}
+
+/** `POST /api/auth/refresh` and `POST /api/auth/logout`; with the cookie transport the body is `{}`. */
+export interface RefreshRequest {
+  refreshToken?: string;
+}
+
+/** `POST /api/auth/login` and `POST /api/auth/refresh`. */
 export interface LoginResponse {
   accessToken: string;
   refreshToken: string;
   expiresIn: number;
   user: { id: number; username: string; displayName: string; role: string };
+}
+
+/** One person the user can chat with (`GET /api/users`). */
+export interface DirectoryUser {
+  id: number;
+  username: string;
+  displayName: string;
+}
+
+/** `GET /api/users`. */
+export interface UsersResponse {
+  users: DirectoryUser[];
+}
+
+/** One row of the conversation list: a person to chat with and what is unread from them. */
+export interface Conversation {
+  peerId: number;
+  peerName: string;
+  lastMessage: ChatMessage | null;
+  unread: number;
+}
+
+/** `GET /api/messages/conversations`. */
+export interface ConversationsResponse {
+  conversations: Conversation[];
+}
+
+/** `GET /api/messages?peerId=&limit=&before=`: oldest first. */
+export interface MessagesQuery {
+  peerId: number;
+  limit?: number;
+  before?: number;
+}
+
+/** `GET /api/messages`. */
+export interface MessagesResponse {
+  messages: ChatMessage[];
+}
+
+/** `POST /api/messages`. */
+export interface SendMessageRequest {
+  to: number;
+  body: string;
+  clientMsgId?: string | null;
+}
+
+/** `POST /api/messages`: `201` the first time, `200` with the same message for a repeated `clientMsgId`. */
+export interface SendMessageResponse {
+  message: ChatMessage;
+}
+
+/** `POST /api/messages/read`. */
+export interface ReadRequest {
+  peerId: number;
+  upToMessageId: number;
+}
+
+/** `GET /api/users/messages/unread/count` and `POST /api/messages/read`. */
+export interface UnreadCountResponse {
+  unread_count: number;
+}
+
+/** `PUT /api/admin/users/{id}/role`. */
+export interface RoleRequest {
+  role: string;
+  permissions?: string[];
+}
+
+/** `PUT /api/admin/users/{id}/role`. */
+export interface RoleResponse {
+  id: number;
+  role: string;
+  permissions: string[];
+}
+
+/** `GET /readyz`: `200` when every check is true, `503` otherwise. */
+export interface ReadinessResponse {
+  status: "ready" | "not ready";
+  checks: Record<string, boolean>;
 }
 
 /**
@@ -76,13 +182,6 @@ export const RefreshTransport = {
   cookie: "cookie",
 } as const;
 export type RefreshTransport = (typeof RefreshTransport)[keyof typeof RefreshTransport];
-
-/** The body of `POST /api/auth/login`. `refreshTransport` defaults to `body`. */
-export interface LoginRequest {
-  username: string;
-  password: string;
-  refreshTransport?: RefreshTransport;
-}
 
 /** The refresh cookie: `HttpOnly; SameSite=Strict; Path=REFRESH_COOKIE_PATH`, `Secure` except on localhost. */
 export const REFRESH_COOKIE_NAME = "switchboard_refresh";

@@ -1,14 +1,10 @@
-import type { ChatMessage } from "../protocol/index.js";
-import type { Conversation } from "./snapshot.js";
+import type { ChatMessage, Conversation, DirectoryUser } from "../protocol/index.js";
 
-export interface UserRow {
-  id: number;
-  username: string;
-  displayName: string;
-}
+/** @deprecated the REST contract's name is `DirectoryUser`; this alias goes when the hub moves to `shared/`. */
+export type UserRow = DirectoryUser;
 
 /** Everyone the user can chat with, joined with the server's per-peer conversation rows. */
-export function mergeConversations(me: number, users: UserRow[], rows: Conversation[]): Conversation[] {
+export function mergeConversations(me: number, users: DirectoryUser[], rows: Conversation[]): Conversation[] {
   const byPeer = new Map(rows.map((row) => [row.peerId, row]));
   const list = users
     .filter((user) => user.id !== me)

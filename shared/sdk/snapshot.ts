@@ -1,4 +1,4 @@
-import type { ChatMessage, Profile } from "../protocol/index.js";
+import type { ChatMessage, Conversation, Profile } from "../protocol/index.js";
 import { ConnectionState } from "./connection-state.js";
 
 /** The signed-in user as the login response names them. */
@@ -9,13 +9,7 @@ export interface SessionUser {
   role: string;
 }
 
-/** One row of the conversation list: a person to chat with and what is unread from them. */
-export interface Conversation {
-  peerId: number;
-  peerName: string;
-  lastMessage: ChatMessage | null;
-  unread: number;
-}
+export type { Conversation };
 
 /**
  * Everything a tab needs to render at once, held by the service worker and kept in

@@ -1,3 +1,4 @@
+import { RestPath } from "../../shared/protocol/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api, login } from "../helpers/chat-client.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
@@ -26,7 +27,7 @@ describe("login and refresh-token rotation", () => {
     expect(r1.status).toBe(200);
     const second = (await r1.json()) as typeof first;
     expect(second.refreshToken).not.toBe(first.refreshToken);
-    expect((await api(t.url, second.accessToken, "GET", "/api/users/profile/me")).status).toBe(200);
+    expect((await api(t.url, second.accessToken, "GET", RestPath.profileMe)).status).toBe(200);
 
     const reuse = await refresh(first.refreshToken);
     expect(reuse.status).toBe(401);

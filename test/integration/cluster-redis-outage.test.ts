@@ -1,3 +1,4 @@
+import { RestPath } from "../../shared/protocol/index.js";
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
@@ -59,7 +60,7 @@ describe("Redis killed for 10 s under traffic", () => {
 
     // Degraded: alive, not ready, REST reads answered from the database.
     for (const server of servers) expect(await status(`${server.url}/healthz`)).toBe(200);
-    const unread = await api<{ unread_count: number }>(servers[0]!.url, bob!.token, "GET", "/api/users/messages/unread/count");
+    const unread = await api<{ unread_count: number }>(servers[0]!.url, bob!.token, "GET", RestPath.unreadCount);
     expect(unread.status).toBe(200);
     expect(unread.body.unread_count).toBeGreaterThan(0);
 

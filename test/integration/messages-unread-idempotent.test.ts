@@ -1,3 +1,4 @@
+import { RestPath } from "../../shared/protocol/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClientFrameType, EventKind, ServerFrameType, type EventFrame } from "../../shared/protocol/index.js";
 import { api, connectChat, connectLive, login } from "../helpers/chat-client.js";
@@ -13,7 +14,7 @@ describe("messages and unread count", () => {
   it("unread count comes from the auth principal alone, with no profile read", async () => {
     const bob = await login(t.url, "bob");
     const cacheReadsBefore = (await t.server.metrics.cacheReads.get()).values.reduce((s, v) => s + v.value, 0);
-    const res = await api<{ unread_count: number }>(t.url, bob.accessToken, "GET", "/api/users/messages/unread/count");
+    const res = await api<{ unread_count: number }>(t.url, bob.accessToken, "GET", RestPath.unreadCount);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ unread_count: expect.any(Number) });
     const cacheReadsAfter = (await t.server.metrics.cacheReads.get()).values.reduce((s, v) => s + v.value, 0);
@@ -24,11 +25,11 @@ describe("messages and unread count", () => {
     const alice = await login(t.url, "alice");
     const bob = await login(t.url, "bob");
     const bobSocket = await connectLive(t.wsUrl, bob);
-    const before = (await api<{ unread_count: number }>(t.url, bob.accessToken, "GET", "/api/users/messages/unread/count")).body.unread_count;
+    const before = (await api<{ unread_count: number }>(t.url, bob.accessToken, "GET", RestPath.unreadCount)).body.unread_count;
 
     const body = { to: bob.user.id, body: "hello once", clientMsgId: "idem-1" };
-    const first = await api<{ message: { id: number } }>(t.url, alice.accessToken, "POST", "/api/messages", body);
-    const second = await api<{ message: { id: number } }>(t.url, alice.accessToken, "POST", "/api/messages", body);
+    const first = await api<{ message: { id: number } }>(t.url, alice.accessToken, "POST", RestPath.messages, body);
+    const second = await api<{ message: { id: number } }>(t.url, alice.accessToken, "POST", RestPath.messages, body);
     expect(first.status).toBe(201);
     expect(second.status).toBe(200);
     expect(second.body.message.id).toBe(first.body.message.id);
@@ -38,7 +39,7 @@ describe("messages and unread count", () => {
     await new Promise((r) => setTimeout(r, 300));
     const messageEvents = bobSocket.frames.filter((f) => f.type === ServerFrameType.event && f.event.kind === EventKind.message);
     expect(messageEvents).toHaveLength(1);
-    expect((await api<{ unread_count: number }>(t.url, bob.accessToken, "GET", "/api/users/messages/unread/count")).body.unread_count).toBe(before + 1);
+    expect((await api<{ unread_count: number }>(t.url, bob.accessToken, "GET", RestPath.unreadCount)).body.unread_count).toBe(before + 1);
 
     // Over the socket too: the same clientMsgId acks the same message id.
     const aliceSocket = connectChat(t.wsUrl, alice.user.id, { token: alice.accessToken });
@@ -48,11 +49,11 @@ describe("messages and unread count", () => {
     expect(ack).toMatchObject({ clientMsgId: "idem-1", messageId: first.body.message.id });
 
     // Mark read clears it and pushes the new count.
-    const read = await api<{ unread_count: number }>(t.url, bob.accessToken, "POST", "/api/messages/read", { peerId: alice.user.id, upToMessageId: first.body.message.id });
+    const read = await api<{ unread_count: number }>(t.url, bob.accessToken, "POST", RestPath.messagesRead, { peerId: alice.user.id, upToMessageId: first.body.message.id });
     expect(read.body.unread_count).toBe(before);
     await bobSocket.next((f) => f.type === ServerFrameType.event && f.event.kind === EventKind.unread && f.event.count === before);
 
-    const history = await api<{ messages: Array<{ body: string; readAt: string | null }> }>(t.url, bob.accessToken, "GET", `/api/messages?peerId=${alice.user.id}`);
+    const history = await api<{ messages: Array<{ body: string; readAt: string | null }> }>(t.url, bob.accessToken, "GET", `${RestPath.messages}?peerId=${alice.user.id}`);
     expect(history.body.messages.filter((m) => m.body === "hello once")).toHaveLength(1);
     expect(history.body.messages.at(-1)!.readAt).not.toBeNull();
     await bobSocket.close();
@@ -61,10 +62,10 @@ describe("messages and unread count", () => {
 
   it("rejects bad bodies with JSON errors and unknown recipients with 404", async () => {
     const alice = await login(t.url, "alice");
-    expect((await api(t.url, alice.accessToken, "POST", "/api/messages", { to: "bob", body: "x" })).status).toBe(400);
-    expect((await api(t.url, alice.accessToken, "POST", "/api/messages", { to: 2, body: "" })).status).toBe(400);
-    expect((await api(t.url, alice.accessToken, "POST", "/api/messages", { to: 2, body: "x".repeat(5000) })).status).toBe(400);
-    const missing = await api<{ error: { code: string } }>(t.url, alice.accessToken, "POST", "/api/messages", { to: 99999, body: "x" });
+    expect((await api(t.url, alice.accessToken, "POST", RestPath.messages, { to: "bob", body: "x" })).status).toBe(400);
+    expect((await api(t.url, alice.accessToken, "POST", RestPath.messages, { to: 2, body: "" })).status).toBe(400);
+    expect((await api(t.url, alice.accessToken, "POST", RestPath.messages, { to: 2, body: "x".repeat(5000) })).status).toBe(400);
+    const missing = await api<{ error: { code: string } }>(t.url, alice.accessToken, "POST", RestPath.messages, { to: 99999, body: "x" });
     expect(missing.status).toBe(404);
     expect(missing.body.error.code).toBe("not_found");
     const huge = await fetch(`${t.url}/api/messages`, {

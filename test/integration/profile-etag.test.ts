@@ -1,4 +1,5 @@
 import request from "supertest";
+import { RestPath } from "../../shared/protocol/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { login } from "../helpers/chat-client.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
@@ -12,7 +13,7 @@ describe("GET /api/users/profile/me — ETag and 304", () => {
   afterAll(async () => t?.stop());
 
   const profile = (token: string, etag?: string) => {
-    const r = request(t.url).get("/api/users/profile/me").set("Authorization", `Bearer ${token}`);
+    const r = request(t.url).get(RestPath.profileMe).set("Authorization", `Bearer ${token}`);
     return etag ? r.set("If-None-Match", etag) : r;
   };
 
@@ -45,7 +46,7 @@ describe("GET /api/users/profile/me — ETag and 304", () => {
     const carol = await login(t.url, "carol");
     const before = await profile(bob.accessToken);
     const change = await request(t.url)
-      .put(`/api/admin/users/${bob.user.id}/role`)
+      .put(RestPath.adminRole(bob.user.id))
       .set("Authorization", `Bearer ${carol.accessToken}`)
       .send({ role: "moderator", permissions: ["chat", "moderate"] });
     expect(change.status).toBe(200);
@@ -54,14 +55,14 @@ describe("GET /api/users/profile/me — ETag and 304", () => {
     expect(after.headers.etag).not.toBe(before.headers.etag);
     expect(after.body).toMatchObject({ role: "moderator", permissions: ["chat", "moderate"] });
     // A permissions-only change changes it too.
-    await request(t.url).put(`/api/admin/users/${bob.user.id}/role`).set("Authorization", `Bearer ${carol.accessToken}`).send({ role: "moderator", permissions: ["chat"] });
+    await request(t.url).put(RestPath.adminRole(bob.user.id)).set("Authorization", `Bearer ${carol.accessToken}`).send({ role: "moderator", permissions: ["chat"] });
     const again = await profile(bob.accessToken, after.headers.etag);
     expect(again.status).toBe(200);
   });
 
   it("refuses the role change to a non-admin with 403", async () => {
     const alice = await login(t.url, "alice");
-    const res = await request(t.url).put("/api/admin/users/2/role").set("Authorization", `Bearer ${alice.accessToken}`).send({ role: "admin" });
+    const res = await request(t.url).put(RestPath.adminRole(2)).set("Authorization", `Bearer ${alice.accessToken}`).send({ role: "admin" });
     expect(res.status).toBe(403);
     expect(res.body).toEqual({ error: { code: "forbidden", message: expect.any(String) } });
   });
@@ -72,9 +73,9 @@ describe("GET /api/users/profile/me — ETag and 304", () => {
     const bob = await login(t.url, "bob");
     // Make bob's visible data identical to alice's except what identifies him.
     const same = { displayName: "Same Name", bio: "same", avatarUrl: null, phone: null, email: "same@example.com" };
-    await request(t.url).patch("/api/users/profile/me").set("Authorization", `Bearer ${alice.accessToken}`).send(same).expect(200);
-    await request(t.url).patch("/api/users/profile/me").set("Authorization", `Bearer ${bob.accessToken}`).send(same).expect(200);
-    await request(t.url).put(`/api/admin/users/${bob.user.id}/role`).set("Authorization", `Bearer ${carol.accessToken}`).send({ role: "user", permissions: ["chat"] });
+    await request(t.url).patch(RestPath.profileMe).set("Authorization", `Bearer ${alice.accessToken}`).send(same).expect(200);
+    await request(t.url).patch(RestPath.profileMe).set("Authorization", `Bearer ${bob.accessToken}`).send(same).expect(200);
+    await request(t.url).put(RestPath.adminRole(bob.user.id)).set("Authorization", `Bearer ${carol.accessToken}`).send({ role: "user", permissions: ["chat"] });
     const a = await profile(alice.accessToken);
     const b = await profile(bob.accessToken);
     expect(a.headers.etag).not.toBe(b.headers.etag);
@@ -84,12 +85,12 @@ describe("GET /api/users/profile/me — ETag and 304", () => {
 
   it("PATCH validates the body and answers JSON errors", async () => {
     const alice = await login(t.url, "alice");
-    const bad = await request(t.url).patch("/api/users/profile/me").set("Authorization", `Bearer ${alice.accessToken}`).send({ email: "not-an-email" });
+    const bad = await request(t.url).patch(RestPath.profileMe).set("Authorization", `Bearer ${alice.accessToken}`).send({ email: "not-an-email" });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe("invalid_body");
-    const unknown = await request(t.url).patch("/api/users/profile/me").set("Authorization", `Bearer ${alice.accessToken}`).send({ role: "admin" });
+    const unknown = await request(t.url).patch(RestPath.profileMe).set("Authorization", `Bearer ${alice.accessToken}`).send({ role: "admin" });
     expect(unknown.status).toBe(400);
-    const noAuth = await request(t.url).get("/api/users/profile/me");
+    const noAuth = await request(t.url).get(RestPath.profileMe);
     expect(noAuth.status).toBe(401);
     expect(noAuth.body.error.code).toBe("unauthorized");
   });

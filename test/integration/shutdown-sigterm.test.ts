@@ -1,3 +1,4 @@
+import { RestPath } from "../../shared/protocol/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClientFrameType, CloseCode, CloseReason, ServerFrameType } from "../../shared/protocol/index.js";
 import { api, connectChat, login } from "../helpers/chat-client.js";
@@ -37,7 +38,7 @@ describe("graceful shutdown (a real process)", () => {
     const again = await login(server.url, "alice");
     expect(again.user.username).toBe("alice");
     const acked = sender.frames.filter((f) => f.type === ServerFrameType.ack).length;
-    const history = await api<{ messages: Array<{ body: string }> }>(server.url, again.accessToken, "GET", "/api/messages?peerId=2&limit=200");
+    const history = await api<{ messages: Array<{ body: string }> }>(server.url, again.accessToken, "GET", `${RestPath.messages}?peerId=2&limit=200`);
     const stored = history.body.messages.filter((m) => m.body.startsWith("in flight")).length;
     expect(stored).toBeGreaterThanOrEqual(acked);
     expect(stored).toBe(50); // every send that reached the server before the signal

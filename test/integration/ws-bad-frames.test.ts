@@ -1,3 +1,4 @@
+import { RestPath } from "../../shared/protocol/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClientFrameType, CloseCode, CloseReason, EventKind, FrameErrorCode, ServerFrameType } from "../../shared/protocol/index.js";
 import { api, connectChat, connectLive, login } from "../helpers/chat-client.js";
@@ -44,7 +45,7 @@ describe("bad frames", () => {
     // Bob's socket was never disturbed: still open, still receives.
     expect(bobSocket.ws.readyState).toBe(bobSocket.ws.OPEN);
     const carol = await login(t.url, "carol");
-    await api(t.url, carol.accessToken, "POST", "/api/messages", { to: bob.user.id, body: "still here?", clientMsgId: "bf-1" });
+    await api(t.url, carol.accessToken, "POST", RestPath.messages, { to: bob.user.id, body: "still here?", clientMsgId: "bf-1" });
     await bobSocket.next((f) => f.type === ServerFrameType.event && f.event.kind === EventKind.message && f.event.message.body === "still here?");
     const health = await fetch(`${t.url}/healthz`);
     expect(health.status).toBe(200);

@@ -1,3 +1,4 @@
+import { RestPath } from "../../shared/protocol/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClientFrameType, EventKind, ServerFrameType, type EventFrame, type WelcomeFrame } from "../../shared/protocol/index.js";
 import { api, connectChat, login } from "../helpers/chat-client.js";
@@ -17,12 +18,12 @@ describe("resume after a reconnect", () => {
     const welcome = await first.next<WelcomeFrame>((f) => f.type === ServerFrameType.welcome);
     first.send({ type: ClientFrameType.resume, epoch: welcome.epoch, seq: welcome.seq });
     await first.next((f) => f.type === ServerFrameType.resumed);
-    await api(t.url, alice.accessToken, "POST", "/api/messages", { to: bob.user.id, body: "m0", clientMsgId: "r-0" });
+    await api(t.url, alice.accessToken, "POST", RestPath.messages, { to: bob.user.id, body: "m0", clientMsgId: "r-0" });
     const lastSeen = await first.next<EventFrame>((f) => f.type === ServerFrameType.event && f.event.kind === EventKind.unread);
     await first.close();
 
     // While bob is away: 5 messages (each → message + unread events).
-    for (let i = 1; i <= 5; i++) await api(t.url, alice.accessToken, "POST", "/api/messages", { to: bob.user.id, body: `m${i}`, clientMsgId: `r-${i}` });
+    for (let i = 1; i <= 5; i++) await api(t.url, alice.accessToken, "POST", RestPath.messages, { to: bob.user.id, body: `m${i}`, clientMsgId: `r-${i}` });
 
     const second = connectChat(t.wsUrl, bob.user.id, { token: bob.accessToken });
     second.send({ type: ClientFrameType.resume, epoch: lastSeen.epoch, seq: lastSeen.seq });
@@ -33,7 +34,7 @@ describe("resume after a reconnect", () => {
     expect(replayed.filter((f) => f.event.kind === EventKind.message).map((f) => f.event.kind === EventKind.message && f.event.message.body)).toEqual(["m1", "m2", "m3", "m4", "m5"]);
 
     // Live delivery continues after the replay, with the next seq and no duplicates.
-    await api(t.url, alice.accessToken, "POST", "/api/messages", { to: bob.user.id, body: "live", clientMsgId: "r-live" });
+    await api(t.url, alice.accessToken, "POST", RestPath.messages, { to: bob.user.id, body: "live", clientMsgId: "r-live" });
     const live = await second.next<EventFrame>((f) => f.type === ServerFrameType.event && f.event.kind === EventKind.message && f.event.message.body === "live");
     expect(live.seq).toBe(lastSeen.seq + 11);
     const seqs = second.frames.filter((f): f is EventFrame => f.type === ServerFrameType.event).map((f) => f.seq);

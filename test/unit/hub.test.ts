@@ -35,7 +35,7 @@ beforeEach(async () => {
     [`GET ${RestPath.profileMe}`]: (headers) =>
       headers["if-none-match"] === '"v1"' ? new Response(null, { status: 304, headers: { etag: '"v1"' } }) : Response.json(PROFILE, { headers: { etag: '"v1"' } }),
     [`GET ${RestPath.users}`]: () => Response.json({ users: [ALICE, { id: 2, username: "bob", displayName: "Bob" }] }),
-    [`GET ${RestPath.messages}/conversations`]: () => Response.json({ conversations: [] }),
+    [`GET ${RestPath.conversations}`]: () => Response.json({ conversations: [] }),
   };
   server = new WebSocketServer({ port: 0, handleProtocols: () => "switchboard.v1" });
   server.on("connection", (socket) => {

@@ -1,4 +1,4 @@
-import type { ChatMessage, ProfilePatch } from "../../../shared/protocol/index.js";
+import type { ChatMessage, Conversation, DirectoryUser, ProfilePatch } from "../../../shared/protocol/index.js";
 
 export type { ProfilePatch };
 import type { Db } from "./db.js";
@@ -24,12 +24,7 @@ export interface UserRow {
 
 export type PublicUser = Omit<UserRow, "password_hash">;
 
-export interface Conversation {
-  peerId: number;
-  peerName: string;
-  lastMessage: ChatMessage | null;
-  unread: number;
-}
+export type { Conversation };
 
 export interface RefreshTokenRow {
   token_hash: string;
@@ -132,7 +127,7 @@ export class Store {
     return rows[0] ? toPublicUser(rows[0]) : null;
   }
 
-  async listUsers(): Promise<Array<{ id: number; username: string; displayName: string }>> {
+  async listUsers(): Promise<DirectoryUser[]> {
     const { rows } = await this.db.query<{ id: number; username: string; display_name: string }>(
       "SELECT id, username, display_name FROM users WHERE is_active ORDER BY id LIMIT 500",
     );

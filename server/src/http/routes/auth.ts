@@ -1,0 +1,64 @@
+import { Router } from "express";
+import { RestErrorCode, RestPath, type LoginResponse } from "../../../../shared/protocol/index.js";
+import { verifyPassword } from "../../auth/passwords.js";
+import type { TokenService } from "../../auth/tokens.js";
+import type { Logger } from "../../log/logger.js";
+import type { PublicUser, Store } from "../../store/store.js";
+import { sendError } from "../errors.js";
+import { LoginBody, RefreshBody, parse } from "../validate.js";
+
+export interface AuthRouteDeps {
+  store: Store;
+  tokens: TokenService;
+  logger: Logger;
+}
+
+/** Login, refresh-token rotation and logout. */
+export function authRoutes({ store, tokens, logger }: AuthRouteDeps): Router {
+  const router = Router();
+
+  async function issueSession(user: Pick<PublicUser, "id" | "username" | "display_name" | "role">, refreshToken?: string): Promise<LoginResponse> {
+    return {
+      accessToken: await tokens.issueAccess({ userId: user.id, role: user.role }),
+      refreshToken: refreshToken ?? (await tokens.issueRefresh(user.id)),
+      expiresIn: tokens.accessTtlS,
+      user: { id: user.id, username: user.username, displayName: user.display_name, role: user.role },
+    };
+  }
+
+  router.post(RestPath.login, async (req, res) => {
+    const body = parse(LoginBody, req.body);
+    const user = await store.findUserByUsername(body.username);
+    // Verify against a dummy hash when the user is unknown, so timing does not reveal usernames.
+    const ok = user ? await verifyPassword(body.password, user.password_hash) : (await verifyPassword(body.password, DUMMY_HASH), false);
+    if (!user || !ok || !user.is_active) {
+      logger.info({ username: body.username }, "login failed");
+      return sendError(res, 401, RestErrorCode.invalidCredentials, "Wrong username or password");
+    }
+    res.json(await issueSession(user));
+  });
+
+  router.post(RestPath.refresh, async (req, res) => {
+    const body = parse(RefreshBody, req.body);
+    const result = await tokens.rotateRefresh(body.refreshToken);
+    if (!result.ok) {
+      return result.reason === "reused"
+        ? sendError(res, 401, RestErrorCode.refreshReused, "Refresh token was already used; all sessions of this login were revoked. Log in again.")
+        : sendError(res, 401, RestErrorCode.refreshInvalid, "Refresh token is invalid or expired; log in again");
+    }
+    const user = await store.findUserById(result.userId);
+    if (!user || !user.is_active) return sendError(res, 401, RestErrorCode.refreshInvalid, "Account is not active; log in again");
+    res.json(await issueSession(user, result.refreshToken));
+  });
+
+  router.post(RestPath.logout, async (req, res) => {
+    const body = parse(RefreshBody, req.body);
+    await tokens.revokeRefresh(body.refreshToken);
+    res.status(204).end();
+  });
+
+  return router;
+}
+
+// scrypt hash of a random string, used only to spend the same time on unknown usernames.
+const DUMMY_HASH = "scrypt$32768$8$1$c3dpdGNoYm9hcmQtZHVtbXk=$3q2+7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";

@@ -1,0 +1,48 @@
+import { Router } from "express";
+import { RestErrorCode, RestPath, type UsersResponse } from "../../../../shared/protocol/index.js";
+import type { TokenService } from "../../auth/tokens.js";
+import { renderProfile, type ProfileService } from "../../services/profile-service.js";
+import type { Store } from "../../store/store.js";
+import { authenticate, principal } from "../authenticate.js";
+import { sendError } from "../errors.js";
+import { ProfilePatchBody, parse } from "../validate.js";
+
+export interface ProfileRouteDeps {
+  store: Store;
+  tokens: TokenService;
+  profiles: ProfileService;
+}
+
+/** Profile responses: private (per user), cached by the browser for 5 min, keyed by credentials. */
+const PROFILE_CACHE_CONTROL = "private, max-age=300";
+const PROFILE_VARY = "Authorization, Cookie";
+
+/** The caller's profile (strong ETag, 304) and the people they can chat with. */
+export function profileRoutes({ store, tokens, profiles }: ProfileRouteDeps): Router {
+  const router = Router();
+  const signedIn = authenticate(tokens);
+
+  router.get(RestPath.users, signedIn, async (_req, res) => {
+    const body: UsersResponse = { users: await store.listUsers() };
+    res.json(body);
+  });
+
+  router.get(RestPath.profileMe, signedIn, async (req, res) => {
+    const profile = await profiles.get(principal(req).userId);
+    if (!profile) return sendError(res, 404, RestErrorCode.notFound, "User no longer exists");
+    const { body, etag } = renderProfile(profile);
+    res.set({ ETag: etag, "Cache-Control": PROFILE_CACHE_CONTROL, Vary: PROFILE_VARY });
+    // `res.send` keeps our ETag and, when `req.fresh` (If-None-Match matches), answers 304 with no body.
+    res.type("application/json").send(body);
+  });
+
+  router.patch(RestPath.profileMe, signedIn, async (req, res) => {
+    const patch = parse(ProfilePatchBody, req.body);
+    const profile = await profiles.update(principal(req).userId, patch);
+    if (!profile) return sendError(res, 404, RestErrorCode.notFound, "User no longer exists");
+    const { body, etag } = renderProfile(profile);
+    res.set({ ETag: etag, "Cache-Control": "no-store", Vary: PROFILE_VARY }).type("application/json").send(body);
+  });
+
+  return router;
+}
