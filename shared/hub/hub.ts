@@ -1,4 +1,4 @@
-import { RefreshTransport, RestPath, WS_PATH_PREFIX, type ChatMessage, type Profile } from "../protocol/index.js";
+import { RefreshTransport, RestPath, WS_PATH_PREFIX, type ChatMessage } from "../protocol/index.js";
 import { ConnectionState } from "../sdk/connection-state.js";
 import { mergeConversations, withRead, type UserRow } from "../sdk/conversations.js";
 import { HubMessageKind, TabRequestKind, type BatchedHubMessage, type HubMessage, type TabRequest, type TabRequestMap } from "../sdk/hub-messages.js";
@@ -206,9 +206,7 @@ export class Hub {
         return response.body.messages;
       }
       case TabRequestKind.updateProfile: {
-        const response = await this.#api.request<Profile>(RestPath.profileMe, { method: "PATCH", body: request.params });
-        this.#profile.store(response.body, response.headers.get("etag"));
-        return response.body;
+        return this.#profile.update(request.params);
       }
     }
   }

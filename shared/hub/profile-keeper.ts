@@ -1,4 +1,4 @@
-import { RestPath, type Profile } from "../protocol/index.js";
+import { RestPath, type Profile, type ProfilePatch } from "../protocol/index.js";
 import { HubMessageKind } from "../sdk/hub-messages.js";
 import type { Api } from "./api.js";
 import type { Timers } from "./connection.js";
@@ -17,7 +17,8 @@ export interface ProfileKeeperDeps {
 /**
  * Keeps the profile fresh without polling: a conditional GET with the stored ETag when a tab
  * opens and the copy is older than `freshMs`, every `freshMs` while a tab is open, and at once
- * (bypassing the HTTP cache) on a `profile` event with a new ETag. One request at a time.
+ * (bypassing the HTTP cache) on a `profile` event with a new ETag. One request at a time. The
+ * only client module that requests the profile endpoint (lint/profile-endpoint.grit).
  */
 export class ProfileKeeper {
   readonly #deps: ProfileKeeperDeps;
@@ -54,6 +55,13 @@ export class ProfileKeeper {
     const snapshot = this.#deps.keeper.snapshot;
     if (snapshot.user === null || this.#deps.now() - snapshot.profileCheckedAt < this.#deps.freshMs) return;
     await this.fetch(false).catch((error) => this.#deps.log(`profile refresh: ${String(error)}`));
+  }
+
+  /** PATCH the profile; the answer (with its new ETag) is the cached copy at once. */
+  async update(patch: ProfilePatch): Promise<Profile> {
+    const response = await this.#deps.api.request<Profile>(RestPath.profileMe, { method: "PATCH", body: patch });
+    this.store(response.body, response.headers.get("etag"));
+    return response.body;
   }
 
   store(profile: Profile, etag: string | null): void {
