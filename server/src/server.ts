@@ -130,7 +130,7 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
     const realtime = await (options.realtime ?? redisRealtime)({ redis, config, logger, metrics });
     cleanups.push(() => realtime.close());
     const cache = new UserCache({ redis, ttlSeconds: config.userCacheTtlS, mode: config.cacheFormatMode, metrics, logger });
-    const tokens = new TokenService(config.jwtSecret, store, { accessTtlS: config.accessTokenTtlS, refreshTtlS: config.refreshTokenTtlS });
+    const tokens = new TokenService(config.jwtSecret, store, { accessTtlS: config.accessTokenTtlS, refreshTtlS: config.refreshTokenTtlS, reuseIntervalS: config.refreshReuseIntervalS });
 
     let sockets: ChatSocketServer;
     const publish = (userId: number, event: Parameters<ChatSocketServer["publish"]>[1]) => sockets.publish(userId, event);
@@ -161,6 +161,7 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
       metrics,
       logger,
       allowedOrigins: config.allowedOrigins,
+      refreshTokenTtlS: config.refreshTokenTtlS,
       maxBodyBytes: config.httpMaxBodyBytes,
       webAppDir: config.webAppDir,
       readiness: async () => ({

@@ -6,7 +6,8 @@ import { startTestServer, type TestServer } from "../helpers/in-process-server.j
 describe("login and refresh-token rotation", () => {
   let t: TestServer;
   beforeAll(async () => {
-    t = await startTestServer();
+    // Reuse detection itself: no reuse interval here (auth-refresh-reuse-interval tests that).
+    t = await startTestServer({ REFRESH_REUSE_INTERVAL_S: "0" });
   });
   afterAll(async () => t?.stop());
 

@@ -24,6 +24,8 @@ export interface AppDeps {
   metrics: Metrics;
   logger: Logger;
   allowedOrigins: readonly string[];
+  /** Lifetime of the refresh cookie (the refresh token's). @default 30 days */
+  refreshTokenTtlS?: number;
   maxBodyBytes: number;
   webAppDir?: string;
   /** Redis and database reachability for `/readyz`. */
@@ -57,12 +59,14 @@ export function createApp(deps: AppDeps): express.Express {
       origin: (origin, callback) => callback(null, !origin || deps.allowedOrigins.includes(origin) ? origin ?? false : false),
       allowedHeaders: ["Authorization", "Content-Type", "If-None-Match"],
       exposedHeaders: ["ETag"],
+      // The refresh cookie of a web app served from another allowed origin (fetch credentials: "include").
+      credentials: true,
       maxAge: 600,
     }),
   );
   app.use("/api", express.json({ limit: deps.maxBodyBytes, strict: true }));
 
-  app.use(authRoutes({ store, tokens, logger }));
+  app.use(authRoutes({ store, tokens, logger, refreshCookie: { allowedOrigins: deps.allowedOrigins, maxAgeS: deps.refreshTokenTtlS ?? 30 * 24 * 3600 } }));
   app.use(profileRoutes({ store, tokens, profiles }));
   app.use(adminRoutes({ tokens, profiles }));
   app.use(messageRoutes({ store, tokens, messages }));
