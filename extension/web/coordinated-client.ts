@@ -24,6 +24,9 @@ export function coordinatedClient(): { client: SwitchboardClient; transport: Coo
     now: Date.now,
     random: Math.random,
     log,
+    onRole: (leader) => {
+      document.documentElement.dataset.switchboardLeader = String(leader);
+    },
     lastKnownSnapshot: () => SnapshotKeeper.load(area),
     startHub: ({ broadcast, mayConnect }) =>
       Hub.start({

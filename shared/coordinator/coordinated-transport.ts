@@ -22,6 +22,8 @@ export interface CoordinatedTransportDeps {
   timers: Timers;
   now: () => number;
   random: () => number;
+  /** This tab started or stopped leading (the web app marks the document, for tests and diagnostics). */
+  onRole?: (leader: boolean) => void;
   log?: (message: string) => void;
 }
 
@@ -162,6 +164,7 @@ export class CoordinatedTransport implements TabTransport {
       return;
     }
     this.#hub = hub;
+    this.#deps.onRole?.(true);
     this.#heartbeat();
     for (const request of this.#inFlight.values()) this.#deliver(request);
   }
@@ -173,6 +176,7 @@ export class CoordinatedTransport implements TabTransport {
     this.#term = 0;
     hub?.abandon();
     if (!hub) return;
+    this.#deps.onRole?.(false);
     this.#log("lost the lead; following");
     const hello: TabRequest = { kind: TabRequestKind.hello, requestId: `resync-${this.#tabId}-${++this.#resyncs}`, params: {} };
     this.post(hello);
