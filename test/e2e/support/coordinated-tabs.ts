@@ -61,3 +61,22 @@ export async function shownBodies(page: Page, prefix: string): Promise<string[]>
 export function cdp(driven: DrivenBrowser, page: Page): Promise<CDPSession> {
   return driven.context.newCDPSession(page);
 }
+
+/**
+ * Freeze a tab: `Page.setWebLifecycleState frozen`, which Chromium honours only for a hidden page —
+ * and headless Chromium shows every tab as visible, so the tab's script is also paused in the
+ * debugger (`Debugger.pause`): no timer, no message handler runs, the lock and the socket stay held,
+ * exactly what a frozen tab looks like to the others. `thaw` undoes both; queued tasks then run.
+ */
+export async function freeze(session: CDPSession): Promise<{ thaw(): Promise<void> }> {
+  await session.send("Page.setWebLifecycleState", { state: "frozen" });
+  await session.send("Debugger.enable");
+  await session.send("Debugger.pause");
+  return {
+    async thaw() {
+      await session.send("Debugger.resume");
+      await session.send("Debugger.disable");
+      await session.send("Page.setWebLifecycleState", { state: "active" });
+    },
+  };
+}
