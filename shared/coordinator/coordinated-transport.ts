@@ -8,7 +8,7 @@ import { emptySnapshot, type Snapshot } from "../sdk/snapshot.js";
 import type { TabTransport } from "../sdk/tab-transport.js";
 import { COORDINATOR_CHANNEL_NAME, CoordinatorMessageKind, type CoordinatorMessage } from "./coordinator-messages.js";
 import { Leadership } from "./leadership.js";
-import { HEARTBEAT_MS, HELLO_TIMEOUT_MS, TAKEOVER_JITTER_MS, isCurrentTerm, nextTerm, shouldTakeOver, type HeardState } from "./takeover.js";
+import { HEARTBEAT_MS, HELLO_TIMEOUT_MS, RESEND_AFTER_MS, TAKEOVER_JITTER_MS, isCurrentTerm, nextTerm, shouldTakeOver, type HeardState } from "./takeover.js";
 
 export interface CoordinatedTransportDeps {
   /** This tab's name on the channel. @default crypto.randomUUID() */
@@ -40,10 +40,15 @@ export class CoordinatedTransport implements TabTransport {
   readonly #channel = new BroadcastChannel<CoordinatorMessage>(COORDINATOR_CHANNEL_NAME);
   readonly #leadership: Leadership;
   readonly #listeners = new Set<(message: HubMessage) => void>();
-  readonly #inFlight = new Map<string, TabRequest>();
+  /** Requests not answered yet, with when each was last sent (to whichever leader there was). */
+  readonly #inFlight = new Map<string, { request: TabRequest; sentAt: number }>();
+  /** Followers' requests that reached this tab while its hub was still starting. */
+  #queued: Array<Extract<CoordinatorMessage, { kind: typeof CoordinatorMessageKind.request }>> | null = null;
   readonly #heard: HeardState;
   readonly #jitterMs: number;
   #hub: Hub | null = null;
+  /** Requests this tab's hub is answering now: a follower's resend of one of them is not run twice. */
+  readonly #handling = new Set<string>();
   #term = 0;
   #answered = false;
   #closed = false;
@@ -72,7 +77,6 @@ export class CoordinatedTransport implements TabTransport {
   }
 
   post(request: TabRequest): void {
-    this.#inFlight.set(request.requestId, request);
     this.#deliver(request);
   }
 
@@ -98,8 +102,13 @@ export class CoordinatedTransport implements TabTransport {
   }
 
   #deliver(request: TabRequest): void {
+    this.#inFlight.set(request.requestId, { request, sentAt: this.#deps.now() });
     const hub = this.#hub;
-    if (hub) void hub.handleRequest(request, (reply) => this.#hub === hub && this.#emit(reply));
+    if (hub) {
+      if (this.#handling.has(request.requestId)) return;
+      this.#handling.add(request.requestId);
+      void hub.handleRequest(request, (reply) => this.#hub === hub && this.#emit(reply)).finally(() => this.#handling.delete(request.requestId));
+    }
     else void this.#channel.postMessage({ kind: CoordinatorMessageKind.request, from: this.#tabId, request });
   }
 
@@ -113,11 +122,19 @@ export class CoordinatedTransport implements TabTransport {
         return;
       case CoordinatorMessageKind.request: {
         const hub = this.#hub;
-        if (!hub) return;
+        if (!hub) {
+          this.#queued?.push(message);
+          return;
+        }
+        const { requestId } = message.request;
+        if (this.#handling.has(requestId)) return;
+        this.#handling.add(requestId);
         // A reply from a hub that has since handed over is dropped: the request stays in flight and goes to the next leader.
-        void hub.handleRequest(message.request, (reply) => {
-          if (this.#hub === hub) this.#post({ kind: CoordinatorMessageKind.hub, term: this.#term, leaderId: this.#tabId, to: message.from, message: reply });
-        });
+        void hub
+          .handleRequest(message.request, (reply) => {
+            if (this.#hub === hub) this.#post({ kind: CoordinatorMessageKind.hub, term: this.#term, leaderId: this.#tabId, to: message.from, message: reply });
+          })
+          .finally(() => this.#handling.delete(requestId));
         return;
       }
       case CoordinatorMessageKind.extensionPresent:
@@ -136,7 +153,7 @@ export class CoordinatedTransport implements TabTransport {
     const newLeader = term > this.#heard.term;
     this.#heard.term = term;
     this.#heard.lastHeardAt = this.#deps.now();
-    if (newLeader && !this.#hub) for (const request of this.#inFlight.values()) this.#deliver(request);
+    if (newLeader && !this.#hub) this.#resend(0);
     return true;
   }
 
@@ -146,6 +163,7 @@ export class CoordinatedTransport implements TabTransport {
     this.#term = term;
     this.#heard.term = term;
     this.#log(`leading term ${term}`);
+    this.#queued = [];
     const toTabs = frameBatcher((message) => this.#post({ kind: CoordinatorMessageKind.hub, term, leaderId: this.#tabId, message }), this.#deps.timers);
     const hub = await this.#deps.startHub({
       broadcast: (message) => {
@@ -159,6 +177,8 @@ export class CoordinatedTransport implements TabTransport {
         return still;
       },
     });
+    const queued = this.#queued ?? [];
+    this.#queued = null;
     if (this.#term !== term || this.#closed || !this.#leadership.isLeader) {
       hub.abandon();
       return;
@@ -166,7 +186,8 @@ export class CoordinatedTransport implements TabTransport {
     this.#hub = hub;
     this.#deps.onRole?.(true);
     this.#heartbeat();
-    for (const request of this.#inFlight.values()) this.#deliver(request);
+    for (const message of queued) this.#receive(message);
+    this.#resend(0);
   }
 
   /** Another tab leads now: stop this hub without a word or a write, and ask the new leader for the picture. */
@@ -180,6 +201,12 @@ export class CoordinatedTransport implements TabTransport {
     this.#log("lost the lead; following");
     const hello: TabRequest = { kind: TabRequestKind.hello, requestId: `resync-${this.#tabId}-${++this.#resyncs}`, params: {} };
     this.post(hello);
+  }
+
+  /** Send again what waited longer than `olderThanMs` (idempotent: sends on `clientMsgId`, the rest by nature). */
+  #resend(olderThanMs: number): void {
+    const now = this.#deps.now();
+    for (const { request, sentAt } of [...this.#inFlight.values()]) if (now - sentAt >= olderThanMs) this.#deliver(request);
   }
 
   #emit(message: HubMessage): void {
@@ -197,7 +224,10 @@ export class CoordinatedTransport implements TabTransport {
     this.#tick = this.#deps.timers.setTimeout(() => {
       if (this.#closed) return;
       if (this.#hub) this.#heartbeat();
-      else void this.#checkLeader();
+      else {
+        this.#resend(RESEND_AFTER_MS);
+        void this.#checkLeader();
+      }
       this.#scheduleTick();
     }, HEARTBEAT_MS);
   }

@@ -7,6 +7,11 @@
 export const HEARTBEAT_MS = 1000;
 export const TAKEOVER_AFTER_MS = 3000;
 export const TAKEOVER_JITTER_MS = 1000;
+/**
+ * A follower's request still unanswered after this long goes to the leader again (a message can
+ * fall between two leaders); sends are idempotent on `clientMsgId`, the other requests by nature.
+ */
+export const RESEND_AFTER_MS = 3000;
 /** A new tab with no answer from a hub this long shows its last known state as reconnecting. */
 export const HELLO_TIMEOUT_MS = 1500;
 /** An extension tab announces itself this often; silent for `EXTENSION_GONE_MS` → tabs may elect again. */

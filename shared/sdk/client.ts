@@ -42,9 +42,10 @@ export class SwitchboardClient {
     return this.#snapshot;
   }
 
-  /** Resolves with the snapshot as soon as the hub sent one. */
+  /** Resolves with the snapshot as soon as the hub sent one (the latest, if more came meanwhile). */
   ready(): Promise<Snapshot> {
-    return this.#snapshot ? Promise.resolve(this.#snapshot) : this.#firstSnapshot;
+    // The latest snapshot when the caller runs, not the first one: changes may follow it at once.
+    return this.#snapshot ? Promise.resolve(this.#snapshot) : this.#firstSnapshot.then(() => this.#snapshot as Snapshot);
   }
 
   /** Adds a listener for every hub message (after the snapshot was updated); returns its remover. */
