@@ -1,3 +1,4 @@
+import { useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { SwitchboardClient, SwitchboardProvider, webPageTransport } from "../../shared/sdk/index.js";
 import { ChatApp } from "../src/ui/chat-app.js";
@@ -6,23 +7,57 @@ import "../src/ui/styles.css";
 import { coordinatedClient } from "./coordinated-client.js";
 import { startNaiveMode } from "./naive-mode.js";
 
+interface Home {
+  kind: "extension" | "coordinator";
+  client: SwitchboardClient;
+}
+
+const extensionMarked = () => document.documentElement.dataset.switchboardExtension !== undefined;
+
+/** Calls `callback` once the extension's content script marks the document; returns the remover. */
+function onExtensionMark(callback: () => void): () => void {
+  const observer = new MutationObserver(() => {
+    if (!extensionMarked()) return;
+    observer.disconnect();
+    callback();
+  });
+  observer.observe(document.documentElement, { attributes: true, attributeFilter: ["data-switchboard-extension"] });
+  return () => observer.disconnect();
+}
+
+function extensionHome(): Home {
+  return { kind: "extension", client: new SwitchboardClient(webPageTransport(window)) };
+}
+
+function coordinatorHome(): Home {
+  return { kind: "coordinator", client: coordinatedClient().client };
+}
+
 /**
- * The extension's content script runs at `document_start` and marks the document before this
- * module runs: then the extension's worker is the hub and no tab holds a socket. Without it the
- * tabs of this origin coordinate: one elected tab holds the socket for all.
+ * The extension takes precedence. Its content script marks the document, but it loads
+ * asynchronously, so the mark may come after this module ran: the tabs then start coordinating at
+ * once (no waiting, no blank page), and a tab that sees the mark later switches to the extension
+ * — a leader hands over silently (its socket closed as "Handed over", no state shown), so nobody
+ * sees "Use here" when the extension's worker connects.
  */
-function startWebApp(root: HTMLElement): void {
-  const extension = document.documentElement.dataset.switchboardExtension !== undefined;
-  const client = extension ? new SwitchboardClient(webPageTransport(window)) : coordinatedClient().client;
-  document.documentElement.dataset.switchboardHome = extension ? "extension" : "coordinator";
-  createRoot(root).render(
-    <SwitchboardProvider client={client}>
+function WebApp() {
+  const [home, setHome] = useState<Home>(() => (extensionMarked() ? extensionHome() : coordinatorHome()));
+  useEffect(() => {
+    document.documentElement.dataset.switchboardHome = home.kind;
+    if (home.kind === "extension") return;
+    return onExtensionMark(() => {
+      home.client.close(); // closes the coordinated transport: a leader hands over, silently
+      setHome(extensionHome());
+    });
+  }, [home]);
+  return (
+    <SwitchboardProvider key={home.kind} client={home.client}>
       <ChatApp />
-      {!extension && <ExtensionHint />}
-    </SwitchboardProvider>,
+      {home.kind === "coordinator" && <ExtensionHint />}
+    </SwitchboardProvider>
   );
 }
 
 const root = document.getElementById("root") as HTMLElement;
 if (new URLSearchParams(location.search).get("mode") === "naive") startNaiveMode(root);
-else startWebApp(root);
+else createRoot(root).render(<WebApp />);
