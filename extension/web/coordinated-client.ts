@@ -9,6 +9,8 @@ import { webSettings } from "./web-settings.js";
 
 const timers: Timers = { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (handle) => clearTimeout(handle as number) };
 const log = (message: string) => console.info(`[switchboard] ${message}`);
+/** `sessionStorage` key: this tab already reloaded once to let the extension's content script in. */
+const RELOADED_FOR_EXTENSION = "switchboard-reloaded-for-extension";
 
 /**
  * A tab SDK client for a web-app tab no extension serves: the tabs of this origin elect one
@@ -24,6 +26,13 @@ export function coordinatedClient(): { client: SwitchboardClient; transport: Coo
     now: Date.now,
     random: Math.random,
     log,
+    onExtension: () => {
+      // Once per tab session: should the content script still not join after the reload (the
+      // extension does not match this page), the tab keeps what it has instead of reloading again.
+      if (sessionStorage.getItem(RELOADED_FOR_EXTENSION) !== null) return;
+      sessionStorage.setItem(RELOADED_FOR_EXTENSION, "1");
+      location.reload();
+    },
     onRole: (leader) => {
       document.documentElement.dataset.switchboardLeader = String(leader);
     },

@@ -4,6 +4,7 @@ import { SwitchboardClient, SwitchboardProvider, webPageTransport } from "../../
 import { ChatApp } from "../src/ui/chat-app.js";
 import { ExtensionHint } from "../src/ui/extension-hint.js";
 import "../src/ui/styles.css";
+import { announceExtension } from "../../shared/coordinator/coordinated-transport.js";
 import { coordinatedClient } from "./coordinated-client.js";
 import { startNaiveMode } from "./naive-mode.js";
 
@@ -12,6 +13,7 @@ interface Home {
   client: SwitchboardClient;
 }
 
+const timers = { setTimeout: (callback: () => void, ms: number) => setTimeout(callback, ms), clearTimeout: (handle: unknown) => clearTimeout(handle as number) };
 const extensionMarked = () => document.documentElement.dataset.switchboardExtension !== undefined;
 
 /** Calls `callback` once the extension's content script marks the document; returns the remover. */
@@ -44,7 +46,8 @@ function WebApp() {
   const [home, setHome] = useState<Home>(() => (extensionMarked() ? extensionHome() : coordinatorHome()));
   useEffect(() => {
     document.documentElement.dataset.switchboardHome = home.kind;
-    if (home.kind === "extension") return;
+    // Tabs of this site opened before the extension was installed have no content script: tell them.
+    if (home.kind === "extension") return announceExtension(timers);
     return onExtensionMark(() => {
       home.client.close(); // closes the coordinated transport: a leader hands over, silently
       setHome(extensionHome());

@@ -8,7 +8,7 @@ import { emptySnapshot, type Snapshot } from "../sdk/snapshot.js";
 import type { TabTransport } from "../sdk/tab-transport.js";
 import { COORDINATOR_CHANNEL_NAME, CoordinatorMessageKind, type CoordinatorMessage } from "./coordinator-messages.js";
 import { Leadership } from "./leadership.js";
-import { HEARTBEAT_MS, HELLO_TIMEOUT_MS, RESEND_AFTER_MS, TAKEOVER_JITTER_MS, isCurrentTerm, nextTerm, shouldTakeOver, type HeardState } from "./takeover.js";
+import { EXTENSION_ANNOUNCE_MS, HEARTBEAT_MS, HELLO_TIMEOUT_MS, RESEND_AFTER_MS, TAKEOVER_JITTER_MS, isCurrentTerm, nextTerm, shouldTakeOver, type HeardState } from "./takeover.js";
 
 export interface CoordinatedTransportDeps {
   /** This tab's name on the channel. @default crypto.randomUUID() */
@@ -22,6 +22,12 @@ export interface CoordinatedTransportDeps {
   timers: Timers;
   now: () => number;
   random: () => number;
+  /**
+   * A tab the extension serves announced itself (see `announceExtension`): this tab has already
+   * handed over (a leader closed its socket silently) and stopped standing for election; the web
+   * app reloads it so the extension's content script joins it.
+   */
+  onExtension?: () => void;
   /** This tab started or stopped leading (the web app marks the document, for tests and diagnostics). */
   onRole?: (leader: boolean) => void;
   log?: (message: string) => void;
@@ -137,9 +143,20 @@ export class CoordinatedTransport implements TabTransport {
           .finally(() => this.#handling.delete(requestId));
         return;
       }
-      case CoordinatorMessageKind.extensionPresent:
+      case CoordinatorMessageKind.extensionPresent: {
+        const first = this.#heard.extensionSeenAt === null;
         this.#heard.extensionSeenAt = this.#deps.now();
+        if (!first) return;
+        this.#log("the extension serves this site: handing over");
+        // Before anything else, so the extension's socket never finds this one to replace ("Use here").
+        const hub = this.#hub;
+        this.#hub = null;
+        void hub?.handOver();
+        if (hub) this.#deps.onRole?.(false);
+        void this.#leadership.stepDown(false);
+        this.#deps.onExtension?.();
         return;
+      }
     }
   }
 
@@ -184,6 +201,8 @@ export class CoordinatedTransport implements TabTransport {
       return;
     }
     this.#hub = hub;
+    // The leader is a tab: the profile is kept fresh (every `profileFreshMs`) while it leads.
+    hub.setTabCount(1);
     this.#deps.onRole?.(true);
     this.#heartbeat();
     for (const message of queued) this.#receive(message);
@@ -255,4 +274,23 @@ export class CoordinatedTransport implements TabTransport {
   #log(message: string): void {
     this.#deps.log?.(`coordinator: ${message}`);
   }
+}
+
+/**
+ * Run in a tab the extension serves: tells the origin's coordinated tabs (opened before the
+ * extension was installed, so without its content script) that the extension is here, every
+ * `EXTENSION_ANNOUNCE_MS`. Returns the function that stops it.
+ */
+export function announceExtension(timers: Timers, tabId: string = crypto.randomUUID()): () => void {
+  const channel = new BroadcastChannel<CoordinatorMessage>(COORDINATOR_CHANNEL_NAME);
+  let timer: unknown = null;
+  const announce = () => {
+    void channel.postMessage({ kind: CoordinatorMessageKind.extensionPresent, from: tabId }).catch(() => undefined);
+    timer = timers.setTimeout(announce, EXTENSION_ANNOUNCE_MS);
+  };
+  announce();
+  return () => {
+    timers.clearTimeout(timer);
+    void channel.close();
+  };
 }
