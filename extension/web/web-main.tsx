@@ -18,6 +18,11 @@ const extensionMarked = () => document.documentElement.dataset.switchboardExtens
 
 /** Calls `callback` once the extension's content script marks the document; returns the remover. */
 function onExtensionMark(callback: () => void): () => void {
+  // The mark may have come between the first check and now (the first render ran in between).
+  if (extensionMarked()) {
+    queueMicrotask(callback);
+    return () => undefined;
+  }
   const observer = new MutationObserver(() => {
     if (!extensionMarked()) return;
     observer.disconnect();

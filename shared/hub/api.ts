@@ -49,6 +49,8 @@ export class Api {
   readonly #deps: ApiDeps;
   readonly #serverUrl: string;
   #refreshing: Promise<RefreshOutcome> | null = null;
+  /** Cookie transport: the server refused the cookie; no refresh is tried again before a sign-in. */
+  #cookieRefused = false;
 
   constructor(deps: ApiDeps) {
     this.#deps = deps;
@@ -66,7 +68,7 @@ export class Api {
   /** The current tokens; with the cookie transport an empty memory is filled by one refresh. */
   async tokens(): Promise<AuthTokens | null> {
     const tokens = await this.#deps.tokens.load();
-    if (tokens || !this.#cookie || !(this.#deps.mayHaveSession?.() ?? false)) return tokens;
+    if (tokens || !this.#cookie || this.#cookieRefused || !(this.#deps.mayHaveSession?.() ?? false)) return tokens;
     if ((await this.refresh()) !== "refreshed") return null;
     return this.#deps.tokens.load();
   }
@@ -76,6 +78,7 @@ export class Api {
     const response = await this.#send<LoginResponse>(RestPath.login, { method: "POST", body }, null);
     const tokens: AuthTokens = { accessToken: response.body.accessToken, refreshToken: response.body.refreshToken, user: response.body.user };
     await this.#deps.tokens.save(tokens);
+    this.#cookieRefused = false;
     return tokens;
   }
 
@@ -124,6 +127,7 @@ export class Api {
       return "refreshed";
     } catch (error) {
       if (error instanceof ApiError && error.status >= 400 && error.status < 500) {
+        this.#cookieRefused = this.#cookie;
         await this.#deps.tokens.clear();
         this.#deps.onAuthLost();
         return "login";
