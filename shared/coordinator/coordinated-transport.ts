@@ -8,7 +8,7 @@ import { emptySnapshot, type Snapshot } from "../sdk/snapshot.js";
 import type { TabTransport } from "../sdk/tab-transport.js";
 import { COORDINATOR_CHANNEL_NAME, CoordinatorMessageKind, type CoordinatorMessage } from "./coordinator-messages.js";
 import { Leadership } from "./leadership.js";
-import { EXTENSION_ANNOUNCE_MS, HEARTBEAT_MS, HELLO_TIMEOUT_MS, RESEND_AFTER_MS, TAKEOVER_JITTER_MS, isCurrentTerm, nextTerm, shouldTakeOver, type HeardState } from "./takeover.js";
+import { EXTENSION_ANNOUNCE_MS, extensionPresent, HEARTBEAT_MS, HELLO_TIMEOUT_MS, RESEND_AFTER_MS, TAKEOVER_JITTER_MS, isCurrentTerm, nextTerm, shouldTakeOver, type HeardState } from "./takeover.js";
 
 export interface CoordinatedTransportDeps {
   /** This tab's name on the channel. @default crypto.randomUUID() */
@@ -252,6 +252,8 @@ export class CoordinatedTransport implements TabTransport {
   }
 
   async #checkLeader(): Promise<void> {
+    // Stepped down for an extension that has been silent since (uninstalled, its tab closed): stand again.
+    if (!this.#leadership.isStanding && !extensionPresent(this.#heard, this.#deps.now())) this.#leadership.stand();
     if (!shouldTakeOver(this.#heard, this.#deps.now(), this.#jitterMs, true)) return;
     if (!(await this.#leadership.leaderHeld())) return; // nobody holds the lock: the election runs by itself
     if (shouldTakeOver(this.#heard, this.#deps.now(), this.#jitterMs, true)) await this.#leadership.takeOver();

@@ -45,6 +45,11 @@ export class Leadership {
     return this.#leading;
   }
 
+  /** Whether this tab is in the election (false after `stepDown(false)`, until `stand()`). */
+  get isStanding(): boolean {
+    return this.#candidacy !== null;
+  }
+
   /** Join the election; `onLead` runs when this tab wins. */
   stand(): void {
     if (this.#candidacy) return;
