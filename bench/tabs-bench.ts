@@ -72,6 +72,8 @@ interface StepResult {
   profile304PerHour: number;
   /** The factor the idle window's counts were multiplied by besides ms → hour (freshness shortened by it). */
   profileScale: number;
+  /** What one request more or less in the window changes in the hourly figure (a window edge). */
+  profileStepPerHour: number;
   profileGetsPerChange: number;
   /** From the server's `createdAt` of the message (stamped at insert, just before it is published) to each tab's DOM. */
   fanOut: { p50Ms: number; p99Ms: number; maxMs: number; delivered: number; expected: number };
@@ -223,6 +225,7 @@ async function runStep(mode: Mode, server: ServerProcess, pages: Page[], alice: 
     profile200PerHour,
     profile304PerHour,
     profileScale,
+    profileStepPerHour: perHour(1),
     profileGetsPerChange,
     fanOut: {
       p50Ms: percentile(latencies, 50),
@@ -397,7 +400,7 @@ function markdown(results: StepResult[], handovers: HandoverResult[], machine: R
       const most = steps.find((r) => r.tabs === Math.max(...TAB_COUNTS));
       return [
         `- ${mode}: 1 socket whatever the tab count: ${steps.every((r) => r.socketsMax === 1) ? "**met**" : "**not met**"} (max per step: ${steps.map((r) => r.socketsMax).join(", ")})`,
-        `- ${mode}: profile requests independent of tab count (≤ 12/h + 1 per change): ${steps.every((r) => r.profileRequestsPerHour <= 12.5 && r.profileGetsPerChange <= 1) ? "**met**" : "**not met**"}`,
+        `- ${mode}: profile requests independent of tab count (≤ 12/h, ± one refresh at the window's edges, + 1 per change): ${steps.every((r) => r.profileRequestsPerHour <= 12 + r.profileStepPerHour && r.profileGetsPerChange <= 1) ? "**met**" : "**not met**"} (${steps.map((r) => r.profileRequestsPerHour).join(", ")}/h)`,
         `- ${mode}: fan-out p99 < 100 ms at ${most?.tabs} tabs: ${most && most.fanOut.p99Ms < 100 ? "**met**" : "**not met**"} (${most?.fanOut.p99Ms} ms)`,
       ];
     });
