@@ -24,7 +24,7 @@ import { deflateSync, gzipSync } from "node:zlib";
 import { Redis } from "ioredis";
 import { decodeValue } from "../server/src/cache/decode-value.js";
 import { encodeEnvelope } from "../server/src/cache/envelope.js";
-import type { MigrationReport } from "../server/src/cache/migrate/report.js";
+import type { MigrationReport } from "../server/src/cache-migrate/report.js";
 import { startLocalRedis } from "../server/src/redis/local-redis-server.js";
 import type { OnlineReads } from "./lib/online-reader.js";
 import { log, machineInfo, writeReport } from "./lib/report.js";
@@ -39,7 +39,7 @@ const NICE = process.env.BENCH_NICE;
 const TARGETS = { jsonFamilyKeysPerSecond: 100_000, speedupVsNaive: 5, onlineReadP99Ms: 5 };
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const CLI = path.resolve(here, "../server/src/cache/migrate/cli.js");
+const CLI = path.resolve(here, "../server/src/cache-migrate/cli.js");
 const READER = path.resolve(here, "lib/online-reader.js");
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

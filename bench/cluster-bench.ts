@@ -5,19 +5,23 @@
  *     100 / 1k / 5k / 10k messages/s offered (at most BENCH_WINDOW unacknowledged at a time, like a
  *     client with a send window) → delivered messages/s and sender-socket → recipient-socket
  *     latency p50/p99;
- *     The same rates through the realtime layer alone (two `createRealtime` on their own
+ *     The same rates through the realtime layer alone (two `createRedisRealtime` on their own
  *     connections: `publish` = one Lua script, append + owner-routed PUBLISH → the other
  *     "instance"), without the database, to separate the Redis path from the rest of a send;
  *  2. reconnect storm: instance A holds BENCH_STORM_SOCKETS sockets and is killed (SIGKILL: a
  *     crash, clients see 1006; SIGTERM: a deploy, clients get 1012 "Service restart"); the
  *     clients reconnect to instance B either with the project's policy (`closeAction` +
  *     `backoff` / `restartJitter` from shared/) or with the old client's fixed 5 s delay → peak
- *     accepts/s and time until 99 % are connected again.
+ *     accepts/s and time until 99 % are connected again. SIGTERM runs twice: closing every socket
+ *     at once (SHUTDOWN_DRAIN_RATE=0, the old shutdown) and drained in slices (the default rate),
+ *     and the report compares the two peaks (target: drained ≤ a quarter, 0 failed, 0 lost).
  * Every phase is bounded in time; results go to bench/results/cluster-bench.{json,md}.
  * Knobs: BENCH_PAIRS (20), BENCH_RATES (100,1000,5000,10000), BENCH_RATE_S (5), BENCH_WINDOW (2000),
  * BENCH_STORM_SOCKETS (10000), BENCH_STORM_TIMEOUT_S (120), BENCH_PHASES (delivery,storm),
+ * BENCH_DRAIN_RATE (the server's SHUTDOWN_DRAIN_RATE default) for the drained run,
  * BENCH_SERVER_NODE_ARGS (extra node flags for the instances, e.g. "--cpu-prof").
  */
+import { randomUUID } from "node:crypto";
 import { spawn, type ChildProcess } from "node:child_process";
 import os from "node:os";
 import WebSocket from "ws";
@@ -36,7 +40,7 @@ import {
 import { Redis } from "ioredis";
 import { openChatSocket, sendFreshResume, untilFrame } from "./lib/chat-socket.js";
 import { TokenService } from "../server/src/auth/tokens.js";
-import { createRealtime } from "../server/src/realtime/create-realtime.js";
+import { createRedisRealtime } from "../server/src/realtime/redis-realtime.js";
 import { freePort, startLocalRedis } from "../server/src/redis/local-redis-server.js";
 import { openDb } from "../server/src/store/db.js";
 import { Store } from "../server/src/store/store.js";
@@ -72,7 +76,6 @@ async function startInstance(name: string, port: number, env: Record<string, str
   const child = spawn(process.execPath, [...nodeArgs, "dist/server/src/main.js"], {
     env: {
       ...process.env,
-      ...env,
       PORT: String(port),
       HOST: "127.0.0.1",
       INSTANCE_ID: name,
@@ -82,6 +85,7 @@ async function startInstance(name: string, port: number, env: Record<string, str
       HEARTBEAT_INTERVAL_MS: "60000",
       ACCESS_TOKEN_TTL_S: "3600",
       SHUTDOWN_TIMEOUT_MS: "20000",
+      ...env,
     },
     stdio: ["ignore", "inherit", "inherit"],
   });
@@ -229,11 +233,11 @@ async function deliveryPhase(a: Instance, b: Instance, pairs: { sender: { id: nu
   return results;
 }
 
-/** Events through `createRealtime` only: append on "instance" A, routed to the owner on B. */
+/** Events through `createRedisRealtime` only: append on "instance" A, routed to the owner on B. */
 async function realtimeLayerPhase(redisUrl: string): Promise<DeliveryResult[]> {
   const config = { historyMaxLen: 1000, historyMaxAgeS: 3600, resumeMaxEvents: 500 };
   const clients = [new Redis(redisUrl), new Redis(redisUrl)];
-  const [a, b] = await Promise.all(clients.map((redis, i) => createRealtime({ redis, instanceId: `layer-${i}`, config })));
+  const [a, b] = await Promise.all(clients.map((redis, i) => createRedisRealtime({ redis, instanceId: `layer-${i}`, config })));
   const users = Array.from({ length: 100 }, (_, i) => 2_000_000 + i);
   await Promise.all(users.map((userId) => b!.owners.claim({ userId, connId: `layer-${userId}`, instanceId: "layer-1" })));
   let received: Received = { latencies: [], lastDelivery: 0 };
@@ -264,10 +268,34 @@ async function realtimeLayerPhase(redisUrl: string): Promise<DeliveryResult[]> {
 // ---- 2. reconnect storm -------------------------------------------------------------------
 
 type Strategy = "project backoff" | "fixed 5 s (old client)";
+type Shutdown = "—" | "at once" | "drained";
+
+interface StormCase {
+  signal: "SIGKILL" | "SIGTERM";
+  strategy: Strategy;
+  shutdown: Shutdown;
+  /** The victim instance's environment for this case. */
+  env: Record<string, string>;
+}
+
+/** A drained shutdown of 10,000 sockets at 400/s takes 25 s: the budget must cover it (plus the close grace). */
+const DRAINED_ENV: Record<string, string> = {
+  SHUTDOWN_TIMEOUT_MS: "40000",
+  ...(process.env.BENCH_DRAIN_RATE ? { SHUTDOWN_DRAIN_RATE: process.env.BENCH_DRAIN_RATE } : {}),
+};
+const STORM_CASES: StormCase[] = [
+  { signal: "SIGKILL", strategy: "project backoff", shutdown: "—", env: {} },
+  { signal: "SIGKILL", strategy: "fixed 5 s (old client)", shutdown: "—", env: {} },
+  { signal: "SIGTERM", strategy: "project backoff", shutdown: "at once", env: { SHUTDOWN_DRAIN_RATE: "0" } },
+  { signal: "SIGTERM", strategy: "fixed 5 s (old client)", shutdown: "at once", env: { SHUTDOWN_DRAIN_RATE: "0" } },
+  { signal: "SIGTERM", strategy: "project backoff", shutdown: "drained", env: DRAINED_ENV },
+];
 
 interface StormResult {
   strategy: Strategy;
   kill: "SIGKILL (crash, 1006)" | "SIGTERM (deploy, 1012)";
+  /** SIGTERM: every socket closed at once (SHUTDOWN_DRAIN_RATE=0) or drained in slices. */
+  shutdown: Shutdown;
   sockets: number;
   reconnected: number;
   timeTo50Ms: number;
@@ -289,13 +317,12 @@ function delayFor(strategy: Strategy, code: number, reason: string, attempt: num
 }
 
 async function reconnectStorm(
-  strategy: Strategy,
-  signal: "SIGKILL" | "SIGTERM",
+  { strategy, signal, shutdown }: StormCase,
   target: Instance,
   victim: () => Instance,
   users: { id: number; token: string }[],
 ): Promise<StormResult> {
-  log(`storm: ${users.length} sockets on ${victim().name}, ${signal}, clients use ${strategy}`);
+  log(`storm: ${users.length} sockets on ${victim().name}, ${signal}${shutdown === "—" ? "" : ` (${shutdown})`}, clients use ${strategy}`);
   const clients: { ws: WebSocket }[] = [];
   const connectStarted = performance.now();
   for (let i = 0; i < users.length; i += 500) {
@@ -349,6 +376,7 @@ async function reconnectStorm(
   const result: StormResult = {
     strategy,
     kill: signal === "SIGKILL" ? "SIGKILL (crash, 1006)" : "SIGTERM (deploy, 1012)",
+    shutdown,
     sockets: users.length,
     reconnected: times.length,
     timeTo50Ms: at(0.5),
@@ -397,8 +425,8 @@ async function main(): Promise<void> {
         ["s", "r"].map((kind) => store.createUser({ username: `bench-${kind}${i}`, passwordHash: "-", displayName: `Bench ${kind}${i}`, email: `bench-${kind}${i}@example.com` })),
       );
       pairs.push({
-        sender: { id: sender!.id, token: await tokens.issueAccess({ userId: sender!.id, role: "user" }) },
-        recipient: { id: recipient!.id, token: await tokens.issueAccess({ userId: recipient!.id, role: "user" }) },
+        sender: { id: sender!.id, token: await tokens.issueAccess({ userId: sender!.id, role: "user", sessionId: randomUUID() }) },
+        recipient: { id: recipient!.id, token: await tokens.issueAccess({ userId: recipient!.id, role: "user", sessionId: randomUUID() }) },
       });
     }
     await db.close();
@@ -407,15 +435,23 @@ async function main(): Promise<void> {
     const realtimeLayer = PHASES.has("delivery") ? await realtimeLayerPhase(redis.url) : [];
 
     const stormUsers = await Promise.all(
-      Array.from({ length: STORM_SOCKETS }, async (_, i) => ({ id: STORM_USER_BASE + i, token: await tokens.issueAccess({ userId: STORM_USER_BASE + i, role: "user" }) })),
+      Array.from({ length: STORM_SOCKETS }, async (_, i) => ({ id: STORM_USER_BASE + i, token: await tokens.issueAccess({ userId: STORM_USER_BASE + i, role: "user", sessionId: randomUUID() }) })),
     );
     const storms: StormResult[] = [];
-    for (const signal of PHASES.has("storm") ? (["SIGKILL", "SIGTERM"] as const) : []) {
-      for (const strategy of ["project backoff", "fixed 5 s (old client)"] as const) {
-        storms.push(await reconnectStorm(strategy, signal, b, () => a, stormUsers));
-        a = await startInstance("bench-a", ports[0]!, env);
-      }
+    if (PHASES.has("storm")) await stopInstance(a, "SIGTERM"); // each case starts its own victim
+    for (const stormCase of PHASES.has("storm") ? STORM_CASES : []) {
+      a = await startInstance("bench-a", ports[0]!, { ...env, ...stormCase.env });
+      storms.push(await reconnectStorm(stormCase, b, () => a, stormUsers));
     }
+    const atOnce = storms.find((s) => s.shutdown === "at once" && s.strategy === "project backoff");
+    const drained = storms.find((s) => s.shutdown === "drained");
+    const drainSummary =
+      atOnce && drained
+        ? [
+            "",
+            `**Deploy drain** (SIGTERM, project backoff): peak accepts/s on the survivor ${atOnce.peakAcceptsPerS} at once → **${drained.peakAcceptsPerS} drained** (${Math.round((drained.peakAcceptsPerS / atOnce.peakAcceptsPerS) * 100)} % of at once; target ≤ 25 %), 99 % back after ${ms(atOnce.timeTo99Ms)} → ${ms(drained.timeTo99Ms)}, failed attempts ${drained.failedAttempts}, lost (never reconnected) ${drained.sockets - drained.reconnected}.`,
+          ]
+        : [];
 
     const report = { machine, setup: { instances: 2, pairs: PAIRS, window: WINDOW, stormSockets: STORM_SOCKETS, loadavgBefore, loadavgAfter: os.loadavg() }, delivery, realtimeLayer, storms };
     const md = [
@@ -432,7 +468,7 @@ async function main(): Promise<void> {
       "|---|---|---|---|---|---|---|---|",
       ...delivery.map((d) => `| ${d.offeredPerS} | ${d.sent} | ${d.delivered} | **${d.deliveredPerS}** | ${d.latencyMs.p50} ms | ${d.latencyMs.p99} ms | ${d.latencyMs.max} ms | ${d.windowLimited ? "yes" : "no"} |`),
       "",
-      "The same offered rates through the realtime layer alone (`createRealtime` ×2 in the load generator on their own connections: `publish` = one Lua script appending to the user's Stream and PUBLISHing to the owner's instance, received by the other one; no database, no WebSocket):",
+      "The same offered rates through the realtime layer alone (`createRedisRealtime` ×2 in the load generator on their own connections: `publish` = one Lua script appending to the user's Stream and PUBLISHing to the owner's instance, received by the other one; no database, no WebSocket):",
       "",
       "| offered events/s | sent | delivered | delivered events/s | p50 | p99 | max | held back by window |",
       "|---|---|---|---|---|---|---|---|",
@@ -442,9 +478,11 @@ async function main(): Promise<void> {
       "",
       `${STORM_SOCKETS} sockets (one per user). "project backoff" = \`closeAction\` + \`backoff(attempt, random)\` (1006: 0.5–1 s first, then doubling) or \`restartJitter\` (1012: 0–5 s first); "fixed 5 s" = the old client's constant delay. Time is from the kill signal.`,
       "",
-      "| kill | client policy | reconnected | 50 % | 99 % | all | peak accepts/s (1 s window) | peak in 100 ms | failed attempts | accepts/s when opened in batches of 500 |",
-      "|---|---|---|---|---|---|---|---|---|---|",
-      ...storms.map((s) => `| ${s.kill} | ${s.strategy} | ${s.reconnected}/${s.sockets} | ${ms(s.timeTo50Ms)} | **${ms(s.timeTo99Ms)}** | ${ms(s.timeToAllMs)} | **${s.peakAcceptsPerS}** | ${s.peakAcceptsPer100Ms} | ${s.failedAttempts} | ${s.batchedAcceptsPerS} |`),
+      "| kill | shutdown | client policy | reconnected | 50 % | 99 % | all | peak accepts/s (1 s window) | peak in 100 ms | failed attempts | accepts/s when opened in batches of 500 |",
+      "|---|---|---|---|---|---|---|---|---|---|---|",
+      ...storms.map((s) => `| ${s.kill} | ${s.shutdown} | ${s.strategy} | ${s.reconnected}/${s.sockets} | ${ms(s.timeTo50Ms)} | **${ms(s.timeTo99Ms)}** | ${ms(s.timeToAllMs)} | **${s.peakAcceptsPerS}** | ${s.peakAcceptsPer100Ms} | ${s.failedAttempts} | ${s.batchedAcceptsPerS} |`),
+      "",
+      ...drainSummary,
       "",
       "### Reading the numbers",
       "",

@@ -7,6 +7,7 @@
  * The server runs as its own process (so client sockets don't count in its RSS).
  * Knobs: BENCH_STORM_USERS (1000), BENCH_IDLE_SOCKETS (20000), BENCH_IDLE_HOLD_S (60), BENCH_HTTP_S (10).
  */
+import { randomUUID } from "node:crypto";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -125,7 +126,7 @@ async function idleCapacity(base: string, wsBase: string, tokenService: TokenSer
     const batch: Array<Promise<void>> = [];
     for (let u = first; u < first + BATCH && u <= socketCount; u++) {
       const userId = 100_000 + u;
-      const token = await tokenService.issueAccess({ userId, role: "user" });
+      const token = await tokenService.issueAccess({ userId, role: "user", sessionId: randomUUID() });
       const ws = openChatSocket(wsBase, userId, token);
       sockets.push(ws);
       batch.push(new Promise((resolve) => {
@@ -214,7 +215,7 @@ async function main() {
   const tokenService = new TokenService(SECRET, null as unknown as Store, { accessTtlS: 3600, refreshTtlS: 3600 });
   try {
     const tokens: string[] = [];
-    for (let u = 1; u <= STORM_USERS; u++) tokens[u] = await tokenService.issueAccess({ userId: u, role: "user" });
+    for (let u = 1; u <= STORM_USERS; u++) tokens[u] = await tokenService.issueAccess({ userId: u, role: "user", sessionId: randomUUID() });
     const profile = await profileLoad(base);
     const storm = await replacementStorm(base, wsBase, tokens);
     const fdLimits = { bench: openFilesLimit(), server: openFilesLimit(server.pid!) };

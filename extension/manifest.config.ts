@@ -2,18 +2,28 @@ import { defineManifest } from "@crxjs/vite-plugin";
 import { EXTENSION_PUBLIC_KEY } from "../shared/protocol/extension.js";
 import { anyPortPattern, type BuildEnv } from "./build-env.js";
 
-/** Manifest V3; `key` pins the extension id so the server can allow its origin by default. */
-export function manifest(env: BuildEnv) {
-  const hosts = [...new Set([anyPortPattern(env.serverUrl), "http://localhost/*", "http://127.0.0.1/*", ...env.webOrigins])];
+const icons = (state: string) => Object.fromEntries([16, 32, 48, 128].map((size) => [size, `icons/${state}-${size}.png`]));
+
+/**
+ * Manifest V3. For development builds `key` pins the extension id so the server can allow its
+ * origin by default, and localhost is a host on any port. A store build (`store`) has neither:
+ * the Chrome Web Store refuses a manifest with `key` and assigns the id itself, and a published
+ * extension needs only its own server.
+ */
+export function manifest(env: BuildEnv, build: { version: string; store?: boolean }) {
+  const developmentHosts = build.store ? [] : ["http://localhost/*", "http://127.0.0.1/*"];
+  const hosts = [...new Set([anyPortPattern(env.serverUrl), ...developmentHosts, ...env.webOrigins])];
   return defineManifest({
     manifest_version: 3,
     name: "Switchboard",
-    version: "0.1.0",
+    version: build.version,
     description: "One chat connection per browser, shared with every tab.",
     minimum_chrome_version: "116",
-    key: EXTENSION_PUBLIC_KEY,
+    ...(build.store ? {} : { key: EXTENSION_PUBLIC_KEY }),
+    icons: icons("connected"),
     background: { service_worker: "src/background/service-worker.ts", type: "module" },
-    action: { default_popup: "src/pages/popup.html", default_title: "Switchboard" },
+    // The toolbar icon follows the connection (service worker: toolbar-icon.ts); signed out until it knows.
+    action: { default_popup: "src/pages/popup.html", default_title: "Switchboard", default_icon: icons("signed-out") },
     options_page: "src/pages/options.html",
     side_panel: { default_path: "src/pages/app.html" },
     permissions: ["storage", "alarms", "sidePanel"],

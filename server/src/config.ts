@@ -35,6 +35,13 @@ export interface Config {
   demoPassword: string;
   seedDemoUsers: boolean;
   shutdownTimeoutMs: number;
+  /** Sockets closed per second while draining on shutdown; 0 closes them all at once. */
+  shutdownDrainRate: number;
+  /** A connect within this long after the user's previous socket closed counts as a reconnect. */
+  reconnectWindowS: number;
+  /** A user replaced more than this many times within `replacementLoopWindowS` is in a reconnect loop. */
+  replacementLoopThreshold: number;
+  replacementLoopWindowS: number;
   instanceId: string;
   logLevel: string;
   historyMaxLen: number;
@@ -42,6 +49,21 @@ export interface Config {
   resumeMaxEvents: number;
   /** Serve the built web app from this folder at `/` when it exists. */
   webAppDir: string;
+  /** Express `trust proxy`: which peers' `X-Forwarded-For` names the client (login limits count per client address). */
+  trustProxy: string;
+  loginMaxFailuresPerUsernameAndIp: number;
+  loginUsernameAndIpWindowS: number;
+  loginMaxFailuresPerIp: number;
+  loginIpWindowS: number;
+  passwordHashConcurrency: number;
+  passwordHashQueueMax: number;
+  /** Set → `/metrics` requires `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
+  /** Set → metrics are served on their own listener (`metricsHost:metricsPort`), not on the public one. */
+  metricsPort: number | undefined;
+  metricsHost: string;
+  /** Whether the public listener answers `/metrics` (false in production unless a token or a metrics port is set up). */
+  metricsOnPublicListener: boolean;
 }
 
 export const DEFAULT_JWT_SECRET = "switchboard-dev-secret-change-me-0123456789";
@@ -87,6 +109,11 @@ export function loadConfig(env: Env = process.env): Config {
     .split(",")
     .map((o) => o.trim())
     .filter(Boolean);
+  const metricsToken = env.METRICS_TOKEN || undefined;
+  if (metricsToken !== undefined && metricsToken.length < 16) {
+    throw new ConfigError("METRICS_TOKEN must be at least 16 characters (e.g. `openssl rand -hex 24`); unset it to serve metrics without a token.");
+  }
+  const metricsPort = env.METRICS_PORT ? int(env, "METRICS_PORT", 0) : undefined;
   return {
     nodeEnv,
     isProduction,
@@ -110,11 +137,28 @@ export function loadConfig(env: Env = process.env): Config {
     demoPassword: env.DEMO_PASSWORD ?? "demo",
     seedDemoUsers: !isProduction && env.SEED_DEMO_USERS !== "false",
     shutdownTimeoutMs: int(env, "SHUTDOWN_TIMEOUT_MS", 10_000, 100),
+    shutdownDrainRate: int(env, "SHUTDOWN_DRAIN_RATE", 400, 0),
+    reconnectWindowS: int(env, "RECONNECT_WINDOW_S", 30, 1),
+    replacementLoopThreshold: int(env, "REPLACEMENT_LOOP_THRESHOLD", 10, 1),
+    replacementLoopWindowS: int(env, "REPLACEMENT_LOOP_WINDOW_S", 300, 1),
     instanceId: env.INSTANCE_ID ?? `i-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     logLevel: env.LOG_LEVEL ?? (nodeEnv === "test" ? "silent" : "info"),
     historyMaxLen: int(env, "HISTORY_MAX_LEN", 1000, 1),
     historyMaxAgeS: int(env, "HISTORY_MAX_AGE_S", 24 * 3600, 1),
     resumeMaxEvents: int(env, "RESUME_MAX_EVENTS", 500, 1),
     webAppDir: env.WEB_APP_DIR ?? "dist/web",
+    trustProxy: env.TRUST_PROXY || "loopback",
+    loginMaxFailuresPerUsernameAndIp: int(env, "LOGIN_MAX_FAILURES_PER_USER_IP", 5, 1),
+    loginUsernameAndIpWindowS: int(env, "LOGIN_USER_IP_WINDOW_S", 900, 1),
+    loginMaxFailuresPerIp: int(env, "LOGIN_MAX_FAILURES_PER_IP", 100, 1),
+    loginIpWindowS: int(env, "LOGIN_IP_WINDOW_S", 3600, 1),
+    passwordHashConcurrency: int(env, "PASSWORD_HASH_CONCURRENCY", 2, 1),
+    passwordHashQueueMax: int(env, "PASSWORD_HASH_QUEUE_MAX", 64, 1),
+    metricsToken,
+    metricsPort,
+    metricsHost: env.METRICS_HOST || "127.0.0.1",
+    // Development keeps `/metrics` on the main listener, open (tests and operations rely on it);
+    // production exposes it only with a token, and never on the public listener when it has its own.
+    metricsOnPublicListener: metricsPort === undefined && (!isProduction || metricsToken !== undefined),
   };
 }

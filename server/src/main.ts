@@ -1,8 +1,9 @@
+import { pino } from "pino";
 import { ConfigError, loadConfig } from "./config.js";
 import { createLogger } from "./log/logger.js";
 import { RedisBinaryMissingError } from "./redis/local-redis-server.js";
-import { DEMO_USERS } from "./store/seed.js";
 import { createSwitchboardServer } from "./server.js";
+import { startBanner } from "./start-banner.js";
 
 /** `npm start`: run one instance; SIGTERM/SIGINT shut it down gracefully within SHUTDOWN_TIMEOUT_MS. */
 async function main(): Promise<void> {
@@ -16,7 +17,10 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger({ level: config.logLevel });
+  // One asynchronous stdout destination for the logs and the banner, so the banner comes after the
+  // start-up log lines instead of among them.
+  const stdout = pino.destination({ dest: 1, sync: false });
+  const logger = createLogger({ level: config.logLevel, destination: stdout });
   process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
 
   let server;
@@ -35,17 +39,7 @@ async function main(): Promise<void> {
 
   logger.info({ url: server.url, instanceId: config.instanceId }, "switchboard listening");
   if (!process.env.SWITCHBOARD_QUIET) {
-    const lines = [
-      ``,
-      `  Switchboard is running at ${server.url}`,
-      `  Chat socket: ${server.url.replace(/^http/, "ws")}/ws/chat/{userId}`,
-      `  Metrics: ${server.url}/metrics   Health: ${server.url}/healthz   Ready: ${server.url}/readyz`,
-      `  Database: ${config.databaseUrl ? "PostgreSQL (DATABASE_URL)" : `embedded PGlite in ${config.dataDir}/pglite`}`,
-      `  Redis: ${config.redisUrl ? "REDIS_URL" : `private redis-server on port ${server.localRedis?.port}`}`,
-      ...(config.seedDemoUsers ? [`  Demo logins: ${DEMO_USERS.map((u) => `${u.username}${u.role === "admin" ? " (admin)" : ""}`).join(", ")} — password "${config.demoPassword === "demo" ? "demo" : "$DEMO_PASSWORD"}"`] : []),
-      ``,
-    ];
-    process.stdout.write(lines.join("\n") + "\n");
+    stdout.write(startBanner({ url: server.url, config, localRedisPort: server.localRedis?.port, metricsUrl: server.metricsListener ? `${server.metricsListener.url}/metrics` : config.metricsOnPublicListener ? `${server.url}/metrics` : null }));
   }
 
   let signals = 0;

@@ -6,6 +6,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
  */
 export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
+  // Read at scrape time: the chat socket server installs its tracker here.
+  let replacementLoopUsers = () => 0;
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: "switchboard_process_" });
   const metrics = {
     registry,
@@ -21,6 +23,28 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     cacheMigrations: new Counter({ name: "switchboard_cache_migrations_total", help: "Lazy rewrites of legacy cache values to v2, by source format", labelNames: ["from"] as const, registers: [registry] }),
     dbQueries: new Counter({ name: "switchboard_db_queries_total", help: "Database queries issued", registers: [registry] }),
     eventsPublished: new Counter({ name: "switchboard_events_published_total", help: "Events appended for users", labelNames: ["kind"] as const, registers: [registry] }),
+    passwordHashesActive: new Gauge({ name: "switchboard_password_hashes_active", help: "Password hashes (scrypt) being computed now; bounded by PASSWORD_HASH_CONCURRENCY", registers: [registry] }),
+    passwordHashesQueued: new Gauge({ name: "switchboard_password_hashes_queued", help: "Password checks waiting for a hashing slot", registers: [registry] }),
+    loginRateLimited: new Counter({ name: "switchboard_login_rate_limited_total", help: "Login attempts refused with 429, by the limit that refused them", labelNames: ["scope"] as const, registers: [registry] }),
+    wsReconnects: new Counter({ name: "switchboard_ws_reconnects_total", help: "Accepted sockets of a user whose previous socket on this instance closed within RECONNECT_WINDOW_S", registers: [registry] }),
+    wsReplacementLoopUsers: new Gauge({
+      name: "switchboard_ws_replacement_loop_users",
+      help: "Users replaced more than REPLACEMENT_LOOP_THRESHOLD times within the last REPLACEMENT_LOOP_WINDOW_S on this instance (the reconnect-loop signature)",
+      registers: [registry],
+      collect() {
+        this.set(replacementLoopUsers());
+      },
+    }),
+    setReplacementLoopSource(source: () => number) {
+      replacementLoopUsers = source;
+    },
+    deliveryLatency: new Histogram({
+      name: "switchboard_delivery_latency_seconds",
+      help: "Live message events: time from the message being stored to its event frame being written to the recipient's socket",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    profileRequests: new Counter({ name: "switchboard_profile_requests_total", help: "GET /api/users/profile/me answers by result (200 full body, 304 not modified, other)", labelNames: ["result"] as const, registers: [registry] }),
     redisUp: new Gauge({ name: "switchboard_redis_up", help: "1 when Redis answers, 0 when this instance runs degraded", registers: [registry] }),
   };
   return metrics;

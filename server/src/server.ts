@@ -1,21 +1,24 @@
 import { existsSync } from "node:fs";
-import type { ChatEvent } from "../../shared/protocol/index.js";
 import { createServer, type Server as HttpServer } from "node:http";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { Cluster, Redis } from "ioredis";
+import { PasswordHashing } from "./auth/password-hashing.js";
+import { SessionRevocations } from "./auth/session-revocations.js";
 import { TokenService } from "./auth/tokens.js";
 import { UserCache } from "./cache/user-cache.js";
 import type { Config } from "./config.js";
 import { createApp } from "./http/app.js";
+import { trackIdleConnections } from "./http/idle-connections.js";
+import { LoginLimiter } from "./http/login-limiter.js";
+import { startMetricsListener, type MetricsListener } from "./http/metrics-access.js";
 import { createLogger, type Logger } from "./log/logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
-import { createRealtime } from "./realtime/create-realtime.js";
-import { LocalEventBus } from "./realtime/local-event-bus.js";
-import { LocalOwnerRegistry } from "./realtime/local-owner-registry.js";
-import { MemoryEventLog } from "./realtime/memory-event-log.js";
-import type { EventBus, EventLog, OwnerRegistry, StoredEvent } from "./realtime/ports.js";
+import { createLocalRealtime } from "./realtime/local-realtime.js";
+import type { Realtime } from "./realtime/realtime.js";
+import { createRedisRealtime } from "./realtime/redis-realtime.js";
 import { startLocalRedis, type LocalRedisServer } from "./redis/local-redis-server.js";
+import { redisReconnectDelay } from "./redis/reconnect-delay.js";
 import { MessageService } from "./services/message-service.js";
 import { ProfileService } from "./services/profile-service.js";
 import { openDb, type Db } from "./store/db.js";
@@ -23,17 +26,6 @@ import { migrate } from "./store/migrations.js";
 import { seedDemoUsers } from "./store/seed.js";
 import { Store } from "./store/store.js";
 import { ChatSocketServer } from "./ws/chat-socket-server.js";
-
-export interface Realtime {
-  owners: OwnerRegistry;
-  eventLog: EventLog;
-  bus: EventBus;
-  /** Append + deliver in one step when the backend can (Redis: one script); else `eventLog.append` then `bus.publish`. */
-  publish?(userId: number, event: ChatEvent): Promise<StoredEvent>;
-  /** Redis-backed realtime: false while it serves from its in-process fallbacks (`/readyz` then says not ready). */
-  isReady?(): boolean;
-  close(): Promise<void>;
-}
 
 export interface SwitchboardServer {
   readonly config: Config;
@@ -48,6 +40,8 @@ export interface SwitchboardServer {
   readonly logger: Logger;
   readonly cache: UserCache;
   readonly localRedis: LocalRedisServer | null;
+  /** The separate metrics listener when `METRICS_PORT` is set. */
+  readonly metricsListener: MetricsListener | null;
   /** Graceful: stop accepting, 1012 to every socket, drain HTTP, close Redis and the database. */
   shutdown(): Promise<void>;
 }
@@ -59,20 +53,17 @@ export interface CreateServerOptions {
    * instances sharing Redis agree, with in-process fallbacks while Redis is down.
    * `localRealtime` keeps everything in this process (one instance, no Redis needed).
    */
-  realtime?: (deps: { redis: Redis | Cluster; config: Config; logger: Logger; metrics: Metrics }) => Promise<Realtime> | Realtime;
+  realtime?: (deps: { redis: Redis | Cluster; config: Config; logger: Logger; metrics: Metrics; sessions: SessionRevocations }) => Promise<Realtime> | Realtime;
 }
 
-/** In-process realtime: correct for one instance only. */
+/** In-process realtime: correct for one instance only (session revocations stay in this process too). */
 export function localRealtime({ config }: { config: Config }): Realtime {
-  const owners = new LocalOwnerRegistry();
-  const eventLog = new MemoryEventLog({ maxLen: config.historyMaxLen, maxAgeMs: config.historyMaxAgeS * 1000 });
-  const bus = new LocalEventBus();
-  return { owners, eventLog, bus, close: async () => Promise.all([owners.close(), bus.close()]).then(() => {}) };
+  return createLocalRealtime(config);
 }
 
-/** Redis-backed realtime (DESIGN.md §5): owner records, Streams history, owner-routed delivery. */
-export function redisRealtime({ redis, config, logger, metrics }: { redis: Redis | Cluster; config: Config; logger: Logger; metrics: Metrics }): Promise<Realtime> {
-  return createRealtime({ redis, instanceId: config.instanceId, config, logger, metrics });
+/** Redis-backed realtime: owner records, Streams history, owner-routed delivery (docs/architecture.md#where-state-lives). */
+export function redisRealtime({ redis, config, logger, metrics, sessions }: { redis: Redis | Cluster; config: Config; logger: Logger; metrics: Metrics; sessions?: SessionRevocations }): Promise<Realtime> {
+  return createRedisRealtime({ redis, instanceId: config.instanceId, config, logger, metrics, ...(sessions ? { sessions } : {}) });
 }
 
 export async function createSwitchboardServer(config: Config, options: CreateServerOptions = {}): Promise<SwitchboardServer> {
@@ -100,12 +91,11 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
     if (config.seedDemoUsers) await seedDemoUsers(store, config.demoPassword);
 
     // Fail fast while Redis is down (callers fall back to the database); reconnect forever, gently.
-    const reconnectDelay = (attempt: number) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000);
     const redis: Redis | Cluster = config.redisCluster
       ? new Cluster([redisUrl], {
           enableOfflineQueue: false,
           lazyConnect: true,
-          clusterRetryStrategy: reconnectDelay,
+          clusterRetryStrategy: redisReconnectDelay,
           redisOptions: { maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 2000 },
         })
       : new Redis(redisUrl, {
@@ -113,7 +103,7 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
           enableOfflineQueue: false,
           connectTimeout: 2000,
           commandTimeout: 2000,
-          retryStrategy: reconnectDelay,
+          retryStrategy: redisReconnectDelay,
           lazyConnect: true,
         });
     redis.on("error", (error) => logger.debug({ err: error.message }, "redis error"));
@@ -127,10 +117,18 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
       logger.warn({ err: (error as Error).message }, "Redis is not reachable at start; running degraded until it is");
     }
 
-    const realtime = await (options.realtime ?? redisRealtime)({ redis, config, logger, metrics });
+    // Ended sessions: checked in process on every request and upgrade, shared through Redis.
+    const sessions = new SessionRevocations({ accessTtlMs: config.accessTokenTtlS * 1000 });
+    cleanups.push(async () => sessions.close());
+    const realtime = await (options.realtime ?? redisRealtime)({ redis, config, logger, metrics, sessions });
     cleanups.push(() => realtime.close());
     const cache = new UserCache({ redis, ttlSeconds: config.userCacheTtlS, mode: config.cacheFormatMode, metrics, logger });
-    const tokens = new TokenService(config.jwtSecret, store, { accessTtlS: config.accessTokenTtlS, refreshTtlS: config.refreshTokenTtlS, reuseIntervalS: config.refreshReuseIntervalS });
+    const tokens = new TokenService(
+      config.jwtSecret,
+      store,
+      { accessTtlS: config.accessTokenTtlS, refreshTtlS: config.refreshTokenTtlS, reuseIntervalS: config.refreshReuseIntervalS },
+      sessions,
+    );
 
     let sockets: ChatSocketServer;
     const publish = (userId: number, event: Parameters<ChatSocketServer["publish"]>[1]) => sockets.publish(userId, event);
@@ -138,10 +136,7 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
     const messages = new MessageService(store, publish, logger);
     sockets = new ChatSocketServer({
       tokens,
-      owners: realtime.owners,
-      eventLog: realtime.eventLog,
-      bus: realtime.bus,
-      ...(realtime.publish ? { publish: realtime.publish.bind(realtime) } : {}),
+      realtime,
       handlers: { send: (u, f) => messages.handleSendFrame(u, f), read: (u, f) => messages.handleReadFrame(u, f) },
       logger,
       metrics,
@@ -151,7 +146,13 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
       heartbeatMaxMissed: config.heartbeatMaxMissed,
       maxPayloadBytes: config.wsMaxPayloadBytes,
       resumeMaxEvents: config.resumeMaxEvents,
+      reconnectWindowMs: config.reconnectWindowS * 1000,
+      replacementLoop: { threshold: config.replacementLoopThreshold, windowMs: config.replacementLoopWindowS * 1000 },
+      drainRate: config.shutdownDrainRate,
     });
+
+    // A session ended here or on another instance: close its sockets on this one.
+    sessions.onRevoked((sessionIds) => sockets.endSessions(sessionIds));
 
     const app = createApp({
       store,
@@ -164,14 +165,37 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
       refreshTokenTtlS: config.refreshTokenTtlS,
       maxBodyBytes: config.httpMaxBodyBytes,
       webAppDir: config.webAppDir,
+      trustProxy: config.trustProxy,
+      loginLimiter: new LoginLimiter({
+        redis,
+        limits: {
+          maxFailuresPerUsernameAndIp: config.loginMaxFailuresPerUsernameAndIp,
+          usernameAndIpWindowS: config.loginUsernameAndIpWindowS,
+          maxFailuresPerIp: config.loginMaxFailuresPerIp,
+          ipWindowS: config.loginIpWindowS,
+        },
+      }),
+      passwordHashing: new PasswordHashing({ concurrency: config.passwordHashConcurrency, maxQueued: config.passwordHashQueueMax, metrics }),
+      metricsAccess: { token: config.metricsToken, onPublicListener: config.metricsOnPublicListener },
       readiness: async () => ({
-        redis: redis.status === "ready" && (realtime.isReady?.() ?? true) && (await redis.ping().then(() => true, () => false)),
+        redis: redis.status === "ready" && realtime.isReady() && (await redis.ping().then(() => true, () => false)),
         database: await db.query("SELECT 1").then(() => true, () => false),
       }),
     });
 
+    // Before the public listener, so a metrics port that is taken fails the start with nothing left listening.
+    let metricsListener: MetricsListener | null = null;
+    if (config.metricsPort !== undefined) {
+      metricsListener = await startMetricsListener({ host: config.metricsHost, port: config.metricsPort, token: config.metricsToken, metrics, logger });
+      cleanups.push(() => metricsListener!.close());
+    } else if (!config.metricsOnPublicListener) {
+      logger.info(
+        "metrics are not served: in production /metrics answers 404 on the public listener. Set METRICS_PORT (own listener, default host 127.0.0.1) or METRICS_TOKEN (Authorization: Bearer <token>) to enable them",
+      );
+    }
     const httpServer = createServer({ requestTimeout: 30_000, headersTimeout: 15_000 }, app);
     httpServer.keepAliveTimeout = 5000;
+    const idleConnections = trackIdleConnections(httpServer);
     sockets.attach(httpServer);
     await new Promise<void>((resolve, reject) => {
       httpServer.once("error", reject);
@@ -192,7 +216,8 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
         logger.info("shutting down: closing sockets with 1012 Service restart");
         const deadline = Date.now() + config.shutdownTimeoutMs;
         const httpClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
-        httpServer.closeIdleConnections();
+        // Idle HTTP connections close at once (in-flight requests finish first); chat sockets drain.
+        idleConnections.closeIdle();
         await sockets.shutdown(Math.max(500, config.shutdownTimeoutMs - 2000));
         await Promise.race([httpClosed, new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now() - 1000)).unref())]);
         httpServer.closeAllConnections();
@@ -200,7 +225,7 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
         logger.info("shut down");
       })());
 
-    return { config, httpServer, url, port, sockets, redis, db, store, metrics, logger, cache, localRedis, shutdown };
+    return { config, httpServer, url, port, sockets, redis, db, store, metrics, logger, cache, localRedis, metricsListener, shutdown };
   } catch (error) {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
     throw error;

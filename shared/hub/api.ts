@@ -39,6 +39,8 @@ export interface ApiDeps {
   mayHaveSession?: () => boolean;
   /** The refresh token was refused; the user must sign in again. */
   onAuthLost: () => void;
+  /** A request was refused with `session_ended` (logged out elsewhere); the tokens are already forgotten. @default onAuthLost */
+  onSessionEnded?: () => void;
 }
 
 /**
@@ -82,6 +84,11 @@ export class Api {
     return tokens;
   }
 
+  /** Drop the stored tokens without telling the server (it ended the session itself). */
+  async forget(): Promise<void> {
+    await this.#deps.tokens.clear();
+  }
+
   async logout(): Promise<void> {
     const tokens = await this.#deps.tokens.load();
     await this.#deps.tokens.clear();
@@ -107,6 +114,11 @@ export class Api {
     try {
       return await this.#send<T>(path, request, tokens.accessToken);
     } catch (error) {
+      if (error instanceof ApiError && error.code === RestErrorCode.sessionEnded) {
+        await this.forget();
+        (this.#deps.onSessionEnded ?? this.#deps.onAuthLost)();
+        throw error;
+      }
       if (!(error instanceof ApiError) || error.code !== RestErrorCode.tokenExpired) throw error;
       if ((await this.refresh()) !== "refreshed") throw error;
       const fresh = await this.#deps.tokens.load();

@@ -8,6 +8,7 @@ import {
   CloseCode,
   CloseReason,
   isServiceRestart,
+  isSessionEnded,
   parseServerFrame,
   restartJitter,
   ServerFrameType,
@@ -67,6 +68,11 @@ export interface ConnectionDeps {
   credentials: () => Promise<Credentials | null>;
   /** Refresh the access token (rotation): `login` when the user must sign in again, `retry` on a network failure. */
   refresh: () => Promise<RefreshOutcome>;
+  /**
+   * The server ended this session (logout here or on another device, "log out everywhere"): the
+   * credentials are revoked and must be forgotten before the state becomes `signed-out`.
+   */
+  onSessionEnded?: () => void;
   onState: (next: ConnectionState, previous: ConnectionState) => void;
   /** Every server frame except `pong`, from the current socket only. */
   onFrame: (frame: ServerFrame) => void;
@@ -219,8 +225,14 @@ export class Connection {
     switch (closeAction(code, reason)) {
       case CloseAction.stayClosedReplaced:
         return this.#setState(ConnectionState.replaced);
-      case CloseAction.stayClosed:
       case CloseAction.login:
+        if (isSessionEnded(code, reason)) {
+          // Not "sign in again" on a token we still hold: that session is gone for good.
+          this.#deps.onSessionEnded?.();
+          return this.#setState(ConnectionState.signedOut);
+        }
+        return this.#setState(ConnectionState.authRequired);
+      case CloseAction.stayClosed:
         return this.#setState(ConnectionState.authRequired);
       case CloseAction.refreshThenReconnect: {
         const generation = this.#generation;

@@ -69,6 +69,10 @@ export class Hub {
       tokens: deps.tokens,
       mayHaveSession: () => this.#keeper.snapshot.user !== null,
       onAuthLost: () => this.#connection.stop(ConnectionState.authRequired),
+      onSessionEnded: () => {
+        this.#connection.stop(ConnectionState.signedOut);
+        this.#keeper.apply({ kind: HubMessageKind.snapshot, snapshot: emptySnapshot() });
+      },
     });
     this.#connection = new Connection(
       {
@@ -84,6 +88,11 @@ export class Hub {
           return tokens && { url: wsUrlFor(this.#api.serverUrl, tokens.user.id, WS_PATH_PREFIX), accessToken: tokens.accessToken };
         },
         refresh: () => this.#api.refresh(),
+        // The server revoked the session: drop the tokens (no logout call, it is done) and the snapshot.
+        onSessionEnded: () => {
+          void this.#api.forget();
+          this.#keeper.apply({ kind: HubMessageKind.snapshot, snapshot: emptySnapshot() });
+        },
         onState: (next) => this.#keeper.apply({ kind: HubMessageKind.state, state: next }),
         onFrame: (frame) => void this.#stream.onFrame(frame).catch((error) => this.#log(`frame handling failed: ${String(error)}`)),
         log: deps.log,

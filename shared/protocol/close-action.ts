@@ -23,6 +23,14 @@ export function isServiceRestart(code: number, reason: string): boolean {
   return code === CloseCode.serviceRestart && reason === CloseReason.serviceRestart;
 }
 
+/**
+ * Whether the server ended the session itself (logout here or elsewhere): the credentials are
+ * revoked, so the client forgets them and shows itself signed out, not "sign in again".
+ */
+export function isSessionEnded(code: number, reason: string): boolean {
+  return code === CloseCode.policyViolation && reason === CloseReason.sessionEnded;
+}
+
 /** The one mapping from a close (code, reason) to the client's next action. Pure. */
 export function closeAction(code: number, reason: string): CloseAction {
   switch (code) {
@@ -30,7 +38,7 @@ export function closeAction(code: number, reason: string): CloseAction {
       return reason === CloseReason.replaced ? CloseAction.stayClosedReplaced : CloseAction.stayClosed;
     case CloseCode.policyViolation:
       if (reason === CloseReason.tokenExpired) return CloseAction.refreshThenReconnect;
-      if (reason === CloseReason.tokenInvalid || reason === CloseReason.authenticationFailed) {
+      if (reason === CloseReason.tokenInvalid || reason === CloseReason.authenticationFailed || reason === CloseReason.sessionEnded) {
         return CloseAction.login;
       }
       // Any other 1008 (e.g. "Protocol error") is not an authentication verdict: retry with backoff.

@@ -43,6 +43,9 @@ export const CloseReason = {
   protocolError: "Protocol error",
   /** With 1000: the user signed out on this browser. */
   signedOut: "Signed out",
+  // --- Sessions (issue 9 item 5): added on its own line so merges with other new reasons stay easy.
+  /** With 1008: the session was logged out (logout, "log out everywhere", a reused refresh token). Sign in again. */
+  sessionEnded: "Session ended",
   /**
    * With 1000, sent by a client: this tab stops leading the web app's tabs (it closes, or the
    * extension takes over); the next hub connects at once. The server treats it as any normal close.
@@ -61,6 +64,8 @@ export const ServerClose = {
   serviceRestart: { code: CloseCode.serviceRestart, reason: CloseReason.serviceRestart },
   protocolError: { code: CloseCode.policyViolation, reason: CloseReason.protocolError },
   signedOut: { code: CloseCode.normal, reason: CloseReason.signedOut },
+  // --- Sessions (issue 9 item 5): the socket's session was revoked; also sent to an upgrade with a revoked token.
+  sessionEnded: { code: CloseCode.policyViolation, reason: CloseReason.sessionEnded },
 } as const satisfies Record<string, { code: CloseCode; reason: CloseReason }>;
 
 /** Subprotocol the server speaks; the client offers it first, then `bearer.<token>`. */

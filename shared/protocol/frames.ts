@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { multiLineText, singleLineText } from "./text.js";
 
 /**
  * JSON text frames of the chat socket. Every frame has `type`.
@@ -49,13 +50,13 @@ export const MAX_CLIENT_MSG_ID = 100;
 
 const UserId = v.pipe(v.number(), v.integer(), v.minValue(1));
 const Seq = v.pipe(v.number(), v.integer(), v.minValue(0));
-const MessageBody = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_MESSAGE_BODY));
-const ClientMsgId = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_CLIENT_MSG_ID));
+const MessageBody = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_MESSAGE_BODY), multiLineText());
+const ClientMsgId = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_CLIENT_MSG_ID), singleLineText());
 
 export const PingFrame = v.object({ type: v.literal(ClientFrameType.ping) });
 export const ResumeFrame = v.object({
   type: v.literal(ClientFrameType.resume),
-  epoch: v.pipe(v.string(), v.maxLength(64)),
+  epoch: v.pipe(v.string(), v.maxLength(64), singleLineText()),
   seq: Seq,
 });
 export const SendFrame = v.object({
@@ -144,7 +145,11 @@ export type AckFrame = v.InferOutput<typeof AckFrame>;
 export type ResumedFrame = v.InferOutput<typeof ResumedFrame>;
 export type ErrorFrame = v.InferOutput<typeof ErrorFrame>;
 
-export type ParseResult<T> = { ok: true; frame: T } | { ok: false; code: FrameErrorCode; message: string };
+/**
+ * A refused `send` frame whose own `clientMsgId` is valid names it in `clientMsgId`, so the client
+ * can match the `error` frame to the message it refused (and stop waiting for its ack).
+ */
+export type ParseResult<T> = { ok: true; frame: T } | { ok: false; code: FrameErrorCode; message: string; clientMsgId?: string };
 
 function parseWith<T>(schema: v.GenericSchema<unknown, T>, text: string): ParseResult<T> {
   let json: unknown;
@@ -164,7 +169,9 @@ function parseWith<T>(schema: v.GenericSchema<unknown, T>, text: string): ParseR
     return { ok: false, code: FrameErrorCode.unknownType, message: `Unknown frame type "${String((json as { type: string }).type).slice(0, 40)}"` };
   }
   const where = first.path?.map((p) => String(p.key)).join(".") ?? "frame";
-  return { ok: false, code: FrameErrorCode.invalidFrame, message: `Invalid ${where}: ${first.message}` };
+  const refused = { ok: false as const, code: FrameErrorCode.invalidFrame, message: `Invalid ${where}: ${first.message}` };
+  const clientMsgId = (json as { type: string; clientMsgId?: unknown }).type === ClientFrameType.send ? (json as { clientMsgId?: unknown }).clientMsgId : undefined;
+  return v.is(ClientMsgId, clientMsgId) ? { ...refused, clientMsgId } : refused;
 }
 
 function knownTypes(schema: unknown): Set<string> {

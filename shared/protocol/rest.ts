@@ -6,6 +6,9 @@ import type { ChatMessage } from "./frames.js";
  * import it from here; nothing else spells a path. See `docs/protocol.md#rest`.
  */
 
+/** Every REST path starts with this; anything under it answers JSON (an unknown one a JSON 404). */
+export const REST_API_PREFIX = "/api";
+
 /** Express route patterns of the paths that carry a parameter (`RestPath` builds the concrete ones). */
 export const RestRoute = {
   adminRole: "/api/admin/users/:id/role",
@@ -15,6 +18,8 @@ export const RestPath = {
   login: "/api/auth/login",
   refresh: "/api/auth/refresh",
   logout: "/api/auth/logout",
+  /** Revoke every session of the caller (authenticated by the access token) and close all their sockets. */
+  logoutAll: "/api/auth/logout-all",
   profileMe: "/api/users/profile/me",
   unreadCount: "/api/users/messages/unread/count",
   messages: "/api/messages",
@@ -27,6 +32,12 @@ export const RestPath = {
   readyz: "/readyz",
 } as const;
 
+/** Response header on every HTTP answer naming the request, so a user's report can be matched with the server's log line. */
+export const REQUEST_ID_HEADER = "X-Request-Id";
+
+/** Response header of a `429 rate_limited`: seconds until the next attempt may succeed (RFC 9110 §10.2.3). */
+export const RETRY_AFTER_HEADER = "Retry-After";
+
 export const RestErrorCode = {
   badRequest: "bad_request",
   invalidBody: "invalid_body",
@@ -36,6 +47,8 @@ export const RestErrorCode = {
   invalidCredentials: "invalid_credentials",
   refreshReused: "refresh_token_reused",
   refreshInvalid: "refresh_token_invalid",
+  /** The access token's session was logged out (logout, "log out everywhere", or a reused refresh token). */
+  sessionEnded: "session_ended",
   forbidden: "forbidden",
   notFound: "not_found",
   conflict: "conflict",
@@ -46,7 +59,8 @@ export const RestErrorCode = {
 export type RestErrorCode = (typeof RestErrorCode)[keyof typeof RestErrorCode];
 
 export interface RestError {
-  error: { code: RestErrorCode; message: string };
+  /** `requestId` (on `500 internal`): the id in the `X-Request-Id` header and in the server's log line. */
+  error: { code: RestErrorCode; message: string; requestId?: string };
 }
 
 /** The profile a user sees of themself (`GET /api/users/profile/me`). */

@@ -3,9 +3,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach } from "vitest";
-import { BulkKeyStore } from "../../server/src/cache/migrate/bulk-key-store.js";
-import { runMigration, type MigrateOptions } from "../../server/src/cache/migrate/migrator.js";
-import { PipelineKeyStore } from "../../server/src/cache/migrate/pipeline-key-store.js";
+import { BulkKeyStore } from "../../server/src/cache-migrate/bulk-key-store.js";
+import { runMigration, type MigrateOptions } from "../../server/src/cache-migrate/migrator.js";
+import { PipelineKeyStore } from "../../server/src/cache-migrate/pipeline-key-store.js";
 import { redisForTest } from "./redis.js";
 
 /**

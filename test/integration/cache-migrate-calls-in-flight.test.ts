@@ -1,9 +1,9 @@
 import type { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { decodeValue } from "../../server/src/cache/decode-value.js";
-import { BulkKeyStore } from "../../server/src/cache/migrate/bulk-key-store.js";
-import { runMigration } from "../../server/src/cache/migrate/migrator.js";
-import type { ReadResult } from "../../server/src/cache/migrate/key-store.js";
+import { BulkKeyStore } from "../../server/src/cache-migrate/bulk-key-store.js";
+import { runMigration } from "../../server/src/cache-migrate/migrator.js";
+import type { ReadResult } from "../../server/src/cache-migrate/key-store.js";
 import { loadGeneratedUsers, migrateCorpus, snapshot, useRedis } from "../helpers/corpus.js";
 
 const redis = useRedis();

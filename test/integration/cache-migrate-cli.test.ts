@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { EXIT, main } from "../../server/src/cache/migrate/cli.js";
+import { EXIT, main } from "../../server/src/cache-migrate/cli.js";
 import { loadCorpus, loadCorpusInto, useRedis } from "../helpers/corpus.js";
 
 const redis = useRedis({ flushEachTest: false });

@@ -1,8 +1,8 @@
 import type { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { unwrapEnvelope } from "../../server/src/cache/envelope.js";
-import { main } from "../../server/src/cache/migrate/cli.js";
-import type { MigrationReport } from "../../server/src/cache/migrate/report.js";
+import { main } from "../../server/src/cache-migrate/cli.js";
+import type { MigrationReport } from "../../server/src/cache-migrate/report.js";
 import { UserCache } from "../../server/src/cache/user-cache.js";
 import { corpusOf, corpusUserId, loadCorpus } from "../helpers/corpus.js";
 import { startRedisCluster, type LocalRedisCluster } from "../helpers/redis-cluster.js";

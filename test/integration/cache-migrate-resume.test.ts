@@ -3,8 +3,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeEach, describe, expect, it } from "vitest";
 import { decodeValue } from "../../server/src/cache/decode-value.js";
-import { main } from "../../server/src/cache/migrate/cli.js";
-import type { MigrationReport } from "../../server/src/cache/migrate/report.js";
+import { main } from "../../server/src/cache-migrate/cli.js";
+import type { MigrationReport } from "../../server/src/cache-migrate/report.js";
 import { loadGeneratedUsers, migrateCorpus, snapshot, useRedis } from "../helpers/corpus.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -58,7 +58,7 @@ describe("resumable and idempotent migration", () => {
 
   it("a CLI process killed with SIGKILL mid-run finishes when started again; a second full run migrates 0 keys", async () => {
     const url = `redis://127.0.0.1:${redis.server.port}`;
-    const child = spawn(process.execPath, ["--import", "tsx", "server/src/cache/migrate/cli.ts", "--redis-url", url, "--rate", "2000", "--scan-count", "200", "--log-level", "silent", "--no-progress"], {
+    const child = spawn(process.execPath, ["--import", "tsx", "server/src/cache-migrate/cli.ts", "--redis-url", url, "--rate", "2000", "--scan-count", "200", "--log-level", "silent", "--no-progress"], {
       cwd: repoRoot,
       stdio: "ignore",
     });

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
-import { BulkKeyStore } from "../../server/src/cache/migrate/bulk-key-store.js";
-import { runMigration } from "../../server/src/cache/migrate/migrator.js";
+import { BulkKeyStore } from "../../server/src/cache-migrate/bulk-key-store.js";
+import { runMigration } from "../../server/src/cache-migrate/migrator.js";
 import { loadGeneratedUsers, useRedis } from "../helpers/corpus.js";
 
 const redis = useRedis();

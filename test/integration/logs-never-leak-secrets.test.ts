@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ServerFrameType } from "../../shared/protocol/index.js";
 import { api, connectChat, login } from "../helpers/chat-client.js";
 import { startServerProcess, type ServerProcess } from "../helpers/server-process.js";
+import { usernameKey } from "../../server/src/http/login-limiter.js";
 
 describe("server logs (a real process at debug level)", () => {
   let server: ServerProcess;
@@ -25,7 +26,9 @@ describe("server logs (a real process at debug level)", () => {
     await server.kill("SIGTERM");
     const out = server.output();
     expect(out.length).toBeGreaterThan(0);
-    expect(out).toContain("v***@example.com"); // the failed login was logged, masked
+    // The failed login was logged with a hash of the username, never the username itself.
+    expect(out).toContain(usernameKey("victim@example.com"));
+    expect(out).not.toContain("v***@example.com");
     for (const secret of [alice.accessToken, alice.refreshToken, "hunter2-secret", "victim@example.com", "alice.private@example.com", "13912345678", "bogus-signature-bogus"]) {
       expect(out).not.toContain(secret);
     }

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ChatEvent } from "../../shared/protocol/index.js";
-import { createRealtime, type Realtime } from "../../server/src/realtime/create-realtime.js";
+import { createRedisRealtime, type RedisRealtime } from "../../server/src/realtime/redis-realtime.js";
 import type { StoredEvent } from "../../server/src/realtime/ports.js";
 import { ownerKey } from "../../server/src/realtime/redis-keys.js";
 import { startLocalRedis, type LocalRedisServer } from "../../server/src/redis/local-redis-server.js";
@@ -17,12 +17,12 @@ const unread = (count: number): ChatEvent => ({ kind: "unread", count });
 interface Instance {
   id: string;
   client: Redis;
-  realtime: Realtime;
+  realtime: RedisRealtime;
   received: { userId: number; stored: StoredEvent }[];
   replaced: string[];
 }
 
-describe("createRealtime: degraded mode while Redis is away, recovery without a restart", () => {
+describe("createRedisRealtime: degraded mode while Redis is away, recovery without a restart", () => {
   let redis: LocalRedisServer;
   let inspector: Redis;
   let instances: [Instance, Instance];
@@ -42,7 +42,7 @@ describe("createRealtime: degraded mode while Redis is away, recovery without a 
       // The options the server uses for its own client: fail fast, reconnect forever, gently.
       const client = new Redis(redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => 100 });
       client.on("error", () => {});
-      const realtime = await createRealtime({ redis: client, instanceId: id, config, probeIntervalMs: 100, callTimeoutMs: 500 });
+      const realtime = await createRedisRealtime({ redis: client, instanceId: id, config, probeIntervalMs: 100, callTimeoutMs: 500 });
       const instance: Instance = { id, client, realtime, received: [], replaced: [] };
       realtime.bus.subscribe((userId, stored) => instance.received.push({ userId, stored }));
       realtime.owners.onReplaced((userId, connId) => instance.replaced.push(`${userId}:${connId}`));

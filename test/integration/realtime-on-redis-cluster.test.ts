@@ -1,23 +1,23 @@
 import type { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRealtime, type Realtime } from "../../server/src/realtime/create-realtime.js";
+import { createRedisRealtime, type RedisRealtime } from "../../server/src/realtime/redis-realtime.js";
 import type { StoredEvent } from "../../server/src/realtime/ports.js";
 import { startRedisCluster, type LocalRedisCluster } from "../helpers/redis-cluster.js";
 import { until } from "../helpers/until.js";
 
 const config = { historyMaxLen: 1000, historyMaxAgeS: 3600, resumeMaxEvents: 100 };
 
-describe("createRealtime on a 3-master Redis Cluster", () => {
+describe("createRedisRealtime on a 3-master Redis Cluster", () => {
   let cluster: LocalRedisCluster;
   const clients: Cluster[] = [];
-  const instances: { id: string; realtime: Realtime; received: StoredEvent[]; replaced: string[] }[] = [];
+  const instances: { id: string; realtime: RedisRealtime; received: StoredEvent[]; replaced: string[] }[] = [];
 
   beforeAll(async () => {
     cluster = await startRedisCluster({ masters: 3 });
     for (const id of ["cl-a", "cl-b"]) {
       const client = cluster.client();
       clients.push(client);
-      const realtime = await createRealtime({ redis: client, instanceId: id, config });
+      const realtime = await createRedisRealtime({ redis: client, instanceId: id, config });
       const instance = { id, realtime, received: [] as StoredEvent[], replaced: [] as string[] };
       realtime.bus.subscribe((_, stored) => instance.received.push(stored));
       realtime.owners.onReplaced((userId, connId) => instance.replaced.push(`${userId}:${connId}`));

@@ -1,7 +1,7 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatEvent } from "../../shared/protocol/index.js";
-import { createRealtime, type Realtime } from "../../server/src/realtime/create-realtime.js";
+import { createRedisRealtime, type RedisRealtime } from "../../server/src/realtime/redis-realtime.js";
 import type { StoredEvent } from "../../server/src/realtime/ports.js";
 import { startLocalRedis } from "../../server/src/redis/local-redis-server.js";
 import { startRedisBackend, type RedisBackend, type RedisBackendKind } from "../helpers/redis-cluster.js";
@@ -17,16 +17,16 @@ const message = (body: string): ChatEvent => ({
 describe.each<RedisBackendKind>(["standalone", "cluster"])("realtime publish in one script on %s Redis", (kind) => {
   let backend: RedisBackend;
   const clients: ReturnType<RedisBackend["client"]>[] = [];
-  let a: Realtime;
-  let b: Realtime;
+  let a: RedisRealtime;
+  let b: RedisRealtime;
   const receivedByB: { userId: number; stored: StoredEvent }[] = [];
   const receivedByA: { userId: number; stored: StoredEvent }[] = [];
 
   beforeAll(async () => {
     backend = await startRedisBackend(kind);
     clients.push(backend.client(), backend.client());
-    a = await createRealtime({ redis: clients[0]!, instanceId: `one-${kind}-0`, config });
-    b = await createRealtime({ redis: clients[1]!, instanceId: `one-${kind}-1`, config });
+    a = await createRedisRealtime({ redis: clients[0]!, instanceId: `one-${kind}-0`, config });
+    b = await createRedisRealtime({ redis: clients[1]!, instanceId: `one-${kind}-1`, config });
     a.bus.subscribe((userId, stored) => receivedByA.push({ userId, stored }));
     b.bus.subscribe((userId, stored) => receivedByB.push({ userId, stored }));
   }, 60_000);
@@ -63,7 +63,7 @@ describe("realtime publish while Redis is down", () => {
     const redis = await startLocalRedis();
     const client = new Redis(redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => 100 });
     client.on("error", () => {});
-    const realtime = await createRealtime({ redis: client, instanceId: "one-down", config, probeIntervalMs: 100, callTimeoutMs: 500 });
+    const realtime = await createRedisRealtime({ redis: client, instanceId: "one-down", config, probeIntervalMs: 100, callTimeoutMs: 500 });
     const received: StoredEvent[] = [];
     realtime.bus.subscribe((_, stored) => received.push(stored));
     try {

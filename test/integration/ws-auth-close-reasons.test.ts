@@ -1,4 +1,5 @@
 import { SignJWT } from "jose";
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloseCode, CloseReason, EXTENSION_ORIGIN, ServerFrameType, SUBPROTOCOL } from "../../shared/protocol/index.js";
 import { TokenService } from "../../server/src/auth/tokens.js";
@@ -32,7 +33,7 @@ describe("socket authentication and Origin", () => {
   it("an expired token → 1008 Token expired", async () => {
     // Signed with the server's own key, expired a minute ago (no waiting on the clock).
     const tokens = new TokenService(DEFAULT_JWT_SECRET, null as unknown as Store, { accessTtlS: 900, refreshTtlS: 900 });
-    const expired = await tokens.issueAccess({ userId: 1, role: "user" }, -60);
+    const expired = await tokens.issueAccess({ userId: 1, role: "user", sessionId: randomUUID() }, -60);
     expect(await closeOf(expired, 1)).toEqual({ code: CloseCode.policyViolation, reason: CloseReason.tokenExpired });
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { HELP, parseCliArgs, UsageError } from "../../server/src/cache/migrate/cli-args.js";
+import { HELP, parseCliArgs, UsageError } from "../../server/src/cache-migrate/cli-args.js";
 
 describe("cache:migrate arguments", () => {
   it("has the documented defaults", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildReport, emptyCounters, formatReport, keyPrefix, recordSeen, sizeBucket, ttlBucket } from "../../server/src/cache/migrate/report.js";
+import { buildReport, emptyCounters, formatReport, keyPrefix, recordSeen, sizeBucket, ttlBucket } from "../../server/src/cache-migrate/report.js";
 
 describe("migration report", () => {
   it("buckets TTLs, with no TTL on its own", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodePickle, PickleRejectedError } from "../../server/src/cache/pickle-walker.js";
+import { decodePickle, PickleRejectedError } from "../../server/src/cache-migrate/pickle-walker.js";
 
 // Made with Python 3.11 `pickle.dumps(value, protocol)`; the value is in each comment.
 const hex = (text: string) => Buffer.from(text, "hex");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RateLimiter } from "../../server/src/cache/migrate/rate-limiter.js";
+import { RateLimiter } from "../../server/src/cache-migrate/rate-limiter.js";
 
 /** A fake clock: sleeping advances it. Time is the subject here. */
 function fakeClock() {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CloseAction, CloseCode, CloseReason, closeAction, ServerClose } from "../../shared/protocol/index.js";
+import { CloseAction, CloseCode, CloseReason, closeAction, isSessionEnded, ServerClose } from "../../shared/protocol/index.js";
 
 // Every row of DESIGN.md §2 "Close codes", pinned.
 describe("closeAction(code, reason)", () => {
@@ -13,6 +13,9 @@ describe("closeAction(code, reason)", () => {
     [1008, "Token expired", "refresh-then-reconnect"],
     [1008, "Token invalid", "login"],
     [1008, "Authentication failed", "login"],
+    [1008, "Session ended", "login"],
+    [1008, "session ended", "reconnect"], // exact, case-sensitive: not an authentication verdict
+    [1000, "Session ended", "stay-closed"],
     [1012, "Service restart", "reconnect"],
     [1001, "", "reconnect"],
     [1006, "", "reconnect"],
@@ -42,5 +45,13 @@ describe("closeAction(code, reason)", () => {
     expect(CloseReason.tokenInvalid).toBe("Token invalid");
     expect(CloseReason.authenticationFailed).toBe("Authentication failed");
     expect(CloseReason.serviceRestart).toBe("Service restart");
+    expect(CloseReason.sessionEnded).toBe("Session ended");
+    expect(ServerClose.sessionEnded).toEqual({ code: 1008, reason: "Session ended" });
+  });
+
+  it("tells a server-ended session (sign out, forget the credentials) from other login verdicts", () => {
+    expect(isSessionEnded(1008, "Session ended")).toBe(true);
+    expect(isSessionEnded(1008, "Token invalid")).toBe(false);
+    expect(isSessionEnded(1000, "Session ended")).toBe(false);
   });
 });

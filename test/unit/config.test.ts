@@ -18,7 +18,12 @@ describe("loadConfig", () => {
       databaseUrl: undefined,
       seedDemoUsers: true,
       demoPassword: "demo",
+      shutdownDrainRate: 400,
+      reconnectWindowS: 30,
+      replacementLoopThreshold: 10,
+      replacementLoopWindowS: 300,
     });
+    expect(loadConfig({ SHUTDOWN_DRAIN_RATE: "0" }).shutdownDrainRate).toBe(0); // 0: all at once
   });
   it("refuses to start in production with the default or a short secret", () => {
     expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(ConfigError);
@@ -31,9 +36,33 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ PORT: "eighty" })).toThrow(/PORT must be an integer/);
     expect(() => loadConfig({ CACHE_FORMAT_MODE: "v3" })).toThrow(/CACHE_FORMAT_MODE must be one of dual, v2, v1/);
     expect(() => loadConfig({ HEARTBEAT_MAX_MISSED: "0" })).toThrow(/HEARTBEAT_MAX_MISSED/);
+    expect(() => loadConfig({ SHUTDOWN_DRAIN_RATE: "-1" })).toThrow(/SHUTDOWN_DRAIN_RATE must be an integer/);
+    expect(() => loadConfig({ REPLACEMENT_LOOP_THRESHOLD: "0" })).toThrow(/REPLACEMENT_LOOP_THRESHOLD/);
   });
   it("parses the Origin allow-list", () => {
     expect(loadConfig({ ALLOWED_ORIGINS: "https://a.example, https://b.example" }).allowedOrigins).toEqual(["https://a.example", "https://b.example"]);
     expect(loadConfig({ PORT: "9000" }).allowedOrigins).toEqual(["http://localhost:9000", "http://127.0.0.1:9000", EXTENSION_ORIGIN]);
+  });
+  it("has the documented login, hashing and proxy defaults", () => {
+    expect(loadConfig({})).toMatchObject({
+      trustProxy: "loopback",
+      loginMaxFailuresPerUsernameAndIp: 5,
+      loginUsernameAndIpWindowS: 900,
+      loginMaxFailuresPerIp: 100,
+      loginIpWindowS: 3600,
+      passwordHashConcurrency: 2,
+      passwordHashQueueMax: 64,
+    });
+    expect(() => loadConfig({ PASSWORD_HASH_CONCURRENCY: "0" })).toThrow(/PASSWORD_HASH_CONCURRENCY must be an integer ≥ 1/);
+  });
+  it("decides where /metrics is served", () => {
+    const production = { NODE_ENV: "production", JWT_SECRET: "x".repeat(48) };
+    expect(loadConfig({})).toMatchObject({ metricsOnPublicListener: true, metricsToken: undefined, metricsPort: undefined, metricsHost: "127.0.0.1" });
+    expect(loadConfig(production).metricsOnPublicListener).toBe(false);
+    expect(loadConfig({ ...production, METRICS_TOKEN: "t".repeat(16) }).metricsOnPublicListener).toBe(true);
+    expect(loadConfig({ METRICS_PORT: "9100" })).toMatchObject({ metricsOnPublicListener: false, metricsPort: 9100 });
+    expect(loadConfig({ METRICS_PORT: "9100", METRICS_HOST: "0.0.0.0" }).metricsHost).toBe("0.0.0.0");
+    expect(() => loadConfig({ METRICS_TOKEN: "short" })).toThrow(/METRICS_TOKEN must be at least 16/);
+    expect(() => loadConfig({ METRICS_PORT: "ninety" })).toThrow(/METRICS_PORT must be an integer/);
   });
 });

@@ -67,7 +67,14 @@ async function startHub(options: { snapshot?: Snapshot; signedIn?: boolean } = {
   const local = memoryArea(options.signedIn === false ? {} : { [AUTH_KEY]: { accessToken: "a1", refreshToken: "r1", user: ALICE } });
   const broadcasts: HubMessage[] = [];
   const badges: number[] = [];
-  const hub = await Hub.start({
+  const hub = await Hub.start({ ...hubDepsFor(session, local), broadcast: (message) => broadcasts.push(message), setBadge: (count) => badges.push(count) });
+  hubs.push(hub);
+  return { hub, session, local, broadcasts, badges };
+}
+
+/** What a (re)started worker gets: the same storage areas, fresh timers and socket class. */
+function hubDepsFor(session: ReturnType<typeof memoryArea>, local: ReturnType<typeof memoryArea>): Parameters<typeof Hub.start>[0] {
+  return {
     world: {
       WebSocket: WebSocket as unknown as SocketConstructor,
       timers: { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout) },
@@ -79,11 +86,9 @@ async function startHub(options: { snapshot?: Snapshot; signedIn?: boolean } = {
     snapshotArea: session,
     tokens: storedTokens(local),
     settings: { serverUrl, keepaliveMs: 20_000, profileFreshMs: 300_000, backoffBaseMs: 20 },
-    broadcast: (message) => broadcasts.push(message),
-    setBadge: (count) => badges.push(count),
-  });
-  hubs.push(hub);
-  return { hub, session, local, broadcasts, badges };
+    broadcast: () => undefined,
+    setBadge: () => undefined,
+  };
 }
 
 async function until(predicate: () => boolean, timeoutMs = 3000): Promise<void> {
@@ -233,6 +238,37 @@ describe("service worker hub", () => {
     sockets[0]!.close(ServerClose.tokenExpired.code, ServerClose.tokenExpired.reason);
     await until(() => sockets.length === 2 && hub.snapshot.state === ConnectionState.open);
     expect(count("POST", RestPath.refresh)).toBe(1);
+  });
+
+  it("the socket's Session ended (logged out elsewhere) → tokens forgotten, snapshot cleared, signed-out; no logout call, and a restarted worker stays signed out", async () => {
+    const { hub, local, session } = await startHub();
+    await until(() => hub.snapshot.state === ConnectionState.open && hub.snapshot.profile !== null);
+    sockets[0]!.close(ServerClose.sessionEnded.code, ServerClose.sessionEnded.reason);
+    await until(() => hub.snapshot.state === ConnectionState.signedOut && !local.data.has(AUTH_KEY));
+    expect(hub.snapshot.user).toBeNull();
+    expect(hub.snapshot.profile).toBeNull();
+    expect(count("POST", RestPath.logout)).toBe(0);
+    expect(count("POST", RestPath.refresh)).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(sockets).toHaveLength(1);
+
+    const restarted = await Hub.start({ ...hubDepsFor(session, local) });
+    hubs.push(restarted);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(restarted.snapshot.state).toBe(ConnectionState.signedOut);
+    expect(sockets).toHaveLength(1);
+  });
+
+  it("a REST answer 401 session_ended → tokens forgotten and signed-out", async () => {
+    const { hub, local } = await startHub();
+    await until(() => hub.snapshot.state === ConnectionState.open);
+    routes[`POST ${RestPath.messagesRead}`] = () => Response.json({ error: { code: RestErrorCode.sessionEnded, message: "ended" } }, { status: 401 });
+    const replies: HubMessage[] = [];
+    await hub.handleRequest({ kind: TabRequestKind.markRead, requestId: "r", params: { peerId: 2, upToMessageId: 5 } }, (m) => replies.push(m));
+    expect(replies.at(-1)).toMatchObject({ kind: HubMessageKind.reply, ok: false });
+    expect(hub.snapshot.state).toBe(ConnectionState.signedOut);
+    expect(local.data.has(AUTH_KEY)).toBe(false);
+    expect(count("POST", RestPath.refresh)).toBe(0);
   });
 
   it("signed out: no socket; hello answers with the snapshot", async () => {

@@ -86,6 +86,15 @@ describe("project lint rules", () => {
     expect(found.map((d) => d.location.path).sort()).toEqual(["extension/src/a.ts", "server/src/a.ts", "shared/sdk/a.ts"]);
   });
 
+  it("keep the online cache away from the migration tool and its pickle walker", async () => {
+    const found = await lint({
+      "server/src/cache/a.ts": 'import { x } from "../cache-migrate/pickle-walker.js";\nexport const y = x;\n',
+      "server/src/cache/b.ts": 'import { x } from "../../../extension/src/b.js";\nexport const y = x;\n',
+      "server/src/cache-migrate/c.ts": 'import { x } from "../cache/detect-format.js";\nexport const y = x;\n',
+    });
+    expect(found.map((d) => d.location.path).sort()).toEqual(["server/src/cache/a.ts", "server/src/cache/b.ts"]);
+  });
+
   it("name every close reason and frame type of the contract (a new one must be added to lint/)", async () => {
     const reasons = await readFile(path.join(repoRoot, "lint/close-reason-literal.grit"), "utf8");
     for (const reason of Object.values(CloseReason)) expect(reasons, reason).toContain(`\`"${reason}"\``);

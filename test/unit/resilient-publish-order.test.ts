@@ -5,7 +5,7 @@ import { MemoryEventLog } from "../../server/src/realtime/memory-event-log.js";
 import type { StoredEvent } from "../../server/src/realtime/ports.js";
 import type { RedisEventLog } from "../../server/src/realtime/redis-event-log.js";
 import { RedisHealth } from "../../server/src/realtime/redis-health.js";
-import { ResilientEventLog } from "../../server/src/realtime/resilient.js";
+import { ResilientEventLog } from "../../server/src/realtime/resilient-event-log.js";
 
 // Pure ordering logic of the degraded-mode switch: the Redis side is a stand-in whose calls we
 // settle by hand; RedisHealth, the in-process log and the local bus are the real classes.

@@ -8,7 +8,7 @@ import { Session } from "../../server/src/ws/session.js";
 /** A stand-in socket that records what the session sends (the session's logic is the subject). */
 function recordingSocket() {
   const sent: ServerFrame[] = [];
-  const ws = { OPEN: 1, readyState: 1, send: (text: string) => sent.push(JSON.parse(text) as ServerFrame) } as unknown as WebSocket;
+  const ws = { OPEN: 1, readyState: 1, ping: () => {}, send: (text: string) => sent.push(JSON.parse(text) as ServerFrame) } as unknown as WebSocket;
   return { ws, sent };
 }
 
@@ -19,7 +19,7 @@ describe("Session delivery", () => {
     const log = new MemoryEventLog({ maxLen: 100, maxAgeMs: 60_000 });
     const { ws, sent } = recordingSocket();
     const session = new Session(ws, { userId: 1, connId: "c" }, { eventLog: log, logger, resumeMaxEvents: 100, holdMs: 0 });
-    session.start({ generation: 1, head: { epoch: "old", seq: 7 }, heartbeatIntervalMs: 1000 });
+    session.start({ generation: 1, head: { epoch: "old", seq: 7 }, heartbeat: { intervalMs: 1000, maxMissed: 3, onTimeout: () => {} } });
     await session.resume({ epoch: "old", seq: 7 }).catch(() => {});
     sent.length = 0;
     session.deliver({ epoch: "new", seq: 1, event: { kind: "unread", count: 3 } });
@@ -35,7 +35,7 @@ describe("Session delivery", () => {
     const first = await log.append(1, { kind: "unread", count: 1 });
     const { ws, sent } = recordingSocket();
     const session = new Session(ws, { userId: 1, connId: "c" }, { eventLog: log, logger, resumeMaxEvents: 100, holdMs: 0 });
-    session.start({ generation: 1, head: first, heartbeatIntervalMs: 1000 });
+    session.start({ generation: 1, head: first, heartbeat: { intervalMs: 1000, maxMissed: 3, onTimeout: () => {} } });
     await session.resume({ epoch: first.epoch, seq: first.seq });
     sent.length = 0;
     const second = await log.append(1, { kind: "unread", count: 2 });

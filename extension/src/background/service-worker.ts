@@ -14,6 +14,7 @@ import { frameBatcher } from "../../../shared/hub/frame-batcher.js";
 import { Hub } from "../../../shared/hub/hub.js";
 import { storedTokens } from "../../../shared/hub/token-keeper.js";
 import { SETTINGS_KEY, type Settings } from "./settings.js";
+import { toolbarIconUpdater } from "./toolbar-icon.js";
 
 const WAKE_ALARM = "switchboard-wake";
 const session = browserArea(browser.storage.session);
@@ -24,7 +25,10 @@ const pagePorts = new Set<Runtime.Port>();
 
 const timers: Timers = { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (handle) => clearTimeout(handle as number) };
 
+const updateToolbarIcon = toolbarIconUpdater((path) => void browser.action.setIcon({ path }));
+
 function broadcast(message: HubMessage): void {
+  updateToolbarIcon(message);
   void channel.postMessage(message);
   for (const port of contentPorts) port.postMessage(message);
 }

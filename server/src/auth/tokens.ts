@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { SignJWT, errors as joseErrors, jwtVerify } from "jose";
 import type { Store } from "../store/store.js";
 import { openSuccessor, sealSuccessor } from "./refresh-successor.js";
+import { SessionRevocations } from "./session-revocations.js";
 
 /**
  * Access tokens are short-lived HS256 JWTs (jose); refresh tokens are opaque random strings,
@@ -10,31 +11,55 @@ import { openSuccessor, sealSuccessor } from "./refresh-successor.js";
  * reuse interval (`REFRESH_REUSE_INTERVAL_S`), where the same token gets the same successor, as
  * identity providers offer (Okta's "grace period", Auth0's "reuse interval"): two tabs of one
  * browser refreshing at nearly the same moment during a leader handover must not log the user out.
+ *
+ * A session is one refresh-token family: it starts at login and ends at logout, "log out
+ * everywhere" or a detected reuse. Every access token names its session in the `sid` claim, and
+ * a token of an ended session is refused at once (`SessionRevocations`), not when it expires.
  */
 
 export interface AccessClaims {
   userId: number;
+  /** The role when the token was issued. Informational only: authorisation reads the current role from the store. */
   role: string;
+  /** The refresh-token family this access token belongs to (`sid` claim). */
+  sessionId: string;
 }
 
-export type VerifyResult = { ok: true; claims: AccessClaims } | { ok: false; reason: "expired" | "invalid" };
+/**
+ * `sessionless`: a token issued before access tokens carried `sid`. Treated like an expired one
+ * (clients refresh it silently and get a token with `sid`), so an ended session cannot live on
+ * through an older token.
+ */
+export type VerifyResult =
+  | { ok: true; claims: AccessClaims }
+  | { ok: false; reason: "expired" | "invalid" | "revoked" | "sessionless" };
 
 export type RefreshResult =
-  | { ok: true; userId: number; refreshToken: string }
+  | { ok: true; userId: number; refreshToken: string; sessionId: string }
   | { ok: false; reason: "invalid" | "reused" };
+
+/** A new session's first refresh token. */
+export interface StartedSession {
+  refreshToken: string;
+  sessionId: string;
+}
 
 const ISSUER = "switchboard";
 const AUDIENCE = "switchboard-chat";
 
 export class TokenService {
   readonly #key: Uint8Array;
+  /** Ended sessions, checked on every verification. */
+  readonly sessions: SessionRevocations;
 
   constructor(
     secret: string,
     private readonly store: Store,
     private readonly options: { accessTtlS: number; refreshTtlS: number; reuseIntervalS?: number },
+    sessions?: SessionRevocations,
   ) {
     this.#key = new TextEncoder().encode(secret);
+    this.sessions = sessions ?? new SessionRevocations({ accessTtlMs: options.accessTtlS * 1000 });
   }
 
   get accessTtlS(): number {
@@ -42,7 +67,7 @@ export class TokenService {
   }
 
   async issueAccess(claims: AccessClaims, ttlS = this.options.accessTtlS): Promise<string> {
-    return new SignJWT({ role: claims.role })
+    return new SignJWT({ role: claims.role, sid: claims.sessionId })
       .setProtectedHeader({ alg: "HS256", typ: "JWT" })
       .setSubject(String(claims.userId))
       .setIssuer(ISSUER)
@@ -59,11 +84,21 @@ export class TokenService {
       const { payload } = await jwtVerify(token, this.#key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ["HS256"] });
       const userId = Number(payload.sub);
       if (!Number.isSafeInteger(userId) || userId <= 0) return { ok: false, reason: "invalid" };
-      return { ok: true, claims: { userId, role: typeof payload.role === "string" ? payload.role : "user" } };
+      const sessionId = payload.sid;
+      if (sessionId === undefined) return { ok: false, reason: "sessionless" };
+      if (typeof sessionId !== "string" || sessionId.length === 0 || sessionId.length > 64) return { ok: false, reason: "invalid" };
+      if (this.sessions.isRevoked(sessionId)) return { ok: false, reason: "revoked" };
+      return { ok: true, claims: { userId, role: typeof payload.role === "string" ? payload.role : "user", sessionId } };
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) return { ok: false, reason: "expired" };
       return { ok: false, reason: "invalid" };
     }
+  }
+
+  /** Login: a new session (refresh-token family) and its first refresh token. */
+  async startSession(userId: number): Promise<StartedSession> {
+    const sessionId = randomUUID();
+    return { refreshToken: await this.issueRefresh(userId, sessionId), sessionId };
   }
 
   /** A new refresh token in a new family (login) or in `familyId` (rotation). */
@@ -91,22 +126,41 @@ export class TokenService {
     const { consumed, row } = await this.store.consumeRefreshToken(hashToken(token), sealSuccessor(token, successor));
     if (consumed && row) {
       await this.#insertRefresh(successor, Number(row.user_id), row.family_id);
-      return { ok: true, userId: Number(row.user_id), refreshToken: successor };
+      // A logout of this family may have run between our consume and our insert: the new token
+      // would outlive it. Checked after the insert, so one of the two always sees the other.
+      if (await this.store.refreshFamilyRevoked(row.family_id)) {
+        await this.store.revokeRefreshFamily(row.family_id);
+        return { ok: false, reason: "invalid" };
+      }
+      return { ok: true, userId: Number(row.user_id), refreshToken: successor, sessionId: row.family_id };
     }
     const again = row && !row.revoked_at && this.#withinReuseInterval(row.used_at) && row.successor_sealed ? openSuccessor(token, row.successor_sealed) : null;
-    if (row && again) return { ok: true, userId: Number(row.user_id), refreshToken: again };
+    if (row && again) return { ok: true, userId: Number(row.user_id), refreshToken: again, sessionId: row.family_id };
     if (row && row.used_at && !row.revoked_at) {
-      // A used token came back: someone holds a copy. Revoke the family (both holders log in again).
+      // A used token came back: someone holds a copy. Revoke the family (both holders log in
+      // again) and end the session, so the copy's access tokens stop working too.
       await this.store.revokeRefreshFamily(row.family_id);
+      await this.sessions.revoke([row.family_id]);
       return { ok: false, reason: "reused" };
     }
     return { ok: false, reason: "invalid" };
   }
 
+  /** Logout: end the session the refresh token belongs to — its refresh tokens, access tokens and sockets. */
   async revokeRefresh(token: string): Promise<void> {
     if (typeof token !== "string" || token.length > 200) return;
     const { row } = await this.store.consumeRefreshToken(hashToken(token));
-    if (row) await this.store.revokeRefreshFamily(row.family_id);
+    if (!row) return;
+    await this.store.revokeRefreshFamily(row.family_id);
+    await this.sessions.revoke([row.family_id]);
+  }
+
+  /** "Log out everywhere": end every session of the user, the caller's included. */
+  async endAllSessions(userId: number, currentSessionId: string): Promise<number> {
+    const families = await this.store.revokeUserRefreshFamilies(userId);
+    const sessionIds = [...new Set([currentSessionId, ...families])];
+    await this.sessions.revoke(sessionIds);
+    return sessionIds.length;
   }
 }
 

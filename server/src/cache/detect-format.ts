@@ -1,7 +1,8 @@
 /**
- * Which format a raw `user:{id}` value is in, decided from its leading bytes only
- * (DESIGN.md §4: dispatch, don't try parsers in turn). The JSON family (`{`, `"`) is split into
- * v2 / v1-json / v1-double-json later, by `decode-value.ts`, once the JSON is parsed.
+ * Which format a raw `user:{id}` value is in, decided from its leading bytes only, never by
+ * trying parsers in turn: a value is parsed only the one way its first bytes announce
+ * (docs/cache.md#legacy-formats). The JSON family (`{`, `"`) is split into v2 / v1-json /
+ * v1-double-json later, by `decode-value.ts`, once the JSON is parsed.
  */
 export const VALUE_FORMATS = [
   "v2",

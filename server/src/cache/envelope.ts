@@ -2,7 +2,7 @@ import * as v from "valibot";
 import { UserRecordSchema, type UserRecord } from "./user-record.js";
 
 /**
- * The v2 cache envelope (DESIGN.md §4), the only format written:
+ * The v2 cache envelope (docs/cache.md#the-v2-envelope), the only format written:
  * `{"schema_version":"2","content_type":"application/json","data":{...},"created_at":"ISO-8601"}`.
  * Validated on write and on read; an envelope with any field wrong is not used.
  */

@@ -32,9 +32,9 @@ type ReadFormat = ValueFormat | "none" | "oversize";
 type ReadResult = "hit" | "miss" | "error";
 
 /**
- * The online `user:{id}` cache (DESIGN.md §4). Reads every legacy format except pickle, rewrites
- * legacy values as v2 in `dual` mode with a TTL-keeping compare-and-set, writes v2 (v1 JSON in
- * rollback mode `v1`). No method throws: a Redis failure or a bad value is a miss plus a metric,
+ * The online `user:{id}` cache (docs/cache.md#the-online-read-path). Reads every legacy format
+ * except pickle, rewrites legacy values as v2 in `dual` mode with a TTL-keeping compare-and-set,
+ * writes v2 (v1 JSON in rollback mode `v1`). No method throws: a Redis failure or a bad value is a miss plus a metric,
  * and the caller loads from the database.
  */
 export class UserCache {
@@ -91,7 +91,7 @@ export class UserCache {
       return this.#count("oversize", "miss", null);
     }
     const mode = this.#mode; // one decision per read, even if the mode changes meanwhile
-    const outcome = await decodeValue(raw, { expectedId: userId, allowPickle: false });
+    const outcome = await decodeValue(raw, { expectedId: userId }); // a pickle is "not-decoded": this path has no pickle decoder
     switch (outcome.kind) {
       case "data": {
         if (outcome.format === "v2") return this.#count("v2", "hit", outcome.data);

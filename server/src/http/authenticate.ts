@@ -3,10 +3,15 @@ import { RestErrorCode, RestPath } from "../../../shared/protocol/index.js";
 import type { TokenService } from "../auth/tokens.js";
 import { HttpError } from "./errors.js";
 
-/** Who is calling, from a verified access token. */
+/**
+ * Who is calling, from a verified access token of a session that has not ended. No role here on
+ * purpose: the token's role claim may be stale (a demotion takes effect at once), so whatever
+ * authorises by role reads the current one from the store (`routes/admin.ts`).
+ */
 export interface Principal {
   userId: number;
-  role: string;
+  /** The session (refresh-token family) the token belongs to. */
+  sessionId: string;
 }
 
 declare module "express-serve-static-core" {
@@ -22,16 +27,24 @@ export function authenticate(tokens: TokenService): RequestHandler {
     const token = header?.startsWith("Bearer ") ? header.slice(7).trim() : null;
     if (!token) return next(new HttpError(401, RestErrorCode.unauthorized, "Missing bearer token: send Authorization: Bearer <accessToken>"));
     const verdict = await tokens.verifyAccess(token);
-    if (!verdict.ok) {
-      return next(
-        verdict.reason === "expired"
-          ? new HttpError(401, RestErrorCode.tokenExpired, `Access token expired; refresh it at ${RestPath.refresh}`)
-          : new HttpError(401, RestErrorCode.unauthorized, "Access token invalid; log in again"),
-      );
-    }
-    req.principal = verdict.claims;
+    if (!verdict.ok) return next(refusal(verdict.reason));
+    req.principal = { userId: verdict.claims.userId, sessionId: verdict.claims.sessionId };
     next();
   };
+}
+
+function refusal(reason: "expired" | "invalid" | "revoked" | "sessionless"): HttpError {
+  switch (reason) {
+    case "expired":
+      return new HttpError(401, RestErrorCode.tokenExpired, `Access token expired; refresh it at ${RestPath.refresh}`);
+    case "sessionless":
+      // Issued before tokens named their session: the client's usual refresh gets one that does.
+      return new HttpError(401, RestErrorCode.tokenExpired, `Access token predates session ids; refresh it at ${RestPath.refresh}`);
+    case "revoked":
+      return new HttpError(401, RestErrorCode.sessionEnded, "This session was logged out (here or on another device); log in again");
+    case "invalid":
+      return new HttpError(401, RestErrorCode.unauthorized, "Access token invalid; log in again");
+  }
 }
 
 /** The principal of a request that passed `authenticate`. */

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from "express";
 import { RestErrorCode, type RestError } from "../../../shared/protocol/index.js";
 import type { Logger } from "../log/logger.js";
+import { requestIdOf } from "./request-id.js";
 
 export class HttpError extends Error {
   constructor(
@@ -13,8 +14,8 @@ export class HttpError extends Error {
   }
 }
 
-export function sendError(res: Response, status: number, code: RestErrorCode, message: string): void {
-  const body: RestError = { error: { code, message } };
+export function sendError(res: Response, status: number, code: RestErrorCode, message: string, requestId?: string): void {
+  const body: RestError = { error: requestId ? { code, message, requestId } : { code, message } };
   res.status(status).json(body);
 }
 
@@ -33,7 +34,10 @@ export function errorHandler(logger: Logger) {
     if (typeof e?.status === "number" && e.status >= 400 && e.status < 500) {
       return sendError(res, e.status, RestErrorCode.badRequest, e.expose && e.message ? e.message : "Bad request");
     }
-    logger.error({ err: error, method: req.method, path: req.path }, "unhandled request error");
-    sendError(res, 500, RestErrorCode.internal, "Internal error; try again later");
+    // The route pattern, not the path: a path can carry an id or a typed value.
+    const requestId = requestIdOf(req);
+    const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : "unmatched";
+    logger.error({ err: error, requestId, method: req.method, route }, "unhandled request error");
+    sendError(res, 500, RestErrorCode.internal, "Internal error; try again later (quote the request id when reporting it)", requestId);
   };
 }

@@ -1,5 +1,6 @@
 import { pino, type Logger } from "pino";
 import { maskText } from "./mask.js";
+import { isErrorLike, serializeError } from "./serialize-error.js";
 
 export type { Logger };
 
@@ -32,20 +33,25 @@ export const REDACT_PATHS = [
 
 function maskDeep(value: unknown, depth = 0): unknown {
   if (typeof value === "string") return maskText(value);
-  if (depth > 4 || value === null || typeof value !== "object") return value;
+  // Errors keep only their allow-listed fields wherever they sit in the object (`err`, `error`, `cause`, …).
+  if (isErrorLike(value)) return serializeError(value);
+  if (value === null || typeof value !== "object") return value;
+  // Deeper than this is cut rather than copied unmasked.
+  if (depth > 4) return "[too deep]";
   if (Array.isArray(value)) return value.map((v) => maskDeep(v, depth + 1));
-  if (value instanceof Error) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = maskDeep(v, depth + 1);
   return out;
 }
 
-export function createLogger(options: { level?: string; name?: string; destination?: NodeJS.WritableStream } = {}): Logger {
+export function createLogger(options: { level?: string; name?: string; destination?: NodeJS.WritableStream | pino.DestinationStream } = {}): Logger {
   return pino(
     {
       name: options.name ?? "switchboard",
       level: options.level ?? "info",
       redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+      // Also for child-logger bindings, which do not pass through `formatters.log`.
+      serializers: { err: serializeError, error: serializeError },
       formatters: { log: (object) => maskDeep(object) as Record<string, unknown> },
       hooks: {
         logMethod(args, method) {

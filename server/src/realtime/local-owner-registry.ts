@@ -1,18 +1,26 @@
 import type { ClaimResult, OwnerClaim, OwnerRegistry } from "./ports.js";
 
+type ReplacedListener = (userId: number, connId: string) => void;
+
 /**
- * Owner records kept in this process: one instance, or the fallback while Redis is down.
- * `claim` is a single synchronous map update, so concurrent connects cannot interleave.
+ * Owner records kept in this process: the registry of a single instance, and the store a Redis
+ * instance falls back to while Redis is down. `claim` is one synchronous map update, so
+ * concurrent connects cannot interleave; the previous owner is reported to `onReplaced` at once.
  */
 export class LocalOwnerRegistry implements OwnerRegistry {
   readonly #owners = new Map<number, { connId: string; instanceId: string }>();
   readonly #generations = new Map<number, number>();
-  readonly #listeners = new Set<(userId: number, connId: string) => void>();
+  readonly #listeners = new Set<ReplacedListener>();
 
-  async claim({ userId, connId, instanceId }: OwnerClaim): Promise<ClaimResult> {
-    return this.claimSync({ userId, connId, instanceId });
+  async claim(claim: OwnerClaim): Promise<ClaimResult> {
+    const result = this.claimSync(claim);
+    if (result.previous && result.previous.connId !== claim.connId) {
+      for (const listener of this.#listeners) listener(claim.userId, result.previous.connId);
+    }
+    return result;
   }
 
+  /** The claim itself, without notifying (the Redis fallback reports replacements its own way). */
   claimSync({ userId, connId, instanceId }: OwnerClaim): ClaimResult {
     const previous = this.#owners.get(userId) ?? null;
     const generation = (this.#generations.get(userId) ?? 0) + 1;
@@ -33,16 +41,15 @@ export class LocalOwnerRegistry implements OwnerRegistry {
     return true;
   }
 
-  current(userId: number): { connId: string; instanceId: string } | undefined {
-    return this.#owners.get(userId);
+  localOwner(userId: number): string | undefined {
+    return this.#owners.get(userId)?.connId;
   }
 
-  get size(): number {
+  get localOwners(): number {
     return this.#owners.size;
   }
 
-  /** In one process the replaced socket is closed directly by the caller; nothing to notify. */
-  onReplaced(listener: (userId: number, connId: string) => void): () => void {
+  onReplaced(listener: ReplacedListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }

@@ -2,9 +2,10 @@ import type { ChatEvent } from "../../../shared/protocol/index.js";
 
 /**
  * The seams between the WebSocket layer and where "who owns a user's connection" and "what
- * happened to a user" are kept. Issue 2 runs them in process (`local-*.ts`); issue 4 backs them
- * with Redis (owner record + Lua CAS, Streams, pub/sub) so several instances agree. The local
- * versions are also what an instance falls back to while Redis is down.
+ * happened to a user" are kept: in process for one instance (`local-*.ts`), or in Redis (owner
+ * record changed by a Lua compare-and-set, Streams, pub/sub) so several instances agree, with the
+ * in-process versions as the fallback while Redis is down (`resilient.ts`). See
+ * docs/architecture.md#where-state-lives.
  */
 
 export interface OwnerClaim {
@@ -20,12 +21,24 @@ export interface ClaimResult {
   previous: { instanceId: string; connId: string } | null;
 }
 
+/**
+ * The one place that decides which connection of a user is current. The socket server only
+ * asks (`claim`, `localOwner`) and closes what `onReplaced` names.
+ */
 export interface OwnerRegistry {
-  /** Make `connId` the user's current connection in one atomic step. */
+  /**
+   * Make `connId` the user's current connection in one atomic step. Every connection on this
+   * instance that lost — the previous owner, or `connId` itself when a newer claim won while this
+   * one was in flight — is reported to the `onReplaced` listeners, before or soon after this resolves.
+   */
   claim(claim: OwnerClaim): Promise<ClaimResult>;
   /** Remove the owner record only if it is still `connId` (never removes a newer one). */
   release(userId: number, connId: string): Promise<boolean>;
-  /** Called when another instance took over a connection that lives on this instance. Returns the unsubscribe function. */
+  /** The user's current connection when this instance serves it. */
+  localOwner(userId: number): string | undefined;
+  /** How many users this instance serves the current connection of. */
+  readonly localOwners: number;
+  /** A connection on this instance is no longer its user's current one: close it. Returns the unsubscribe function. */
   onReplaced(listener: (userId: number, connId: string) => void): () => void;
   close(): Promise<void>;
 }

@@ -1,12 +1,28 @@
+import * as v from "valibot";
+import { ChatEvent } from "../../../shared/protocol/index.js";
 import type { Logger } from "../log/logger.js";
 import type { StoredEvent } from "./ports.js";
 import { closeClient, duplicateForSubscribe } from "./redis-connections.js";
 import { instanceChannel, type RedisClient } from "./redis-keys.js";
 
-/** What travels on an instance channel: a replacement notice or a live event. */
-export type InstanceMessage =
-  | { k: "r"; u: number; c: string }
-  | { k: "e"; u: number; s: StoredEvent };
+/**
+ * What travels on an instance channel, validated on receipt as client frames are. The field
+ * names are one letter because Lua scripts build these messages on every claim and every event
+ * (`redis-scripts.ts`), and they stay as they are so that instances of two versions keep
+ * understanding each other during a rolling deploy:
+ * - `k` kind: `"r"` a replacement notice, `"e"` a live event;
+ * - `u` the user id;
+ * - `c` (notice) the connection id that lost;
+ * - `s` (event) the stored event `{epoch, seq, event}`.
+ */
+const ReplacedNotice = v.object({ k: v.literal("r"), u: v.pipe(v.number(), v.integer(), v.minValue(1)), c: v.pipe(v.string(), v.minLength(1)) });
+const RoutedEvent = v.object({
+  k: v.literal("e"),
+  u: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  s: v.object({ epoch: v.string(), seq: v.pipe(v.number(), v.integer(), v.minValue(1)), event: ChatEvent }),
+});
+const InstanceMessage = v.variant("k", [ReplacedNotice, RoutedEvent]);
+export type InstanceMessage = v.InferOutput<typeof InstanceMessage>;
 
 /** Listeners one module added to the channel, removed together when that module closes. */
 export class ChannelSubscriptions {
@@ -70,15 +86,23 @@ export class RedisInstanceChannel {
   }
 
   #dispatch(raw: string): void {
-    let message: InstanceMessage;
+    let json: unknown;
     try {
-      message = JSON.parse(raw) as InstanceMessage;
+      json = JSON.parse(raw);
     } catch {
       this.#logger?.warn({ channel: this.channel, bytes: raw.length }, "ignored an unparseable instance-channel message");
       return;
     }
+    const parsed = v.safeParse(InstanceMessage, json);
+    if (!parsed.success) {
+      // Never the message itself: an event carries message text.
+      const issue = parsed.issues[0];
+      this.#logger?.warn({ channel: this.channel, bytes: raw.length, field: issue.path?.map((p) => String(p.key)).join(".") ?? "" }, "ignored an invalid instance-channel message");
+      return;
+    }
+    const message = parsed.output;
     if (message.k === "r") for (const listener of this.#replaced) listener(message.u, message.c);
-    else if (message.k === "e") for (const listener of this.#events) listener(message.u, message.s);
+    else for (const listener of this.#events) listener(message.u, message.s satisfies StoredEvent);
   }
 
   async close(): Promise<void> {

@@ -31,3 +31,11 @@ export const INSTANCE_CHANNEL_PREFIX = `${KEY_PREFIX}inst:`;
 export function instanceChannel(instanceId: string): string {
   return INSTANCE_CHANNEL_PREFIX + instanceId;
 }
+
+/**
+ * Sorted set of ended sessions (member = session id, score = when its last access token expires,
+ * ms) and the broadcast channel announcing new ones. Not per user: one small set (only the
+ * revocations of the last access-token lifetime) that an instance loads whole.
+ */
+export const revokedSessionsKey = `${KEY_PREFIX}revoked-sessions`;
+export const revokedSessionsChannel = `${KEY_PREFIX}revoked-sessions`;

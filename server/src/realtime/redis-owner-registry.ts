@@ -1,15 +1,16 @@
-import type { ClaimResult, OwnerClaim, OwnerRegistry } from "./ports.js";
+import type { ClaimResult, OwnerClaim } from "./ports.js";
 import { ChannelSubscriptions, type RedisInstanceChannel } from "./redis-instance-channel.js";
 import { INSTANCE_CHANNEL_PREFIX, ownerKey, type RedisClient } from "./redis-keys.js";
 import { realtimeScripts, type RealtimeScripts } from "./redis-scripts.js";
 
 /**
- * One owner record per user in Redis (`sb:{u:<id>}:owner` = `{gen, inst, conn}`), changed only
+ * The Redis store behind the owner registry (`ResilientOwnerRegistry` is the registry the server
+ * uses). One owner record per user in Redis (`sb:{u:<id>}:owner` = `{gen, inst, conn}`), changed only
  * by Lua compare-and-set scripts, so concurrent connects on different instances end with exactly
  * one winner and `generation` increases per user across instances. The losing instance hears it
  * on its instance channel (published by the claim script itself) and closes its socket.
  */
-export class RedisOwnerRegistry implements OwnerRegistry {
+export class RedisOwnerRegistry {
   readonly #scripts: RealtimeScripts;
   readonly #subscriptions = new ChannelSubscriptions();
 

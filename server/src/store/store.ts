@@ -357,4 +357,24 @@ export class Store {
   async revokeRefreshFamily(familyId: string): Promise<void> {
     await this.db.query("UPDATE refresh_tokens SET revoked_at = clock_timestamp() WHERE family_id = $1 AND revoked_at IS NULL", [familyId]);
   }
+
+  /** Whether any token of the family was revoked (the family is then over). */
+  async refreshFamilyRevoked(familyId: string): Promise<boolean> {
+    const { rows } = await this.db.query("SELECT 1 FROM refresh_tokens WHERE family_id = $1 AND revoked_at IS NOT NULL LIMIT 1", [familyId]);
+    return rows.length > 0;
+  }
+
+  /**
+   * Revoke every live refresh token of the user; returns their families (sessions). A family
+   * whose tokens all expired has no access token left either (refresh TTL ≥ access TTL).
+   */
+  async revokeUserRefreshFamilies(userId: number): Promise<string[]> {
+    const { rows } = await this.db.query<{ family_id: string }>(
+      `UPDATE refresh_tokens SET revoked_at = clock_timestamp()
+       WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > clock_timestamp()
+       RETURNING family_id`,
+      [userId],
+    );
+    return [...new Set(rows.map((row) => row.family_id))];
+  }
 }

@@ -16,10 +16,12 @@ import {
 import type { TokenService } from "../auth/tokens.js";
 import type { Logger } from "../log/logger.js";
 import type { Metrics } from "../metrics.js";
-import type { EventBus, EventLog, OwnerRegistry, StoredEvent } from "../realtime/ports.js";
-import { startHeartbeat, type Heartbeat } from "./heartbeat.js";
+import type { Realtime } from "../realtime/realtime.js";
+import { planDrain } from "./drain-plan.js";
+import { ReconnectTracker } from "./reconnect-tracker.js";
+import { ReplacementLoopTracker } from "./replacement-loop-tracker.js";
 import { Session } from "./session.js";
-import { authenticateUpgrade, offeredProtocols, originAllowed, parseChatPath, selectProtocol } from "./upgrade-auth.js";
+import { authenticateUpgrade, type AuthOutcome, offeredProtocols, originAllowed, parseChatPath, selectProtocol } from "./upgrade-auth.js";
 
 export interface FrameHandlers {
   /**
@@ -32,11 +34,8 @@ export interface FrameHandlers {
 
 export interface ChatSocketServerOptions {
   tokens: TokenService;
-  owners: OwnerRegistry;
-  eventLog: EventLog;
-  bus: EventBus;
-  /** Append + deliver in one step (the Redis realtime layer does both in one script); default: `eventLog.append` then `bus.publish`. */
-  publish?: (userId: number, event: ChatEvent) => Promise<StoredEvent>;
+  /** Who is current (the owner registry decides), the users' histories and live delivery. */
+  realtime: Realtime;
   handlers: FrameHandlers;
   logger: Logger;
   metrics: Metrics;
@@ -50,27 +49,35 @@ export interface ChatSocketServerOptions {
   resumeHoldMs?: number;
   /** Consecutive bad frames before the socket is closed with 1008 "Protocol error". @default 20 */
   maxConsecutiveBadFrames?: number;
-}
-
-interface Connection {
-  session: Session;
-  heartbeat: Heartbeat | null;
+  /** A connect this soon after the user's previous socket closed counts as a reconnect. @default 30000 */
+  reconnectWindowMs?: number;
+  /** More than `threshold` replacements of one user within `windowMs` is a reconnect loop. @default { threshold: 10, windowMs: 300000 } */
+  replacementLoop?: { threshold: number; windowMs: number };
+  /** Sockets closed per second on shutdown (0: all at once). @default 400 */
+  drainRate?: number;
 }
 
 /**
  * The chat WebSocket endpoint: `/ws/chat/{userId}`, token in the subprotocol list, Origin
- * allow-list at the upgrade, atomic replacement, protocol heartbeat, one message handler.
+ * allow-list at the upgrade, protocol heartbeat, one message handler. Which connection of a user
+ * is current is decided by the owner registry alone (`realtime.owners`): this server claims for
+ * each new socket and closes, on one path, whatever the registry reports as replaced.
+ * See docs/architecture.md#a-connect.
  */
 export class ChatSocketServer {
   readonly wss: WebSocketServer;
-  /** The user's current session on this instance. */
-  readonly #current = new Map<number, Session>();
-  /** Every open socket on this instance (current or about to be closed). */
-  readonly #connections = new Map<WebSocket, Connection>();
+  /** Every open socket on this instance by connection id (current, or not yet or no longer). */
+  readonly #sessions = new Map<string, Session>();
   readonly #unsubscribe: Array<() => void> = [];
   #accepting = true;
+  readonly #reconnects: ReconnectTracker;
+  readonly #replacementLoops: ReplacementLoopTracker;
 
   constructor(private readonly options: ChatSocketServerOptions) {
+    this.#reconnects = new ReconnectTracker(options.reconnectWindowMs ?? 30_000);
+    const loop = options.replacementLoop ?? { threshold: 10, windowMs: 300_000 };
+    this.#replacementLoops = new ReplacementLoopTracker(loop.threshold, loop.windowMs);
+    options.metrics.setReplacementLoopSource(() => this.#replacementLoops.usersInLoop());
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxPayloadBytes,
@@ -79,12 +86,12 @@ export class ChatSocketServer {
       clientTracking: false,
       handleProtocols: (protocols) => selectProtocol(protocols),
     });
+    const { owners, bus } = options.realtime;
     this.#unsubscribe.push(
-      options.bus.subscribe((userId, stored) => this.#current.get(userId)?.deliver(stored)),
-      options.owners.onReplaced((userId, connId) => {
-        const session = this.#current.get(userId);
-        if (session && session.connId === connId) this.#closeReplaced(session);
-        else for (const { session: s } of this.#connections.values()) if (s.userId === userId && s.connId === connId) this.#closeReplaced(s);
+      bus.subscribe((userId, stored) => this.#currentSession(userId)?.deliver(stored)),
+      owners.onReplaced((_userId, connId) => {
+        const session = this.#sessions.get(connId);
+        if (session) this.#closeReplaced(session);
       }),
     );
   }
@@ -96,26 +103,26 @@ export class ChatSocketServer {
     return () => server.off("upgrade", onUpgrade);
   }
 
+  /** Open sockets on this instance. */
   get size(): number {
-    return this.#connections.size;
+    return this.#sessions.size;
   }
 
-  /** Registered current sessions (for tests and leak checks). */
+  /** Users whose current connection this instance serves (for tests and leak checks). */
   get currentCount(): number {
-    return this.#current.size;
+    return this.options.realtime.owners.localOwners;
   }
 
   /** Append an event to the user's history and deliver it wherever their socket lives. */
   async publish(userId: number, event: ChatEvent): Promise<void> {
-    const { options } = this;
-    if (options.publish) {
-      await options.publish(userId, event);
-      options.metrics.eventsPublished.inc({ kind: event.kind });
-      return;
-    }
-    const stored = await options.eventLog.append(userId, event);
-    options.metrics.eventsPublished.inc({ kind: event.kind });
-    await options.bus.publish(userId, stored);
+    await this.options.realtime.publish(userId, event);
+    this.options.metrics.eventsPublished.inc({ kind: event.kind });
+  }
+
+  /** The session of the user's current connection, when it lives here. */
+  #currentSession(userId: number): Session | undefined {
+    const connId = this.options.realtime.owners.localOwner(userId);
+    return connId === undefined ? undefined : this.#sessions.get(connId);
   }
 
   async #handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -127,7 +134,7 @@ export class ChatSocketServer {
       return rejectUpgrade(socket, 403, "Forbidden");
     }
     if (!this.#accepting) return rejectUpgrade(socket, 503, "Service Unavailable");
-    let outcome: Awaited<ReturnType<typeof authenticateUpgrade>>;
+    let outcome: AuthOutcome;
     try {
       outcome = await authenticateUpgrade(this.options.tokens, userId, offeredProtocols(req));
     } catch (error) {
@@ -136,86 +143,82 @@ export class ChatSocketServer {
     }
     if (socket.destroyed) return;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      if (!outcome.ok) {
+      // The session may have ended while the token was being verified; from `#accept` on (it
+      // registers the socket synchronously) `endSessions` finds it.
+      const verdict: AuthOutcome = outcome.ok && this.options.tokens.sessions.isRevoked(outcome.sessionId) ? { ok: false, close: ServerClose.sessionEnded } : outcome;
+      if (!verdict.ok) {
         // Accept, then close with 1008 + the exact reason, so the client can read why.
         ws.on("error", () => {});
-        this.options.metrics.wsCloses.inc({ code: String(outcome.close.code) });
-        ws.close(outcome.close.code, outcome.close.reason);
+        this.options.metrics.wsCloses.inc({ code: String(verdict.close.code) });
+        ws.close(verdict.close.code, verdict.close.reason);
         return;
       }
-      void this.#accept(ws, outcome.userId);
+      void this.#accept(ws, verdict.userId, verdict.sessionId);
     });
   }
 
-  async #accept(ws: WebSocket, userId: number): Promise<void> {
+  async #accept(ws: WebSocket, userId: number, sessionId: string): Promise<void> {
     const { options } = this;
-    const session = new Session(ws, { userId, connId: randomUUID() }, {
-      eventLog: options.eventLog,
+    const { owners, eventLog } = options.realtime;
+    const session = new Session(ws, { userId, connId: randomUUID(), sessionId }, {
+      eventLog,
       logger: options.logger,
       resumeMaxEvents: options.resumeMaxEvents,
       holdMs: options.resumeHoldMs ?? 1000,
+      observeDeliveryLatency: (seconds) => options.metrics.deliveryLatency.observe(seconds),
     });
-    const connection: Connection = { session, heartbeat: null };
-    this.#connections.set(ws, connection);
-    options.metrics.wsConnections.set(this.#connections.size);
+    this.#sessions.set(session.connId, session);
+    options.metrics.wsConnections.set(this.#sessions.size);
     options.metrics.wsConnects.inc();
+    if (this.#reconnects.connected(userId)) options.metrics.wsReconnects.inc();
 
     // Frames that arrive before the session is current (e.g. an immediate `resume`) wait on
-    // the session's chain, which `start` below runs first.
+    // the session's chain, which the claim below runs first.
     let badFrames = 0;
     ws.on("message", (data, isBinary) => {
       const ok = this.#onMessage(session, data, isBinary);
       badFrames = ok ? 0 : badFrames + 1;
-      if (badFrames >= (options.maxConsecutiveBadFrames ?? 20)) {
-        ws.close(ServerClose.protocolError.code, ServerClose.protocolError.reason);
-      }
+      if (badFrames >= (options.maxConsecutiveBadFrames ?? 20)) session.close(ServerClose.protocolError);
     });
-    ws.on("pong", () => connection.heartbeat?.pong());
+    ws.on("pong", () => session.pong());
     ws.on("error", (error) => options.logger.debug({ err: error.message, userId }, "socket error"));
-    ws.once("close", (code) => void this.#onClose(ws, connection, code));
+    ws.once("close", (code) => void this.#onClose(session, code));
 
-    const started = session.enqueue(async () => {
-      const claim = await options.owners.claim({ userId, connId: session.connId, instanceId: options.instanceId });
+    await session.enqueue(async () => {
+      // The registry makes this connection current and reports what it replaced (to `onReplaced`,
+      // which closes it) — including this one, if a newer connect won meanwhile.
+      const claim = await owners.claim({ userId, connId: session.connId, instanceId: options.instanceId });
       if (session.closed) {
-        await options.owners.release(userId, session.connId);
+        await owners.release(userId, session.connId);
         return;
       }
-      const previous = this.#current.get(userId);
-      if (previous && previous.generation > claim.generation) {
-        // A newer connection already took over while our claim was in flight.
-        this.#closeReplaced(session);
-        return;
-      }
-      session.generation = claim.generation;
-      this.#current.set(userId, session);
-      if (previous && previous !== session) this.#closeReplaced(previous);
-      const head = await options.eventLog.head(userId);
-      session.start({ generation: claim.generation, head, heartbeatIntervalMs: options.heartbeatIntervalMs });
-      connection.heartbeat = startHeartbeat({
-        intervalMs: options.heartbeatIntervalMs,
-        maxMissed: options.heartbeatMaxMissed,
-        ping: () => ws.ping(),
-        onTimeout: () => {
-          options.metrics.wsHeartbeatTimeouts.inc();
-          closeThenTerminate(ws, ServerClose.heartbeatTimeout.code, ServerClose.heartbeatTimeout.reason);
+      session.start({
+        generation: claim.generation,
+        head: await eventLog.head(userId),
+        heartbeat: {
+          intervalMs: options.heartbeatIntervalMs,
+          maxMissed: options.heartbeatMaxMissed,
+          onTimeout: () => {
+            options.metrics.wsHeartbeatTimeouts.inc();
+            session.close(ServerClose.heartbeatTimeout);
+          },
         },
       });
     });
-    await started;
   }
 
   /** Returns false for a bad frame. Never throws. */
   #onMessage(session: Session, data: RawData, isBinary: boolean): boolean {
     const { metrics } = this.options;
-    const fail = (code: string, message: string) => {
+    const fail = (code: string, message: string, clientMsgId?: string) => {
       metrics.wsBadFrames.inc({ code });
-      session.send({ type: ServerFrameType.error, code, message });
+      session.send({ type: ServerFrameType.error, code, message, ...(clientMsgId === undefined ? {} : { clientMsgId }) });
       return false;
     };
     if (isBinary) return fail(FrameErrorCode.binaryNotSupported, "Binary frames are not supported; send JSON text frames");
     const text = Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data as ArrayBuffer).toString("utf8");
     const parsed = parseClientFrame(text);
-    if (!parsed.ok) return fail(parsed.code, parsed.message);
+    if (!parsed.ok) return fail(parsed.code, parsed.message, parsed.clientMsgId);
     const frame = parsed.frame;
     switch (frame.type) {
       case ClientFrameType.ping:
@@ -259,56 +262,78 @@ export class ChatSocketServer {
   #closeReplaced(session: Session): void {
     if (session.closed) return;
     this.options.metrics.wsReplacements.inc();
+    if (this.#replacementLoops.replaced(session.userId)) {
+      this.options.logger.warn({ userId: session.userId }, "user in a reconnect loop: replaced again and again (see docs/runbook.md#switchboardreconnectloop)");
+    }
     // Asynchronous: the close handshake of the old socket never blocks the new one.
-    closeThenTerminate(session.ws, ServerClose.replaced.code, ServerClose.replaced.reason);
+    session.close(ServerClose.replaced);
   }
 
-  async #onClose(ws: WebSocket, connection: Connection, code: number): Promise<void> {
-    const { session, heartbeat } = connection;
-    heartbeat?.stop();
+  async #onClose(session: Session, code: number): Promise<void> {
     session.dispose();
-    this.#connections.delete(ws);
-    const { metrics, owners } = this.options;
-    metrics.wsConnections.set(this.#connections.size);
+    this.#sessions.delete(session.connId);
+    const { metrics, logger } = this.options;
+    metrics.wsConnections.set(this.#sessions.size);
     metrics.wsCloses.inc({ code: String(code) });
-    // Only remove the registry entries if they are still this socket's (STYLE point 5).
-    if (this.#current.get(session.userId) === session) this.#current.delete(session.userId);
+    this.#reconnects.closed(session.userId);
     try {
-      await owners.release(session.userId, session.connId);
+      // Removes the owner record only if it is still this connection's.
+      await this.options.realtime.owners.release(session.userId, session.connId);
     } catch (error) {
-      this.options.logger.warn({ err: error, userId: session.userId }, "owner release failed");
+      logger.warn({ err: error, userId: session.userId }, "owner release failed");
     }
   }
 
-  /** Stop accepting; close every socket with 1012 "Service restart"; wait until they are gone. */
+  /** Close every socket of these ended sessions with 1008 "Session ended" (logout, log out everywhere). */
+  endSessions(sessionIds: ReadonlySet<string>): number {
+    let closed = 0;
+    for (const session of this.#sessions.values()) {
+      if (!sessionIds.has(session.sessionId) || session.closed) continue;
+      closed++;
+      session.close(ServerClose.sessionEnded);
+    }
+    if (closed > 0) this.options.logger.info({ sockets: closed }, "closed the sockets of ended sessions");
+    return closed;
+  }
+
+  /**
+   * Stop accepting; close every socket with 1012 "Service restart" in slices (`drainRate` per
+   * second, so the instances taking them over see a bounded accept rate), within `timeoutMs`
+   * including the close handshakes; wait until they are gone. Sockets not yet closed keep
+   * receiving their events meanwhile; whatever a client misses after its close, `resume` replays.
+   */
   async shutdown(timeoutMs: number): Promise<void> {
     this.#accepting = false;
+    const startedAt = Date.now();
     const deadline = new Promise((r) => setTimeout(r, timeoutMs).unref());
+    const graceMs = Math.min(2000, timeoutMs);
+    const plan = planDrain(this.#sessions.size, { socketsPerSecond: this.options.drainRate ?? 400, maxWindowMs: timeoutMs - graceMs });
+    if (plan.windowMs > 0) this.options.logger.info({ sockets: this.#sessions.size, windowMs: plan.windowMs }, "draining sockets in slices");
     const closed: Array<Promise<void>> = [];
-    const drained: Array<Promise<void>> = [];
-    for (const [ws, { session }] of this.#connections) {
-      closed.push(new Promise((resolve) => ws.once("close", () => resolve())));
-      drained.push(session.commandsDrained());
-      session.closed = true;
-      closeThenTerminate(ws, ServerClose.serviceRestart.code, ServerClose.serviceRestart.reason, Math.min(2000, timeoutMs));
+    // Every session of the drain, also those whose socket closes by itself before its slice.
+    const sessions = new Set(this.#sessions.values());
+    const queue = [...sessions];
+    for (const [index, size] of plan.slices.entries()) {
+      if (index > 0) await new Promise((r) => setTimeout(r, Math.max(0, startedAt + index * plan.sliceMs - Date.now())));
+      for (const session of queue.splice(0, size)) {
+        if (!this.#sessions.has(session.connId)) continue; // closed by itself meanwhile
+        closed.push(new Promise((resolve) => session.ws.once("close", () => resolve())));
+        session.close(ServerClose.serviceRestart, graceMs);
+      }
     }
     await Promise.race([Promise.all(closed), deadline]);
-    for (const ws of this.#connections.keys()) ws.terminate();
+    for (const session of this.#sessions.values()) {
+      sessions.add(session); // accepted while the drain ran (its upgrade was already in flight)
+      session.ws.terminate();
+    }
     // In-flight sends finish (stored and published) before the caller closes the database; a
     // client that missed the ack retries with the same clientMsgId and gets the same message.
-    await Promise.race([Promise.all(drained), deadline]);
+    // Collected now that no socket can receive another frame, so a send that arrived during the
+    // drain is waited for too.
+    await Promise.race([Promise.all([...sessions].map((session) => session.commandsDrained())), deadline]);
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.wss.close();
   }
-}
-
-/** Start the close handshake; if the peer does not answer in `graceMs`, drop the TCP link. */
-function closeThenTerminate(ws: WebSocket, code: number, reason: string, graceMs = 2000): void {
-  if (ws.readyState === ws.CLOSED) return;
-  if (ws.readyState !== ws.CLOSING) ws.close(code, reason);
-  const timer = setTimeout(() => ws.terminate(), graceMs);
-  timer.unref?.();
-  ws.once("close", () => clearTimeout(timer));
 }
 
 function rejectUpgrade(socket: Duplex, status: number, text: string): void {

@@ -1,24 +1,38 @@
 import type { WebSocket } from "ws";
 import {
+  EventKind,
   ServerFrameType,
   type ChatEvent,
   type ServerFrame,
 } from "../../../shared/protocol/index.js";
 import type { Logger } from "../log/logger.js";
 import type { EventCursor, EventLog, StoredEvent } from "../realtime/ports.js";
+import { startHeartbeat, type Heartbeat } from "./heartbeat.js";
+
+/** The heartbeat of a current session: ping every `intervalMs`, `onTimeout` after `maxMissed` unanswered. */
+export interface HeartbeatSettings {
+  intervalMs: number;
+  maxMissed: number;
+  onTimeout: () => void;
+}
 
 /**
  * One authenticated chat socket. Delivery is ordered by `seq` and never duplicates: events at
  * or below `lastSeq` are dropped, a gap is filled from the event log, and every send runs on one
  * promise chain. Until the client's `resume` arrives (or `holdMs` passes) live events are held,
- * so a resuming client gets what it missed before anything newer.
+ * so a resuming client gets what it missed before anything newer. It changes only through its
+ * own methods: `start` once the registry made it current, `close`, `dispose` once the socket closed.
  */
 export class Session {
   readonly userId: number;
   readonly connId: string;
-  generation = 0;
-  epoch = "";
-  lastSeq = 0;
+  /** The access token's session (refresh-token family): ending it closes this socket. */
+  readonly sessionId: string;
+  #generation = 0;
+  #epoch = "";
+  #lastSeq = 0;
+  #heartbeat: Heartbeat | null = null;
+  #closed = false;
   #chain: Promise<void> = Promise.resolve();
   /** The client's own commands (`send`, `read`): they finish (reply) one at a time, in the order they arrived. */
   #commands: Promise<void> = Promise.resolve();
@@ -27,20 +41,54 @@ export class Session {
   #holding = true;
   #held: StoredEvent[] = [];
   #holdTimer: NodeJS.Timeout | undefined;
-  closed = false;
 
   constructor(
     readonly ws: WebSocket,
-    init: { userId: number; connId: string },
-    private readonly deps: { eventLog: EventLog; logger: Logger; resumeMaxEvents: number; holdMs: number; maxHeld?: number },
+    init: { userId: number; connId: string; sessionId?: string },
+    private readonly deps: {
+      eventLog: EventLog;
+      logger: Logger;
+      resumeMaxEvents: number;
+      holdMs: number;
+      maxHeld?: number;
+      /** Seconds from a live message's `createdAt` (stored) to its frame written to this socket. */
+      observeDeliveryLatency?: (seconds: number) => void;
+    },
   ) {
     this.userId = init.userId;
     this.connId = init.connId;
+    this.sessionId = init.sessionId ?? "";
+  }
+
+  /** The generation that made this session current (0 until `start`). */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** True once the session is closing or closed: nothing more is sent. */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   send(frame: ServerFrame): void {
-    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    if (this.#closed || this.ws.readyState !== this.ws.OPEN) return;
     this.ws.send(JSON.stringify(frame));
+  }
+
+  /** Start the close handshake with `code` and `reason`; if the peer does not answer in `graceMs`, drop the TCP link. */
+  close(close: { code: number; reason: string }, graceMs = 2000): void {
+    this.#closed = true;
+    const { ws } = this;
+    if (ws.readyState === ws.CLOSED) return;
+    if (ws.readyState !== ws.CLOSING) ws.close(close.code, close.reason);
+    const timer = setTimeout(() => ws.terminate(), graceMs);
+    timer.unref?.();
+    ws.once("close", () => clearTimeout(timer));
+  }
+
+  /** The client answered a protocol ping. */
+  pong(): void {
+    this.#heartbeat?.pong();
   }
 
   /** Run `task` after everything queued before it; failures are logged, never thrown. */
@@ -85,11 +133,11 @@ export class Session {
     return this.#commands;
   }
 
-  /** Called once the connection is the user's current one: sends `welcome`, starts the hold. */
-  start(welcome: { generation: number; head: EventCursor; heartbeatIntervalMs: number }): void {
-    this.generation = welcome.generation;
-    this.epoch = welcome.head.epoch;
-    this.lastSeq = welcome.head.seq;
+  /** Called once the connection is the user's current one: sends `welcome`, starts the hold and the heartbeat. */
+  start(welcome: { generation: number; head: EventCursor; heartbeat: HeartbeatSettings }): void {
+    this.#generation = welcome.generation;
+    this.#epoch = welcome.head.epoch;
+    this.#lastSeq = welcome.head.seq;
     this.send({
       type: ServerFrameType.welcome,
       userId: this.userId,
@@ -97,10 +145,11 @@ export class Session {
       generation: welcome.generation,
       epoch: welcome.head.epoch,
       seq: welcome.head.seq,
-      heartbeatIntervalMs: welcome.heartbeatIntervalMs,
+      heartbeatIntervalMs: welcome.heartbeat.intervalMs,
     });
     this.#holdTimer = setTimeout(() => this.enqueue(() => this.#release()), this.deps.holdMs);
     this.#holdTimer.unref?.();
+    this.#heartbeat = startHeartbeat({ ...welcome.heartbeat, ping: () => this.ws.ping() });
   }
 
   /** A live event for this user (from the bus). */
@@ -117,14 +166,14 @@ export class Session {
     return this.enqueue(async () => {
       const first = await this.deps.eventLog.since(this.userId, cursor, this.deps.resumeMaxEvents);
       if (!first.recovered) {
-        this.epoch = first.head.epoch;
-        this.lastSeq = Math.max(this.#holding ? first.head.seq : this.lastSeq, first.head.seq);
+        this.#epoch = first.head.epoch;
+        this.#lastSeq = Math.max(this.#holding ? first.head.seq : this.#lastSeq, first.head.seq);
         this.send({ type: ServerFrameType.resumed, recovered: false, epoch: first.head.epoch, seq: first.head.seq });
         await this.#release();
         return;
       }
       // Replay from the client's cursor. Bounded per request: page through the log.
-      this.epoch = cursor.epoch;
+      this.#epoch = cursor.epoch;
       let sentUpTo = cursor.seq;
       let page = first;
       for (let pages = 0; ; pages++) {
@@ -137,8 +186,8 @@ export class Session {
         page = await this.deps.eventLog.since(this.userId, { epoch: cursor.epoch, seq: sentUpTo }, this.deps.resumeMaxEvents);
         if (!page.recovered) break;
       }
-      this.lastSeq = sentUpTo;
-      this.send({ type: ServerFrameType.resumed, recovered: true, epoch: this.epoch, seq: sentUpTo });
+      this.#lastSeq = sentUpTo;
+      this.send({ type: ServerFrameType.resumed, recovered: true, epoch: this.#epoch, seq: sentUpTo });
       await this.#release();
     });
   }
@@ -153,33 +202,39 @@ export class Session {
   }
 
   async #deliverInOrder(stored: StoredEvent): Promise<void> {
-    if (stored.epoch !== this.epoch) {
+    if (stored.epoch !== this.#epoch) {
       // The history was reset (e.g. Redis lost it, or events went to this instance's memory during
       // an outage): what happened meanwhile cannot be replayed. Tell the client to refetch over
       // REST, then follow the new epoch from this event on.
-      this.epoch = stored.epoch;
-      this.lastSeq = stored.seq - 1;
-      this.send({ type: ServerFrameType.resumed, recovered: false, epoch: stored.epoch, seq: this.lastSeq });
+      this.#epoch = stored.epoch;
+      this.#lastSeq = stored.seq - 1;
+      this.send({ type: ServerFrameType.resumed, recovered: false, epoch: stored.epoch, seq: this.#lastSeq });
     }
-    if (stored.seq <= this.lastSeq) return; // already sent
-    if (stored.seq > this.lastSeq + 1) {
-      const gap = await this.deps.eventLog.since(this.userId, { epoch: this.epoch, seq: this.lastSeq }, this.deps.resumeMaxEvents);
+    if (stored.seq <= this.#lastSeq) return; // already sent
+    if (stored.seq > this.#lastSeq + 1) {
+      const gap = await this.deps.eventLog.since(this.userId, { epoch: this.#epoch, seq: this.#lastSeq }, this.deps.resumeMaxEvents);
       if (gap.recovered) {
         for (const missed of gap.events) {
-          if (missed.seq > this.lastSeq && missed.seq < stored.seq) this.#sendEvent(missed);
+          if (missed.seq > this.#lastSeq && missed.seq < stored.seq) this.#sendEvent(missed);
         }
       }
     }
     this.#sendEvent(stored);
+    if (stored.event.kind === EventKind.message && this.deps.observeDeliveryLatency) {
+      const storedAt = Date.parse(stored.event.message.createdAt);
+      if (Number.isFinite(storedAt)) this.deps.observeDeliveryLatency(Math.max(0, Date.now() - storedAt) / 1000);
+    }
   }
 
   #sendEvent(stored: StoredEvent): void {
-    this.lastSeq = stored.seq;
+    this.#lastSeq = stored.seq;
     this.send({ type: ServerFrameType.event, seq: stored.seq, epoch: stored.epoch, event: stored.event });
   }
 
+  /** The socket closed: stop every timer and drop what is held. */
   dispose(): void {
-    this.closed = true;
+    this.#closed = true;
+    this.#heartbeat?.stop();
     clearTimeout(this.#holdTimer);
     this.#held = [];
   }

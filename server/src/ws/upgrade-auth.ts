@@ -37,15 +37,22 @@ export function originAllowed(origin: string | undefined, allowed: readonly stri
 }
 
 export type AuthOutcome =
-  | { ok: true; userId: number }
+  | { ok: true; userId: number; sessionId: string }
   | { ok: false; close: (typeof ServerClose)[keyof typeof ServerClose] };
 
-/** Decide the socket's fate from its token and path. Token problems are reported after accept, with 1008 + exact reason. */
+/**
+ * Decide the socket's fate from its token and path. Token problems are reported after accept, with
+ * 1008 + exact reason: an ended session gets `Session ended` (the client signs out), a token from
+ * before session ids `Token expired` (the client refreshes and comes back with one).
+ */
 export async function authenticateUpgrade(tokens: TokenService, pathUserId: number, protocols: string[]): Promise<AuthOutcome> {
   const token = bearerFromProtocols(protocols);
   if (!token) return { ok: false, close: ServerClose.tokenInvalid };
   const verdict = await tokens.verifyAccess(token);
-  if (!verdict.ok) return { ok: false, close: verdict.reason === "expired" ? ServerClose.tokenExpired : ServerClose.tokenInvalid };
+  if (!verdict.ok) {
+    const close = { expired: ServerClose.tokenExpired, sessionless: ServerClose.tokenExpired, revoked: ServerClose.sessionEnded, invalid: ServerClose.tokenInvalid }[verdict.reason];
+    return { ok: false, close };
+  }
   if (verdict.claims.userId !== pathUserId) return { ok: false, close: ServerClose.authenticationFailed };
-  return { ok: true, userId: verdict.claims.userId };
+  return { ok: true, userId: verdict.claims.userId, sessionId: verdict.claims.sessionId };
 }

@@ -1,6 +1,7 @@
 import { Router } from "express";
 import { RestErrorCode, RestPath, type UsersResponse } from "../../../../shared/protocol/index.js";
 import type { TokenService } from "../../auth/tokens.js";
+import type { Metrics } from "../../metrics.js";
 import { renderProfile, type ProfileService } from "../../services/profile-service.js";
 import type { Store } from "../../store/store.js";
 import { authenticate, principal } from "../authenticate.js";
@@ -11,6 +12,7 @@ export interface ProfileRouteDeps {
   store: Store;
   tokens: TokenService;
   profiles: ProfileService;
+  metrics: Pick<Metrics, "profileRequests">;
 }
 
 /** Profile responses: private (per user), cached by the browser for 5 min, keyed by credentials. */
@@ -18,7 +20,7 @@ const PROFILE_CACHE_CONTROL = "private, max-age=300";
 const PROFILE_VARY = "Authorization, Cookie";
 
 /** The caller's profile (strong ETag, 304) and the people they can chat with. */
-export function profileRoutes({ store, tokens, profiles }: ProfileRouteDeps): Router {
+export function profileRoutes({ store, tokens, profiles, metrics }: ProfileRouteDeps): Router {
   const router = Router();
   const signedIn = authenticate(tokens);
 
@@ -34,6 +36,7 @@ export function profileRoutes({ store, tokens, profiles }: ProfileRouteDeps): Ro
     res.set({ ETag: etag, "Cache-Control": PROFILE_CACHE_CONTROL, Vary: PROFILE_VARY });
     // `res.send` keeps our ETag and, when `req.fresh` (If-None-Match matches), answers 304 with no body.
     res.type("application/json").send(body);
+    metrics.profileRequests.inc({ result: res.statusCode === 200 || res.statusCode === 304 ? String(res.statusCode) : "other" });
   });
 
   router.patch(RestPath.profileMe, signedIn, async (req, res) => {

@@ -1,0 +1,149 @@
+import type { Redis } from "ioredis";
+import type { EnvelopeParts } from "../cache/envelope.js";
+import { NodeKeyStore, type JournalAppend, type ReadItem, type ReadResult, type WriteOp } from "./key-store.js";
+
+/**
+ * Reads: per key `STRLEN` (the size cap is checked before reading), `PTTL`, then `GET` while
+ * the byte budget lasts. Replies `{meta, value, value, ...}`: `meta` has one comma-separated
+ * entry per key read — its pttl when its value follows in the list, `a` when absent, `n<pttl>`
+ * when not a string, `o<pttl>:<length>` when over the cap. One reply element per value instead
+ * of three per key: ioredis parses every element, and that was a third of the read's cost.
+ */
+const READ_MANY = `
+local cap = tonumber(ARGV[1])
+local budget = tonumber(ARGV[2])
+local used = 0
+local meta = {}
+local out = {''}
+for i, key in ipairs(KEYS) do
+  local length = redis.pcall('STRLEN', key)
+  local pttl = redis.call('PTTL', key)
+  if type(length) == 'table' then
+    meta[i] = 'n' .. pttl
+  elseif pttl == -2 then
+    meta[i] = 'a'
+  elseif length > cap then
+    meta[i] = 'o' .. pttl .. ':' .. length
+  else
+    if i > 1 and used + length > budget then break end
+    used = used + length
+    meta[i] = pttl
+    out[#out + 1] = redis.call('GET', key)
+  end
+end
+out[1] = table.concat(meta, ',')
+return out`;
+
+/**
+ * Compare-and-set for many keys. KEYS: the keys, then the checkpoint journal list. ARGV[1],
+ * ARGV[2]: the envelope's head and tail; ARGV[3], ARGV[4]: the journal entry (empty: none) and
+ * its TTL in ms; ARGV[5..4+n]: each key's expected value; then pairs `position, json` for the
+ * keys whose new value is not `expected` wrapped verbatim: the JSON text to wrap, or `d` to
+ * delete (never valid JSON object text). Only if the value is still `expected`: SET
+ * head .. json .. tail KEEPTTL, or DEL. So an expired key is not recreated, a newer write is
+ * not overwritten, and the TTL is kept; a v1 JSON value crosses the wire once. The journal
+ * entry is appended first, in the same atomic call. Returns the (1-based) positions of the keys
+ * NOT written, usually none: one reply element instead of one per key.
+ */
+const WRITE_MANY = `
+local head, tail = ARGV[1], ARGV[2]
+local count = #KEYS - 1
+if ARGV[3] ~= '' then
+  redis.call('RPUSH', KEYS[count + 1], ARGV[3])
+  redis.call('PEXPIRE', KEYS[count + 1], ARGV[4])
+end
+local other = {}
+for j = count + 5, #ARGV, 2 do other[tonumber(ARGV[j])] = ARGV[j + 1] end
+local lost = {}
+for i = 1, count do
+  local key, expected, json = KEYS[i], ARGV[i + 4], other[i]
+  if redis.pcall('GET', key) ~= expected then
+    lost[#lost + 1] = i
+  elseif json == 'd' then
+    redis.call('DEL', key)
+  else
+    redis.call('SET', key, head .. (json or expected) .. tail, 'KEEPTTL')
+  end
+end
+return lost`;
+
+/** No journal entry: the placeholder key is never touched (ARGV[3] is empty). */
+const NO_JOURNAL: JournalAppend = { key: "switchboard:cache-migrate:no-journal", blob: "", ttlMs: 0 };
+
+interface BulkCommands {
+  switchboardReadManyBuffer(numberOfKeys: number, ...args: (string | number)[]): Promise<Buffer[]>;
+  switchboardWriteMany(numberOfKeys: number, ...args: (string | Buffer)[]): Promise<number[]>;
+}
+
+/**
+ * Many keys per Lua call on a standalone Redis. Measured on the 2-core dev box, ioredis spends
+ * ~8 µs of client CPU per pipelined command, so four commands per key cap a pipelined migration
+ * near 30k keys/s; one script call per a hundred keys removes that cost. The migrator keeps
+ * calls small (100 keys: ~0.3 ms of Redis time to read, ~0.4 ms to write) so online reads never
+ * wait long behind one.
+ */
+export class BulkKeyStore extends NodeKeyStore {
+  readonly #redis: Redis & BulkCommands;
+
+  constructor(redis: Redis, options: { id?: string } = {}) {
+    super(redis, options.id);
+    const client = redis as Redis & Partial<BulkCommands>;
+    if (typeof client.switchboardWriteMany !== "function") {
+      redis.defineCommand("switchboardReadMany", { lua: READ_MANY, readOnly: true });
+      redis.defineCommand("switchboardWriteMany", { lua: WRITE_MANY });
+    }
+    this.#redis = redis as Redis & BulkCommands;
+  }
+
+  async read(keys: string[], budgetBytes: number, maxValueBytes: number): Promise<ReadResult> {
+    const [meta, ...values] = await this.#redis.switchboardReadManyBuffer(keys.length, ...keys, maxValueBytes, Math.max(1, budgetBytes));
+    const entries = meta!.length === 0 ? [] : meta!.toString("latin1").split(",");
+    const items = new Array<ReadItem>(entries.length);
+    let next = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const key = keys[i]!;
+      const entry = entries[i]!;
+      switch (entry.charCodeAt(0)) {
+        case 0x61 /* a */:
+          items[i] = { key, state: "absent", pttlMs: -2 };
+          break;
+        case 0x6e /* n */:
+          items[i] = { key, state: "non-string", pttlMs: Number(entry.slice(1)) };
+          break;
+        case 0x6f /* o */: {
+          const colon = entry.indexOf(":");
+          items[i] = { key, state: "oversize", pttlMs: Number(entry.slice(1, colon)), length: Number(entry.slice(colon + 1)) };
+          break;
+        }
+        default:
+          items[i] = { key, state: "value", pttlMs: Number(entry), value: values[next++]! };
+      }
+    }
+    return { items, unread: entries.length === keys.length ? [] : keys.slice(entries.length) };
+  }
+
+  write(ops: WriteOp[], envelope: EnvelopeParts): Promise<boolean[]> {
+    return this.writeJournaled(ops, envelope, NO_JOURNAL);
+  }
+
+  async writeJournaled(ops: WriteOp[], envelope: EnvelopeParts, journal: JournalAppend): Promise<boolean[]> {
+    const n = ops.length;
+    const args: (string | Buffer)[] = new Array<string | Buffer>(2 * n + 5);
+    args[n] = journal.key;
+    args[n + 1] = envelope.head;
+    args[n + 2] = envelope.tail;
+    args[n + 3] = journal.blob;
+    args[n + 4] = String(journal.ttlMs);
+    for (let i = 0; i < n; i++) {
+      const op = ops[i]!;
+      args[i] = op.key;
+      args[n + 5 + i] = op.expected;
+      if (op.op === "delete") args.push(String(i + 1), "d");
+      else if (op.json !== op.expected) args.push(String(i + 1), op.json);
+    }
+    const lost = await this.#redis.switchboardWriteMany(n + 1, ...args);
+    const written = new Array<boolean>(n).fill(true);
+    for (const position of lost) written[position - 1] = false;
+    return written;
+  }
+}
