@@ -13,7 +13,10 @@ interface Home {
   client: SwitchboardClient;
 }
 
-const timers = { setTimeout: (callback: () => void, ms: number) => setTimeout(callback, ms), clearTimeout: (handle: unknown) => clearTimeout(handle as number) };
+const timers = {
+  setTimeout: (callback: () => void, ms: number) => setTimeout(callback, ms),
+  clearTimeout: (handle: unknown) => clearTimeout(handle as number),
+};
 const extensionMarked = () => document.documentElement.dataset.switchboardExtension !== undefined;
 
 /** Calls `callback` once the extension's content script marks the document; returns the remover. */

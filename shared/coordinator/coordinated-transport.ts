@@ -8,7 +8,18 @@ import { emptySnapshot, type Snapshot } from "../sdk/snapshot.js";
 import type { TabTransport } from "../sdk/tab-transport.js";
 import { COORDINATOR_CHANNEL_NAME, CoordinatorMessageKind, type CoordinatorMessage } from "./coordinator-messages.js";
 import { Leadership } from "./leadership.js";
-import { EXTENSION_ANNOUNCE_MS, extensionPresent, HEARTBEAT_MS, HELLO_TIMEOUT_MS, RESEND_AFTER_MS, TAKEOVER_JITTER_MS, isCurrentTerm, nextTerm, shouldTakeOver, type HeardState } from "./takeover.js";
+import {
+  EXTENSION_ANNOUNCE_MS,
+  extensionPresent,
+  HEARTBEAT_MS,
+  HELLO_TIMEOUT_MS,
+  RESEND_AFTER_MS,
+  TAKEOVER_JITTER_MS,
+  isCurrentTerm,
+  nextTerm,
+  shouldTakeOver,
+  type HeardState,
+} from "./takeover.js";
 
 export interface CoordinatedTransportDeps {
   /** This tab's name on the channel. @default crypto.randomUUID() */
@@ -114,8 +125,7 @@ export class CoordinatedTransport implements TabTransport {
       if (this.#handling.has(request.requestId)) return;
       this.#handling.add(request.requestId);
       void hub.handleRequest(request, (reply) => this.#hub === hub && this.#emit(reply)).finally(() => this.#handling.delete(request.requestId));
-    }
-    else void this.#channel.postMessage({ kind: CoordinatorMessageKind.request, from: this.#tabId, request });
+    } else void this.#channel.postMessage({ kind: CoordinatorMessageKind.request, from: this.#tabId, request });
   }
 
   #receive(message: CoordinatorMessage): void {

@@ -1,4 +1,13 @@
-import { ClientFrameType, EventKind, FrameErrorCode, ServerFrameType, type ChatEvent, type ClientFrame, type ServerFrame, type WelcomeFrame } from "../protocol/index.js";
+import {
+  ClientFrameType,
+  EventKind,
+  FrameErrorCode,
+  ServerFrameType,
+  type ChatEvent,
+  type ClientFrame,
+  type ServerFrame,
+  type WelcomeFrame,
+} from "../protocol/index.js";
 import { HubMessageKind } from "../sdk/hub-messages.js";
 import type { MessageSender } from "./message-sender.js";
 import type { ProfileKeeper } from "./profile-keeper.js";

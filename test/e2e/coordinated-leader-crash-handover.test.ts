@@ -11,7 +11,9 @@ import { metric, waitFor } from "./support/metrics.js";
 describe("the leader tab crashes", () => {
   const world = useBrowserWorld({}, 1, { extensionDir: null });
 
-  it("a new leader, exactly 1 new connect, 20 messages across the crash in every tab once and in order; a follower's send retried with the next leader", { timeout: 120_000 }, async () => {
+  it("a new leader, exactly 1 new connect, 20 messages across the crash in every tab once and in order; a follower's send retried with the next leader", {
+    timeout: 120_000,
+  }, async () => {
     const { server, driven } = world;
     const tabs = await openWebTabs(driven, server.url, 4);
     await signInWeb(tabs[0]!, "alice");

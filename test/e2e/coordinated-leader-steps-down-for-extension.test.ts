@@ -32,7 +32,15 @@ describe("a coordinated leader learns of the extension", () => {
     const useHereSeen: string[] = [];
     for (const tab of tabs) {
       await tab.exposeFunction("reportUseHere", (url: string) => useHereSeen.push(url)).catch(() => undefined);
-      tab.on("load", () => void tab.evaluate("new MutationObserver(() => document.querySelector('[data-testid=use-here]') && window.reportUseHere(location.href)).observe(document.body, { subtree: true, childList: true })").catch(() => undefined));
+      tab.on(
+        "load",
+        () =>
+          void tab
+            .evaluate(
+              "new MutationObserver(() => document.querySelector('[data-testid=use-here]') && window.reportUseHere(location.href)).observe(document.body, { subtree: true, childList: true })",
+            )
+            .catch(() => undefined),
+      );
     }
     const reloads = tabs.map((tab) => tab.waitForEvent("load", { timeout: 15_000 }));
     const closesBefore = await metric(server, "switchboard_ws_closes_total", 'code="1000"');

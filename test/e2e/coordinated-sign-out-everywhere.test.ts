@@ -36,8 +36,17 @@ describe("sign out in one coordinated tab", () => {
     await allShow(tabs, ConnectionState.signedOut);
     await Promise.all(tabs.map((tab) => tab.locator('form[data-testid="sign-in"]').waitFor()));
     await waitFor(async () => (await metric(server, "switchboard_ws_connections")) === 0, 5000, "socket closed");
-    const stored = (await follower.evaluate(STORED_SNAPSHOT)) as { user: unknown; profile: unknown; recent: unknown[]; conversations: unknown[]; epoch: unknown } | null;
-    expect(stored === null || (stored.user === null && stored.profile === null && stored.recent.length === 0 && stored.conversations.length === 0 && stored.epoch === null)).toBe(true);
+    const stored = (await follower.evaluate(STORED_SNAPSHOT)) as {
+      user: unknown;
+      profile: unknown;
+      recent: unknown[];
+      conversations: unknown[];
+      epoch: unknown;
+    } | null;
+    expect(
+      stored === null ||
+        (stored.user === null && stored.profile === null && stored.recent.length === 0 && stored.conversations.length === 0 && stored.epoch === null),
+    ).toBe(true);
 
     // A reload finds no session: the sign-in form, and the refresh cookie is gone too (no refresh made).
     await tabs[0]!.reload();

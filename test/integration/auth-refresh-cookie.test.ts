@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REFRESH_COOKIE_NAME, REFRESH_COOKIE_PATH, RefreshTransport, RestErrorCode, RestPath, type CookieSessionResponse } from "../../shared/protocol/index.js";
+import {
+  REFRESH_COOKIE_NAME,
+  REFRESH_COOKIE_PATH,
+  RefreshTransport,
+  RestErrorCode,
+  RestPath,
+  type CookieSessionResponse,
+} from "../../shared/protocol/index.js";
 import { api } from "../helpers/chat-client.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
 

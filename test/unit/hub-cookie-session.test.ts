@@ -29,7 +29,11 @@ beforeEach(async () => {
   refreshStatus = 200;
   server = new WebSocketServer({ port: 0, handleProtocols: () => "switchboard.v1" });
   server.on("connection", (socket, request) => {
-    protocols.push(String(request.headers["sec-websocket-protocol"]).split(",").map((p) => p.trim()));
+    protocols.push(
+      String(request.headers["sec-websocket-protocol"])
+        .split(",")
+        .map((p) => p.trim()),
+    );
     socket.send(JSON.stringify({ type: ServerFrameType.welcome, userId: 1, connId: "c", generation: 1, epoch: "e1", seq: 3, heartbeatIntervalMs: 20000 }));
   });
   await once(server, "listening");

@@ -13,7 +13,12 @@ const message = (id: number): ChatMessage => ({ id, from: 2, to: 1, body: `m${id
 
 describe("the snapshot reducer across a handover", () => {
   it("a replayed message (event, then the same event from the next leader) is shown and counted once", () => {
-    const start: Snapshot = { ...emptySnapshot(), state: ConnectionState.open, user: ME, conversations: [{ peerId: 2, peerName: "Bob", lastMessage: null, unread: 0 }] };
+    const start: Snapshot = {
+      ...emptySnapshot(),
+      state: ConnectionState.open,
+      user: ME,
+      conversations: [{ peerId: 2, peerName: "Bob", lastMessage: null, unread: 0 }],
+    };
     const first: HubMessage[] = [1, 2, 3].map((id) => ({ kind: HubMessageKind.message, message: message(id) }));
     const replay: HubMessage[] = [
       { kind: HubMessageKind.state, state: ConnectionState.connecting },

@@ -35,7 +35,12 @@ export function setRefreshCookie(req: Request, res: Response, token: string, opt
 }
 
 export function clearRefreshCookie(req: Request, res: Response): void {
-  res.clearCookie(REFRESH_COOKIE_NAME, { httpOnly: true, sameSite: "strict", secure: req.secure || !LOOPBACK_HOSTS.has(req.hostname), path: REFRESH_COOKIE_PATH });
+  res.clearCookie(REFRESH_COOKIE_NAME, {
+    httpOnly: true,
+    sameSite: "strict",
+    secure: req.secure || !LOOPBACK_HOSTS.has(req.hostname),
+    path: REFRESH_COOKIE_PATH,
+  });
 }
 
 /** A request the cookie authenticates must name an allowed origin; anything else is a 403, never a refresh. */
