@@ -124,7 +124,12 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
     const realtime = await (options.realtime ?? redisRealtime)({ redis, config, logger, metrics, sessions });
     cleanups.push(() => realtime.close());
     const cache = new UserCache({ redis, ttlSeconds: config.userCacheTtlS, mode: config.cacheFormatMode, metrics, logger });
-    const tokens = new TokenService(config.jwtSecret, store, { accessTtlS: config.accessTokenTtlS, refreshTtlS: config.refreshTokenTtlS }, sessions);
+    const tokens = new TokenService(
+      config.jwtSecret,
+      store,
+      { accessTtlS: config.accessTokenTtlS, refreshTtlS: config.refreshTokenTtlS, reuseIntervalS: config.refreshReuseIntervalS },
+      sessions,
+    );
 
     // One set of per-user budgets for the socket's frames and the REST send.
     const budgets = new UserBudgets(config.rateLimits);
@@ -164,6 +169,7 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
       logger,
       budgets,
       allowedOrigins: config.allowedOrigins,
+      refreshTokenTtlS: config.refreshTokenTtlS,
       maxBodyBytes: config.httpMaxBodyBytes,
       webAppDir: config.webAppDir,
       trustProxy: config.trustProxy,

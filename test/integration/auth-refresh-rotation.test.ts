@@ -4,7 +4,8 @@ import { api, login } from "../helpers/chat-client.js";
 import { useTestServer } from "../helpers/in-process-server.js";
 
 describe("login and refresh-token rotation", () => {
-  const t = useTestServer();
+  // Reuse detection itself: no reuse interval here (auth-refresh-reuse-interval tests that).
+  const t = useTestServer({ REFRESH_REUSE_INTERVAL_S: "0" });
 
   const refresh = (refreshToken: string) =>
     fetch(`${t.url}/api/auth/refresh`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ refreshToken }) });
