@@ -35,6 +35,8 @@ export function applyHubMessage(snapshot: Snapshot, message: HubMessage): Snapsh
         unread: snapshot.unread + (counts ? 1 : 0),
       };
     }
+    case HubMessageKind.outbox:
+      return { ...snapshot, outbox: message.entries };
     case HubMessageKind.batch:
       return message.messages.reduce(applyHubMessage, snapshot);
     case HubMessageKind.reply:

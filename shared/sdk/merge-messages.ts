@@ -1,7 +1,11 @@
 import type { ChatMessage } from "../protocol/index.js";
 
 /** A message as a tab shows it: `pending` until the server acknowledged it. */
-export type TabMessage = ChatMessage & { pending?: boolean };
+export type TabMessage = ChatMessage & {
+  pending?: boolean;
+  /** Why the hub's outbox gave up on it (the user may retry or discard it). */
+  failed?: string;
+};
 
 /** How many messages a tab keeps per open conversation (the newest): the list it renders stays bounded. */
 export const CONVERSATION_MESSAGES_MAX = 200;

@@ -33,6 +33,7 @@ const SLICES = [
   [SwrKey.profile, (snapshot: Snapshot) => snapshot.profile],
   [SwrKey.unread, (snapshot: Snapshot) => snapshot.unread],
   [SwrKey.conversations, (snapshot: Snapshot) => snapshot.conversations],
+  [SwrKey.outbox, (snapshot: Snapshot) => snapshot.outbox],
 ] as const;
 
 /**

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { BuildEnv } from "../../extension/build-env.js";
 import { planBuilds } from "../../scripts/build-if-stale.js";
 
-const SETTINGS: BuildEnv = { serverUrl: "http://localhost:8080", webOrigins: ["http://localhost/*"], keepaliveMs: 20000, profileFreshMs: 300000, backoffBaseMs: 1000 };
+const SETTINGS: BuildEnv = { serverUrl: "http://localhost:8080", webOrigins: ["http://localhost/*"], keepaliveMs: 20000, profileFreshMs: 300000, backoffBaseMs: 1000, outboxMaxMessages: 500, outboxMaxAgeMs: 604800000 };
 
 let root: string;
 /** Writes `file` under the temporary repo with a modification time of `ageS` seconds ago. */

@@ -70,6 +70,8 @@ async function startHub(): Promise<Hub> {
     },
     // The snapshot in `storage.session`, so a worker Chrome killed restarts warm; tokens in `storage.local`.
     snapshotArea: session,
+    // Unsent messages in `storage.local`: they must outlive a browser restart, which clears `session`.
+    outboxArea: local,
     tokens: storedTokens(local),
     settings,
     broadcast: fanOut,

@@ -4,7 +4,7 @@ import { useConnectionState, useConversations, useMessages, type TabMessage } fr
 /** The messages with one peer and the composer (Enter sends; pending until acked). */
 export function ConversationView({ peerId }: { peerId: number }) {
   const { user } = useConnectionState();
-  const { messages, send, markRead, error } = useMessages(peerId);
+  const { messages, send, retry, discard, markRead, error } = useMessages(peerId);
   const conversation = useConversations().find((c) => c.peerId === peerId);
   const [draft, setDraft] = useState("");
   const [sendError, setSendError] = useState<string | null>(null);
@@ -31,7 +31,7 @@ export function ConversationView({ peerId }: { peerId: number }) {
       {error && <p className="error">{error.message}</p>}
       <ol className="messages" data-testid="messages">
         {messages.map((m) => (
-          <MessageItem key={m.clientMsgId ?? m.id} message={m} mine={m.from === user?.id} />
+          <MessageItem key={m.clientMsgId ?? m.id} message={m} mine={m.from === user?.id} onRetry={retry} onDiscard={discard} />
         ))}
       </ol>
       <textarea
@@ -47,17 +47,58 @@ export function ConversationView({ peerId }: { peerId: number }) {
 }
 
 /** Memoised: a new message adds one item; the others keep their identity and are not re-rendered. */
-const MessageItem = memo(function MessageItem({ message: m, mine }: { message: TabMessage; mine: boolean }) {
+const MessageItem = memo(function MessageItem({
+  message: m,
+  mine,
+  onRetry,
+  onDiscard,
+}: {
+  message: TabMessage;
+  mine: boolean;
+  onRetry: (clientMsgId: string) => Promise<null>;
+  onDiscard: (clientMsgId: string) => Promise<null>;
+}) {
+  const state = deliveryState(m);
+  const waiting = m.pending || m.failed !== undefined;
   return (
-    <li className={mine ? "mine" : "theirs"} data-testid="message" data-id={m.pending ? "" : m.id} data-pending={m.pending ? "true" : "false"}>
-      {m.body}
-      {m.pending && <small> (sending…)</small>}
+    <li
+      className={`${mine ? "mine" : "theirs"} state-${state}`}
+      data-testid="message"
+      data-id={waiting ? "" : m.id}
+      data-pending={m.pending ? "true" : "false"}
+      data-state={mine ? state : undefined}
+      data-client-msg-id={m.clientMsgId ?? undefined}
+    >
+      <span className="body">{m.body}</span>
+      {mine && <small className="delivery" data-testid="delivery-state">{STATE_TEXT[state]}</small>}
+      {m.failed !== undefined && m.clientMsgId && (
+        <span className="failure">
+          <small data-testid="failure-reason">{m.failed}</small>
+          <button type="button" data-testid="retry" onClick={() => void onRetry(m.clientMsgId as string)}>
+            Retry
+          </button>
+          <button type="button" data-testid="discard" onClick={() => void onDiscard(m.clientMsgId as string)}>
+            Discard
+          </button>
+        </span>
+      )}
     </li>
   );
 });
 
+/** Where one of my messages is, as the sender sees it. */
+const DeliveryState = { pending: "pending", sent: "sent", read: "read", failed: "failed" } as const;
+type DeliveryState = (typeof DeliveryState)[keyof typeof DeliveryState];
+const STATE_TEXT: Record<DeliveryState, string> = { pending: "Sending…", sent: "Sent", read: "Read", failed: "Not sent" };
+
+function deliveryState(message: TabMessage): DeliveryState {
+  if (message.failed !== undefined) return DeliveryState.failed;
+  if (message.pending) return DeliveryState.pending;
+  return message.readAt ? DeliveryState.read : DeliveryState.sent;
+}
+
 /** The newest acked message from `peerId` (a scan from the end, no copy of the list per render). */
 function lastFrom(messages: TabMessage[], peerId: number): TabMessage | undefined {
-  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]!.from === peerId && !messages[i]!.pending) return messages[i];
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]!.from === peerId && !messages[i]!.pending && messages[i]!.failed === undefined) return messages[i];
   return undefined;
 }
