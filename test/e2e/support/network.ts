@@ -2,7 +2,8 @@ import WebSocket from "ws";
 import { EXTENSION_URL, type DrivenBrowser } from "../../helpers/chromium.js";
 
 /**
- * Cut or restore the network of the extension's service worker (and any page targets listed)
+ * Cut the network of the extension's service worker, if one runs, and of the pages whose URL
+ * starts with one of `pageUrlPrefixes`,
  * with CDP `Network.emulateNetworkConditions`: Playwright's `setOffline` does not reach an
  * extension's worker, so this talks to the browser endpoint directly and attaches (flattened)
  * to each target. `navigator.onLine` in the worker follows, but — as in real Chromium — no
@@ -38,7 +39,7 @@ export async function cutNetwork(driven: DrivenBrowser, pageUrlPrefixes: string[
         (target.type === "service_worker" && target.url.startsWith(EXTENSION_URL)) ||
         (target.type === "page" && pageUrlPrefixes.some((prefix) => target.url.startsWith(prefix))),
     );
-    if (!targets.some((target) => target.type === "service_worker")) throw new Error("cutNetwork: the extension's worker is not running.");
+    if (targets.length === 0) throw new Error("cutNetwork: no running target matches (is the extension's worker running, are the pages open?).");
     for (const target of targets) {
       const { sessionId } = await send<{ sessionId: string }>("Target.attachToTarget", { targetId: target.targetId, flatten: true });
       await send("Network.enable", {}, sessionId);
