@@ -70,7 +70,8 @@ const MessageItem = memo(function MessageItem({
       data-client-msg-id={m.clientMsgId ?? undefined}
     >
       <span className="body">{m.body}</span>
-      {mine && <small className="delivery" data-testid="delivery-state">{STATE_TEXT[state]}</small>}
+      {/* The label is drawn by the stylesheet (`attr(data-label)`), so a message's text content stays its body. */}
+      {mine && <small className="delivery" data-testid="delivery-state" data-label={STATE_TEXT[state]} />}
       {m.failed !== undefined && m.clientMsgId && (
         <span className="failure">
           <small data-testid="failure-reason">{m.failed}</small>
