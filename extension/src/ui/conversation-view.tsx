@@ -1,4 +1,4 @@
-import { memo, useEffect, useState, type KeyboardEvent } from "react";
+import { Fragment, memo, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from "react";
 import { useConnectionState, useConversations, useMessages, type TabMessage } from "../../../shared/sdk/index.js";
 
 /** The messages with one peer and the composer (Enter sends; pending until acked). */
@@ -9,6 +9,41 @@ export function ConversationView({ peerId }: { peerId: number }) {
   const [draft, setDraft] = useState("");
   const [sendError, setSendError] = useState<string | null>(null);
   const lastIncoming = lastFrom(messages, peerId);
+  const list = useRef<HTMLOListElement>(null);
+  const composer = useRef<HTMLTextAreaElement>(null);
+  /** Whether the user is at the newest message (then new ones scroll into view; else the pill shows). */
+  const atBottom = useRef(true);
+  const [unseen, setUnseen] = useState(false);
+  const newestKey = messages.length === 0 ? null : (messages.at(-1)!.clientMsgId ?? messages.at(-1)!.id);
+
+  // Opening a conversation: focus lands in the composer and the newest message is in view.
+  useEffect(() => {
+    composer.current?.focus();
+    atBottom.current = true;
+    setUnseen(false);
+  }, [peerId]);
+
+  // A new newest message: follow it if the user is at the bottom, otherwise offer the pill.
+  useLayoutEffect(() => {
+    const element = list.current;
+    if (!element || newestKey === null) return;
+    if (atBottom.current) element.scrollTop = element.scrollHeight;
+    else setUnseen(true);
+  }, [newestKey, messages.length]);
+
+  const onScroll = () => {
+    const element = list.current;
+    if (!element) return;
+    atBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight < NEAR_BOTTOM_PX;
+    if (atBottom.current) setUnseen(false);
+  };
+  const scrollToNewest = () => {
+    const element = list.current;
+    if (!element) return;
+    element.scrollTop = element.scrollHeight;
+    atBottom.current = true;
+    setUnseen(false);
+  };
 
   // Opening a conversation (or a new message arriving in it while shown) marks it read.
   useEffect(() => {
@@ -22,20 +57,40 @@ export function ConversationView({ peerId }: { peerId: number }) {
     if (!body) return;
     setDraft("");
     setSendError(null);
-    send(body).catch((failure: unknown) => setSendError(failure instanceof Error ? failure.message : String(failure)));
+    atBottom.current = true; // one's own message always scrolls into view
+    send(body).catch((failure: unknown) => {
+      setDraft((current) => current || body); // not queued (e.g. the outbox is full): the text stays in the composer
+      setSendError(failure instanceof Error ? failure.message : String(failure));
+    });
   };
 
   return (
     <section className="conversation" data-testid="conversation-view" data-peer={peerId}>
       <h2>{conversation?.peerName ?? `#${peerId}`}</h2>
       {error && <p className="error">{error.message}</p>}
-      <ol className="messages" data-testid="messages">
-        {messages.map((m) => (
-          <MessageItem key={m.clientMsgId ?? m.id} message={m} mine={m.from === user?.id} onRetry={retry} onDiscard={discard} />
-        ))}
+      <ol className="messages" data-testid="messages" ref={list} onScroll={onScroll}>
+        {messages.map((m, index) => {
+          const previous = index > 0 ? messages[index - 1] : undefined;
+          const day = dayOf(m.createdAt);
+          const newDay = !previous || dayOf(previous.createdAt) !== day;
+          const grouped = !newDay && previous?.from === m.from && Date.parse(m.createdAt) - Date.parse(previous.createdAt) < GROUP_WITHIN_MS;
+          return (
+            <Fragment key={m.clientMsgId ?? m.id}>
+              {newDay && <li className="day-separator" role="separator" data-testid="day-separator" data-label={day} />}
+              <MessageItem message={m} mine={m.from === user?.id} grouped={grouped} onRetry={retry} onDiscard={discard} />
+            </Fragment>
+          );
+        })}
       </ol>
+      {unseen && (
+        <button type="button" className="new-messages-pill" data-testid="new-messages-pill" onClick={scrollToNewest}>
+          New messages ↓
+        </button>
+      )}
       <textarea
+        ref={composer}
         data-testid="composer"
+        aria-label="Message"
         placeholder="Write a message — Enter to send"
         value={draft}
         onChange={(e) => setDraft(e.target.value)}
@@ -50,11 +105,14 @@ export function ConversationView({ peerId }: { peerId: number }) {
 const MessageItem = memo(function MessageItem({
   message: m,
   mine,
+  grouped,
   onRetry,
   onDiscard,
 }: {
   message: TabMessage;
   mine: boolean;
+  /** Same sender as the message before, shortly after: no gap, no repeated time. */
+  grouped: boolean;
   onRetry: (clientMsgId: string) => Promise<null>;
   onDiscard: (clientMsgId: string) => Promise<null>;
 }) {
@@ -62,7 +120,7 @@ const MessageItem = memo(function MessageItem({
   const waiting = m.pending || m.failed !== undefined;
   return (
     <li
-      className={`${mine ? "mine" : "theirs"} state-${state}`}
+      className={`${mine ? "mine" : "theirs"} state-${state}${grouped ? " grouped" : ""}`}
       data-testid="message"
       data-id={waiting ? "" : m.id}
       data-pending={m.pending ? "true" : "false"}
@@ -70,7 +128,8 @@ const MessageItem = memo(function MessageItem({
       data-client-msg-id={m.clientMsgId ?? undefined}
     >
       <span className="body">{m.body}</span>
-      {/* The label is drawn by the stylesheet (`attr(data-label)`), so a message's text content stays its body. */}
+      {/* Times and labels are drawn by the stylesheet (`attr(data-label)`), so the text content stays the body. */}
+      <time className="time" dateTime={m.createdAt} data-label={timeOf(m.createdAt)} />
       {mine && <small className="delivery" data-testid="delivery-state" data-label={STATE_TEXT[state]} />}
       {m.failed !== undefined && m.clientMsgId && (
         <span className="failure">
@@ -102,4 +161,19 @@ function deliveryState(message: TabMessage): DeliveryState {
 function lastFrom(messages: TabMessage[], peerId: number): TabMessage | undefined {
   for (let i = messages.length - 1; i >= 0; i--) if (messages[i]!.from === peerId && !messages[i]!.pending && messages[i]!.failed === undefined) return messages[i];
   return undefined;
+}
+
+/** A message within this long of the previous one from the same sender joins its group. */
+const GROUP_WITHIN_MS = 5 * 60_000;
+/** Closer than this to the end counts as "at the newest message". */
+const NEAR_BOTTOM_PX = 48;
+const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+
+function dayOf(iso: string): string {
+  return dayFormat.format(new Date(iso));
+}
+
+function timeOf(iso: string): string {
+  return timeFormat.format(new Date(iso));
 }
