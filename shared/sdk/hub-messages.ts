@@ -17,6 +17,8 @@ export const HubMessageKind = {
   conversations: "conversations",
   message: "message",
   ack: "ack",
+  /** `peerId` read my messages up to `upToMessageId`: they show "Read". */
+  read: "read",
   /** The hub's outbox changed (queued, failed, retried, discarded, sent): the whole list, it is short. */
   outbox: "outbox",
   reply: "reply",
@@ -35,6 +37,7 @@ export type HubMessage =
   | { kind: typeof HubMessageKind.message; message: ChatMessage }
   | { kind: typeof HubMessageKind.ack; clientMsgId: string; message: ChatMessage }
   | { kind: typeof HubMessageKind.outbox; entries: OutboxEntry[] }
+  | { kind: typeof HubMessageKind.read; peerId: number; upToMessageId: number; readAt: string }
   | { kind: typeof HubMessageKind.reply; requestId: string; ok: true; result: unknown }
   | { kind: typeof HubMessageKind.reply; requestId: string; ok: false; error: string }
   | { kind: typeof HubMessageKind.batch; messages: BatchedHubMessage[] };

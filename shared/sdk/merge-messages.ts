@@ -44,3 +44,14 @@ export function mergeMessage<T extends TabMessage>(list: readonly T[], message: 
 export function isInConversation(message: ChatMessage, userId: number, peerId: number): boolean {
   return (message.from === peerId && message.to === userId) || (message.from === userId && message.to === peerId);
 }
+
+/** My messages to `peerId` up to `upToMessageId` marked read at `readAt` (the list itself when none changes). */
+export function readBy<T extends ChatMessage>(list: T[], peerId: number, upToMessageId: number, readAt: string): T[] {
+  let changed = false;
+  const next = list.map((message) => {
+    if (message.to !== peerId || message.id > upToMessageId || message.readAt !== null) return message;
+    changed = true;
+    return { ...message, readAt };
+  });
+  return changed ? next : list;
+}
