@@ -33,7 +33,7 @@ export function ChatApp() {
             <ProfilePanel />
             <ConversationList selected={peerId} onSelect={setPeerId} />
           </aside>
-          {peerId === null ? <p className="muted">Pick someone to chat with.</p> : <ConversationView peerId={peerId} />}
+          {peerId === null ? <p className="muted">Pick someone to chat with.</p> : <ConversationView key={peerId} peerId={peerId} />}
         </main>
       )}
     </div>

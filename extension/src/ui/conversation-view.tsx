@@ -16,14 +16,13 @@ export function ConversationView({ peerId }: { peerId: number }) {
   const [unseen, setUnseen] = useState(false);
   const newestKey = messages.length === 0 ? null : (messages.at(-1)!.clientMsgId ?? messages.at(-1)!.id);
 
-  // Opening a conversation: focus lands in the composer and the newest message is in view.
+  // Opening a conversation (the view is keyed by peer, so this is each opening): focus lands in the composer.
   useEffect(() => {
     composer.current?.focus();
-    atBottom.current = true;
-    setUnseen(false);
-  }, [peerId]);
+  }, []);
 
   // A new newest message: follow it if the user is at the bottom, otherwise offer the pill.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: it runs when the newest message changes; the body reads the list through its ref
   useLayoutEffect(() => {
     const element = list.current;
     if (!element || newestKey === null) return;
@@ -76,7 +75,7 @@ export function ConversationView({ peerId }: { peerId: number }) {
           const grouped = !newDay && previous?.from === m.from && Date.parse(m.createdAt) - Date.parse(previous.createdAt) < GROUP_WITHIN_MS;
           return (
             <Fragment key={m.clientMsgId ?? m.id}>
-              {newDay && <li className="day-separator" role="separator" data-testid="day-separator" data-label={day} />}
+              {newDay && <li className="day-separator" aria-label={day} data-testid="day-separator" data-label={day} />}
               <MessageItem message={m} mine={m.from === user?.id} grouped={grouped} onRetry={retry} onDiscard={discard} />
             </Fragment>
           );
