@@ -53,13 +53,18 @@ const notify = notifier({
   shownIds: async () => Object.keys(await browser.notifications.getAll()),
 });
 
-// A click opens the app on that conversation (or focuses a Switchboard tab already showing the app).
+// A click focuses the app on that conversation: an app page already open in a tab is brought to
+// the front on it (navigated to `?peer=`), otherwise a new one opens.
 browser.notifications.onClicked.addListener((id) => {
   const peerId = peerOfNotification(id);
   if (peerId === null) return;
   void browser.notifications.clear(notificationId(peerId));
-  void browser.tabs.create({ url: browser.runtime.getURL(`src/pages/app.html?peer=${peerId}`) }).then((tab) => {
-    if (tab.windowId !== undefined) void browser.windows.update(tab.windowId, { focused: true });
+  const url = browser.runtime.getURL(`src/pages/app.html?peer=${peerId}`);
+  const appPage = browser.runtime.getURL("src/pages/app.html");
+  const open = [...pagePorts].find((port) => port.sender?.tab?.id !== undefined && port.sender.url?.startsWith(appPage));
+  const shown = open?.sender?.tab?.id !== undefined ? browser.tabs.update(open.sender.tab.id, { url, active: true }) : browser.tabs.create({ url });
+  void shown.then((tab) => {
+    if (tab?.windowId !== undefined) void browser.windows.update(tab.windowId, { focused: true });
   });
 });
 
