@@ -33,7 +33,9 @@ export function barChartSvg(title: string, xLabels: string[], panels: ChartPanel
     const plotWidth = panelWidth - 60;
     const plotHeight = panelHeight - 50;
     const y0 = top + 20 + plotHeight;
-    const all = Object.values(panel.series).flat().concat(panel.target ? [panel.target.value] : []);
+    const all = Object.values(panel.series)
+      .flat()
+      .concat(panel.target ? [panel.target.value] : []);
     const max = Math.max(1, ...all.filter(Number.isFinite)) * 1.15;
     const scale = (v: number) => (Number.isFinite(v) ? (v / max) * plotHeight : 0);
     parts.push(`<text x="${x0}" y="${top + 10}" font-weight="bold">${escape(panel.title)}</text>`);

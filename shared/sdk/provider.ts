@@ -62,11 +62,13 @@ function HubSync({ children }: { children?: ReactNode }) {
           if (snapshots++ > 0) void mutate(isMessagesKey);
         } else if (change.kind === HubMessageKind.read) {
           const key = messagesKey(change.peerId);
-          if (cache.get(key)?.data !== undefined) void mutate(key, (list?: TabMessage[]) => (list ? readBy(list, change.peerId, change.upToMessageId, change.readAt) : list), { revalidate: false });
+          if (cache.get(key)?.data !== undefined)
+            void mutate(key, (list?: TabMessage[]) => (list ? readBy(list, change.peerId, change.upToMessageId, change.readAt) : list), { revalidate: false });
         } else if (change.kind === HubMessageKind.message || change.kind === HubMessageKind.ack) {
           const chat = change.message;
           const key = messagesKey(chat.from === snapshot.user?.id ? chat.to : chat.from);
-          if (cache.get(key)?.data !== undefined) void mutate(key, (list?: TabMessage[]) => (list ? mergeMessage(list, chat, CONVERSATION_MESSAGES_MAX) : list), { revalidate: false });
+          if (cache.get(key)?.data !== undefined)
+            void mutate(key, (list?: TabMessage[]) => (list ? mergeMessage(list, chat, CONVERSATION_MESSAGES_MAX) : list), { revalidate: false });
         }
       }
     });
@@ -75,9 +77,5 @@ function HubSync({ children }: { children?: ReactNode }) {
 }
 
 export function SwitchboardProvider({ client, children }: { client: SwitchboardClient; children?: ReactNode }) {
-  return createElement(
-    ClientContext.Provider,
-    { value: client },
-    createElement(SWRConfig, { value: swrOptions }, createElement(HubSync, null, children)),
-  );
+  return createElement(ClientContext.Provider, { value: client }, createElement(SWRConfig, { value: swrOptions }, createElement(HubSync, null, children)));
 }

@@ -14,13 +14,19 @@ const TEXT: Record<ConnectionState, string> = {
 export function ConnectionBanner() {
   const { state, useHere } = useConnectionState();
   const waiting = useOutbox().filter((entry) => entry.state === OutboxState.pending).length;
-  if (state === undefined) return <div className="banner" data-testid="connection-banner" data-state="unknown">Waiting for the extension…</div>;
+  if (state === undefined)
+    return (
+      <div className="banner" data-testid="connection-banner" data-state="unknown">
+        Waiting for the extension…
+      </div>
+    );
   return (
     <div className={`banner banner-${state}`} data-testid="connection-banner" data-state={state}>
       <span>{TEXT[state]}</span>
       {waiting > 0 && state !== ConnectionState.open && (
         <span data-testid="outbox-waiting" data-count={waiting}>
-          {" "}— {waiting === 1 ? "1 message waits" : `${waiting} messages wait`} to be sent
+          {" "}
+          — {waiting === 1 ? "1 message waits" : `${waiting} messages wait`} to be sent
         </span>
       )}
       {state === ConnectionState.replaced && (

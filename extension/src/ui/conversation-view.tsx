@@ -158,7 +158,8 @@ function deliveryState(message: TabMessage): DeliveryState {
 
 /** The newest acked message from `peerId` (a scan from the end, no copy of the list per render). */
 function lastFrom(messages: TabMessage[], peerId: number): TabMessage | undefined {
-  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]!.from === peerId && !messages[i]!.pending && messages[i]!.failed === undefined) return messages[i];
+  for (let i = messages.length - 1; i >= 0; i--)
+    if (messages[i]!.from === peerId && !messages[i]!.pending && messages[i]!.failed === undefined) return messages[i];
   return undefined;
 }
 
