@@ -24,7 +24,7 @@
  * Knobs (smoke run: BENCH_CONNECT_USERS=200 BENCH_STORM_USERS=50 BENCH_IDLE_SOCKETS=500
  * BENCH_USERS=20 BENCH_RATES=100,300 BENCH_RATE_S=2 BENCH_HTTP_S=2): defaults 2000, 500, 4, 10000,
  * 200, "1000,3000,6000", 15, 2000, 50, 10; BENCH_PHASES (connect,storm,idle,delivery,http) and
- * BENCH_TARGETS (ws,socketio,postgres,embedded) pick a subset. Results: bench/results/peers-bench.{json,md,svg}.
+ * BENCH_TARGETS (ws,socketio,postgres,embedded) pick a subset; BENCH_COMPARE_ENTRY adds another build. Results: bench/results/peers-bench.{json,md,svg}.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -68,6 +68,12 @@ const HTTP_CONNECTIONS = knob("BENCH_HTTP_CONNECTIONS", 50);
 const HTTP_S = knob("BENCH_HTTP_S", 10);
 const PHASES = new Set((process.env.BENCH_PHASES ?? "connect,storm,idle,delivery,http").split(","));
 const TARGET_KEYS = new Set((process.env.BENCH_TARGETS ?? "ws,socketio,postgres,embedded").split(","));
+/**
+ * A/B of a change: another build's server entry (e.g. `.ab/dist/server/src/main.js`, a copy of
+ * `dist/` made before the change) run as one more Postgres target, interleaved with this build,
+ * on its own redis-server (one socket per user holds per Redis) and the same database.
+ */
+const COMPARE_ENTRY = process.env.BENCH_COMPARE_ENTRY;
 const SECRET = "bench-secret-bench-secret-bench-secret-0123";
 /** Users of the connect, storm and idle phases: ids no delivery user has, a fresh range per phase. */
 const CONNECT_USER_BASE = 1_000_000;
@@ -458,6 +464,7 @@ async function main(): Promise<void> {
     RATE_LIMIT_RESUME_PER_S: "0",
   };
   const targets: Target[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
   const startupRss: Record<string, { beforeGcMiB: number; afterGcMiB: number }> = {};
   try {
     if (TARGET_KEYS.has("ws")) targets.push(await spawnServer("ws", "bare ws 8", "ws", "dist/bench/peers/bare-ws-peer.js", {}));
@@ -478,6 +485,18 @@ async function main(): Promise<void> {
         [Math.max(USERS, 1)],
       );
       await db.close();
+    }
+    if (postgres && COMPARE_ENTRY) {
+      const compareRedis = await startLocalRedis();
+      cleanups.push(() => compareRedis.stop());
+      targets.push(
+        await spawnServer("compare", `Switchboard + Postgres (${COMPARE_ENTRY})`, "switchboard", COMPARE_ENTRY, {
+          ...switchboardEnv,
+          DATABASE_URL: postgres.url,
+          REDIS_URL: compareRedis.url,
+          INSTANCE_ID: "bench-compare",
+        }),
+      );
     }
     if (usersDataDir) {
       const dataDir = await copyDataDir(usersDataDir);
@@ -536,11 +555,10 @@ async function main(): Promise<void> {
     if (PHASES.has("http")) {
       const hello = await spawnServer("express", "Express 5 hello world", "ws", "dist/bench/peers/express-hello-peer.js", {});
       try {
-        const switchboard = targets.find((t) => t.protocol === "switchboard");
-        // Interleaved: hello world, the 304 path, and hello world again.
+        // Interleaved: hello world, the 304 path of each Switchboard, and hello world again.
         log(`http: ${HTTP_CONNECTIONS} connections, ${HTTP_S} s each`);
         const helloFirst = await httpPhase(`http://127.0.0.1:${hello.port}/`, {});
-        if (switchboard) {
+        for (const switchboard of targets.filter((t) => t.protocol === "switchboard")) {
           const token = await tokenFor(1);
           const profileUrl = `http://127.0.0.1:${switchboard.port}${RestPath.profileMe}`;
           const first = await fetch(profileUrl, { headers: { authorization: `Bearer ${token}` } });
@@ -657,6 +675,7 @@ async function main(): Promise<void> {
     process.stdout.write(md + "\n");
   } finally {
     await Promise.all(targets.map(stopServer));
+    for (const cleanup of cleanups) await cleanup();
     await redis.stop();
     await postgres?.stop();
   }

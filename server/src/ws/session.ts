@@ -1,10 +1,6 @@
+import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
-import {
-  EventKind,
-  ServerFrameType,
-  type ChatEvent,
-  type ServerFrame,
-} from "../../../shared/protocol/index.js";
+import { EventKind, ServerFrameType, type ChatEvent, type ServerFrame } from "../../../shared/protocol/index.js";
 import type { Logger } from "../log/logger.js";
 import type { EventCursor, EventLog, StoredEvent } from "../realtime/ports.js";
 import { startHeartbeat, type Heartbeat } from "./heartbeat.js";
@@ -51,6 +47,8 @@ export class Session {
   #lastSeq = 0;
   #heartbeat: Heartbeat | null = null;
   #closed = false;
+  /** The TCP socket is corked until the next turn of the event loop (see `#corkUntilNextTurn`). */
+  #corked = false;
   #chain: Promise<void> = Promise.resolve();
   /** The client's own commands (`send`, `read`): they finish (reply) one at a time, in the order they arrived. */
   #commands: Promise<void> = Promise.resolve();
@@ -84,10 +82,29 @@ export class Session {
 
   send(frame: ServerFrame): void {
     if (this.#closed || this.ws.readyState !== this.ws.OPEN) return;
+    this.#corkUntilNextTurn();
     this.ws.send(JSON.stringify(frame));
     // A peer that stops reading makes every frame pile up in this process: past the cap, stop
     // and let the server close the socket (the client reconnects and resumes; nothing is lost).
     if (this.ws.bufferedAmount > (this.deps.maxBufferedBytes ?? Infinity)) this.#slowConsumer();
+  }
+
+  /**
+   * The frames of one turn of the event loop (an ack, the echo, the next event…) leave in one
+   * `writev` instead of a syscall each: the TCP socket is corked at the first frame and uncorked
+   * after the I/O callbacks of this turn. Order is kept (cork only defers the write), and
+   * `bufferedAmount` counts corked bytes, so the back-pressure cap sees them.
+   */
+  #corkUntilNextTurn(): void {
+    if (this.#corked) return;
+    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
+    if (!socket || socket.destroyed) return;
+    this.#corked = true;
+    socket.cork();
+    setImmediate(() => {
+      this.#corked = false;
+      socket.uncork();
+    });
   }
 
   #slowConsumer(): void {
@@ -157,7 +174,12 @@ export class Session {
     const done = started.then(({ done }) => done);
     done.catch(() => undefined); // settled in order below
     this.#commands = this.#commands
-      .then(() => done.then((value) => finish({ status: "fulfilled", value }), (reason: unknown) => finish({ status: "rejected", reason })))
+      .then(() =>
+        done.then(
+          (value) => finish({ status: "fulfilled", value }),
+          (reason: unknown) => finish({ status: "rejected", reason }),
+        ),
+      )
       .catch((error: unknown) => {
         this.deps.logger.warn({ err: error, userId: this.userId }, "client command failed");
       });
