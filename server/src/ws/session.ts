@@ -3,6 +3,7 @@ import type { WebSocket } from "ws";
 import { EventKind, ServerFrameType, type ChatEvent, type ServerFrame } from "../../../shared/protocol/index.js";
 import type { Logger } from "../log/logger.js";
 import type { EventCursor, EventLog, StoredEvent } from "../realtime/ports.js";
+import { corkUntilNextTurn } from "../net/cork-until-next-turn.js";
 import { startHeartbeat, type Heartbeat } from "./heartbeat.js";
 
 /** The heartbeat of a current session: ping every `intervalMs`, `onTimeout` after `maxMissed` unanswered. */
@@ -47,8 +48,6 @@ export class Session {
   #lastSeq = 0;
   #heartbeat: Heartbeat | null = null;
   #closed = false;
-  /** The TCP socket is corked until the next turn of the event loop (see `#corkUntilNextTurn`). */
-  #corked = false;
   #chain: Promise<void> = Promise.resolve();
   /** The client's own commands (`send`, `read`): they finish (reply) one at a time, in the order they arrived. */
   #commands: Promise<void> = Promise.resolve();
@@ -91,20 +90,10 @@ export class Session {
 
   /**
    * The frames of one turn of the event loop (an ack, the echo, the next event…) leave in one
-   * `writev` instead of a syscall each: the TCP socket is corked at the first frame and uncorked
-   * after the I/O callbacks of this turn. Order is kept (cork only defers the write), and
-   * `bufferedAmount` counts corked bytes, so the back-pressure cap sees them.
+   * `writev`. ws has no public handle on its TCP socket, so it is reached through `_socket`.
    */
   #corkUntilNextTurn(): void {
-    if (this.#corked) return;
-    const socket = (this.ws as unknown as { _socket?: Socket })._socket;
-    if (!socket || socket.destroyed) return;
-    this.#corked = true;
-    socket.cork();
-    setImmediate(() => {
-      this.#corked = false;
-      socket.uncork();
-    });
+    corkUntilNextTurn((this.ws as unknown as { _socket?: Socket })._socket);
   }
 
   #slowConsumer(): void {
