@@ -70,8 +70,9 @@ const PHASES = new Set((process.env.BENCH_PHASES ?? "connect,storm,idle,delivery
 const TARGET_KEYS = new Set((process.env.BENCH_TARGETS ?? "ws,socketio,postgres,embedded").split(","));
 /**
  * A/B of a change: another build's server entry (e.g. `.ab/dist/server/src/main.js`, a copy of
- * `dist/` made before the change) run as one more Postgres target, interleaved with this build,
- * on its own redis-server (one socket per user holds per Redis) and the same database.
+ * `dist/` made before the change) run as one more target next to each Switchboard target,
+ * interleaved with this build: with Postgres on its own redis-server (one socket per user holds
+ * per Redis) and the same database; embedded on its own copy of the data folder.
  */
 const COMPARE_ENTRY = process.env.BENCH_COMPARE_ENTRY;
 const SECRET = "bench-secret-bench-secret-bench-secret-0123";
@@ -507,6 +508,16 @@ async function main(): Promise<void> {
           INSTANCE_ID: "bench-embedded",
         }),
       );
+      if (COMPARE_ENTRY) {
+        const compareDataDir = await copyDataDir(usersDataDir);
+        targets.push(
+          await spawnServer("compare-embedded", `Switchboard embedded (${COMPARE_ENTRY})`, "switchboard", COMPARE_ENTRY, {
+            ...switchboardEnv,
+            DATA_DIR: compareDataDir,
+            INSTANCE_ID: "bench-compare-embedded",
+          }),
+        );
+      }
     }
     for (const target of targets) {
       const beforeGc = rssBytes(target.child.pid!);
