@@ -114,7 +114,15 @@ function seenTimes(page: Page): Promise<Record<string, number>> {
   return page.evaluate("window.benchSeen") as Promise<Record<string, number>>;
 }
 
-async function runStep(mode: Mode, server: ServerProcess, pages: Page[], alice: LoginResponse, bob: LoginResponse, step: number, connectsBefore: number): Promise<StepResult> {
+async function runStep(
+  mode: Mode,
+  server: ServerProcess,
+  pages: Page[],
+  alice: LoginResponse,
+  bob: LoginResponse,
+  step: number,
+  connectsBefore: number,
+): Promise<StepResult> {
   await Promise.all(pages.map(installObserver));
   const samples: number[] = [];
   let sampling = true;
@@ -132,7 +140,11 @@ async function runStep(mode: Mode, server: ServerProcess, pages: Page[], alice: 
   for (let i = 0; i < MESSAGES; i++) {
     const marker = `bench-${step}-${i}`;
     requestedAt.set(marker, Date.now());
-    const sent = await api<{ message: ChatMessage }>(server.url, bob.accessToken, "POST", RestPath.messages, { to: alice.user.id, body: marker, clientMsgId: `${marker}-${Date.now()}` });
+    const sent = await api<{ message: ChatMessage }>(server.url, bob.accessToken, "POST", RestPath.messages, {
+      to: alice.user.id,
+      body: marker,
+      clientMsgId: `${marker}-${Date.now()}`,
+    });
     createdAt.set(marker, Date.parse(sent.body.message.createdAt));
     await sleep(MESSAGE_SPACING_MS);
   }
@@ -238,7 +250,9 @@ async function runMode(mode: Mode, server: ServerProcess, results: StepResult[])
       await sleep(1000);
       log(`${mode}: ${tabs} tab(s) open, measuring (${MESSAGES} messages, then ${WINDOW_MS / 1000} s idle)`);
       const result = await runStep(mode, server, pages, alice, bob, index + (mode === "naive" ? 100 : 0), connectsBefore);
-      log(`${mode} ${tabs}: tab task ${result.tabTaskMsPerMessage} ms/message (all tabs ${result.allTabsTaskMsPerMessage}), CPU main ${result.tabMainCpuMsPerMessage} process ${result.tabProcessCpuMsPerMessage} (all tabs ${result.allTabsProcessCpuMsPerMessage}), sockets ${result.socketsAtEnd} (max ${result.socketsMax}), connects ${result.connectsInStep}, profile ${result.profileRequestsPerHour}/h + ${result.profileGetsPerChange}/change, p50 ${result.fanOut.p50Ms} ms, p99 ${result.fanOut.p99Ms} ms (from request: ${result.endToEnd.p50Ms}/${result.endToEnd.p99Ms}), delivered ${result.fanOut.delivered}/${result.fanOut.expected}`);
+      log(
+        `${mode} ${tabs}: tab task ${result.tabTaskMsPerMessage} ms/message (all tabs ${result.allTabsTaskMsPerMessage}), CPU main ${result.tabMainCpuMsPerMessage} process ${result.tabProcessCpuMsPerMessage} (all tabs ${result.allTabsProcessCpuMsPerMessage}), sockets ${result.socketsAtEnd} (max ${result.socketsMax}), connects ${result.connectsInStep}, profile ${result.profileRequestsPerHour}/h + ${result.profileGetsPerChange}/change, p50 ${result.fanOut.p50Ms} ms, p99 ${result.fanOut.p99Ms} ms (from request: ${result.endToEnd.p50Ms}/${result.endToEnd.p99Ms}), delivered ${result.fanOut.delivered}/${result.fanOut.expected}`,
+      );
       results.push(result);
     }
   } finally {
@@ -305,7 +319,11 @@ async function main(): Promise<void> {
   const labels = TAB_COUNTS.map(String);
   const pick = (mode: Mode, value: (r: StepResult) => number) => TAB_COUNTS.map((tabs) => value(results.find((r) => r.mode === mode && r.tabs === tabs)!));
   const svg = barChartSvg("Switchboard tabs benchmark — extension vs naive page mode", labels, [
-    { title: "Sockets opened (new tabs + window)", unit: "connects", series: { extension: pick("extension", (r) => r.connectsInStep), naive: pick("naive", (r) => r.connectsInStep) } },
+    {
+      title: "Sockets opened (new tabs + window)",
+      unit: "connects",
+      series: { extension: pick("extension", (r) => r.connectsInStep), naive: pick("naive", (r) => r.connectsInStep) },
+    },
     {
       title: "Profile requests per hour (idle)",
       unit: "requests/h",
@@ -319,7 +337,11 @@ async function main(): Promise<void> {
       target: { value: 100, label: "target < 100 ms" },
     },
   ]);
-  const files = await writeReport("tabs-bench", { machine, tabCounts: TAB_COUNTS, windowMs: WINDOW_MS, messages: MESSAGES, results }, markdown(results, machine));
+  const files = await writeReport(
+    "tabs-bench",
+    { machine, tabCounts: TAB_COUNTS, windowMs: WINDOW_MS, messages: MESSAGES, results },
+    markdown(results, machine),
+  );
   const svgPath = path.resolve("bench/results/tabs-bench.svg");
   await writeFile(svgPath, svg);
   log(`wrote ${[...files, svgPath].join(", ")}`);

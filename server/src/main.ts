@@ -39,7 +39,14 @@ async function main(): Promise<void> {
 
   logger.info({ url: server.url, instanceId: config.instanceId }, "switchboard listening");
   if (!process.env.SWITCHBOARD_QUIET) {
-    stdout.write(startBanner({ url: server.url, config, localRedisPort: server.localRedis?.port, metricsUrl: server.metricsListener ? `${server.metricsListener.url}/metrics` : config.metricsOnPublicListener ? `${server.url}/metrics` : null }));
+    stdout.write(
+      startBanner({
+        url: server.url,
+        config,
+        localRedisPort: server.localRedis?.port,
+        metricsUrl: server.metricsListener ? `${server.metricsListener.url}/metrics` : config.metricsOnPublicListener ? `${server.url}/metrics` : null,
+      }),
+    );
   }
 
   let signals = 0;

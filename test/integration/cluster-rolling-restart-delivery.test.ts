@@ -49,7 +49,8 @@ describe.each<RedisBackendKind>(["standalone", "cluster"])("rolling restart unde
     await until(() => sender.acked.size === MESSAGES, 30_000);
     expect(sender.acked.size).toBe(MESSAGES);
 
-    const received = () => recipient.events.filter((f) => f.event.kind === EventKind.message).map((f) => (f.event.kind === EventKind.message ? Number(f.event.message.body) : 0));
+    const received = () =>
+      recipient.events.filter((f) => f.event.kind === EventKind.message).map((f) => (f.event.kind === EventKind.message ? Number(f.event.message.body) : 0));
     await until(() => received().length >= MESSAGES, 30_000);
     await sleep(300); // a duplicate would arrive now
     const bodies = received();

@@ -58,7 +58,10 @@ describe("tab SDK client", () => {
       kind: HubMessageKind.batch,
       messages: [
         { kind: HubMessageKind.unread, count: 9 },
-        { kind: HubMessageKind.snapshot, snapshot: { ...emptySnapshot(), state: ConnectionState.open, user: { id: 1, username: "a", displayName: "A", role: "user" } } },
+        {
+          kind: HubMessageKind.snapshot,
+          snapshot: { ...emptySnapshot(), state: ConnectionState.open, user: { id: 1, username: "a", displayName: "A", role: "user" } },
+        },
       ],
     });
     hub.push({ kind: HubMessageKind.batch, messages: [message(5), message(6), message(7)].map((m) => ({ kind: HubMessageKind.message, message: m })) });

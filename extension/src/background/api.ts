@@ -146,7 +146,11 @@ export class Api {
     const body = text ? (JSON.parse(text) as unknown) : null;
     if (!response.ok && response.status !== 304) {
       const error = (body as { error?: { code?: string; message?: string } } | null)?.error;
-      throw new ApiError(response.status, error?.code ?? `http_${response.status}`, error?.message ?? `${request.method ?? "GET"} ${path} failed with ${response.status}`);
+      throw new ApiError(
+        response.status,
+        error?.code ?? `http_${response.status}`,
+        error?.message ?? `${request.method ?? "GET"} ${path} failed with ${response.status}`,
+      );
     }
     return { status: response.status, body: body as T, headers: response.headers };
   }

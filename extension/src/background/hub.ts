@@ -13,7 +13,14 @@ import {
 } from "../../../shared/protocol/index.js";
 import { applyHubMessage } from "../../../shared/sdk/apply-hub-message.js";
 import { ConnectionState } from "../../../shared/sdk/connection-state.js";
-import { HubMessageKind, TabRequestKind, type BatchedHubMessage, type HubMessage, type TabRequest, type TabRequestMap } from "../../../shared/sdk/hub-messages.js";
+import {
+  HubMessageKind,
+  TabRequestKind,
+  type BatchedHubMessage,
+  type HubMessage,
+  type TabRequest,
+  type TabRequestMap,
+} from "../../../shared/sdk/hub-messages.js";
 import { emptySnapshot, type Conversation, type Snapshot } from "../../../shared/sdk/snapshot.js";
 import { Api, ApiError, AUTH_KEY, type AuthTokens } from "./api.js";
 import { Connection, type ConnectionDeps } from "./connection.js";

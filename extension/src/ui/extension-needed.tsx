@@ -4,8 +4,8 @@ export function ExtensionNeeded() {
     <div className="extension-needed" data-testid="extension-needed">
       <h1>Switchboard</h1>
       <p>
-        The Switchboard browser extension is needed: it holds this browser's one chat connection and shares it with every tab. Install it
-        (chrome://extensions → Load unpacked → the <code>dist/extension</code> folder) and reload this page.
+        The Switchboard browser extension is needed: it holds this browser's one chat connection and shares it with every tab. Install it (chrome://extensions →
+        Load unpacked → the <code>dist/extension</code> folder) and reload this page.
       </p>
     </div>
   );

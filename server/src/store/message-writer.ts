@@ -3,7 +3,7 @@ import type { InsertOutcome, NewMessage, Store } from "./store.js";
 
 /** What a write gives back: the insert outcome, plus the recipient's unread count after a created message. */
 export type WriteOutcome =
-  | { kind: "created"; message: ChatMessage; /** null when the count query failed: ask the store. */ unread: number | null }
+  | { kind: "created"; message: ChatMessage /** null when the count query failed: ask the store. */; unread: number | null }
   | { kind: "duplicate"; message: ChatMessage }
   | { kind: "recipientNotFound" };
 
