@@ -46,7 +46,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type Kind = "v1-json" | "v1-json-spaced" | "v1-double-json" | "v1-gzip" | "v1-zlib";
 /** Out of 20: 9 compact JSON, 3 spaced JSON, 3 double-encoded, 3 gzip, 2 zlib → 75 % JSON family. */
-const MIXED: Kind[] = [...Array<Kind>(9).fill("v1-json"), ...Array<Kind>(3).fill("v1-json-spaced"), ...Array<Kind>(3).fill("v1-double-json"), ...Array<Kind>(3).fill("v1-gzip"), ...Array<Kind>(2).fill("v1-zlib")];
+const MIXED: Kind[] = [
+  ...Array<Kind>(9).fill("v1-json"),
+  ...Array<Kind>(3).fill("v1-json-spaced"),
+  ...Array<Kind>(3).fill("v1-double-json"),
+  ...Array<Kind>(3).fill("v1-gzip"),
+  ...Array<Kind>(2).fill("v1-zlib"),
+];
 const JSON_ONLY: Kind[] = ["v1-json", "v1-json", "v1-json", "v1-json-spaced", "v1-double-json"];
 const NAMES = ["王伟", "李娜", "张敏", "刘洋", "陈静", "杨磊", "赵婷", "黄强"];
 
@@ -72,7 +78,12 @@ function legacyValue(kind: Kind, id: number): Buffer | string {
     case "v1-json":
       return compact;
     case "v1-json-spaced": // Python's json.dumps default separators, ASCII-escaped
-      return JSON.stringify(user(id), null, 1).replace(/\n ?/g, " ").replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+      return (
+        JSON.stringify(user(id), null, 1)
+          .replace(/\n ?/g, " ")
+          // biome-ignore lint/suspicious/noControlCharactersInRegex: the range names every non-ASCII character on purpose.
+          .replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+      );
     case "v1-double-json":
       return JSON.stringify(compact);
     case "v1-gzip":
@@ -103,7 +114,9 @@ async function load(redis: Redis, prefix: string, count: number, kinds: Kind[]):
 }
 
 async function ceiling(port: number): Promise<{ setPerSecond: number; getPerSecond: number }> {
-  const { stdout } = await run("redis-benchmark", ["-h", "127.0.0.1", "-p", String(port), "-P", "16", "-t", "get,set", "-n", "1000000", "-q"], { maxBuffer: 1 << 24 });
+  const { stdout } = await run("redis-benchmark", ["-h", "127.0.0.1", "-p", String(port), "-P", "16", "-t", "get,set", "-n", "1000000", "-q"], {
+    maxBuffer: 1 << 24,
+  });
   const rate = (name: string) => Number(new RegExp(`${name}: ([\\d.]+) requests per second`).exec(stdout.replace(/\r/g, "\n"))?.[1] ?? NaN);
   return { setPerSecond: rate("SET"), getPerSecond: rate("GET") };
 }
@@ -240,7 +253,11 @@ async function main() {
     });
     const result = {
       machine: { ...machine, loadAverageAtEnd: os.loadavg().map((n) => Number(n.toFixed(2))) },
-      dataset: { keys: KEYS, mix: "45 % compact JSON, 15 % spaced JSON, 15 % double-encoded JSON, 15 % gzip, 10 % zlib; 5 % without TTL", redisUsedMemoryMiB: Math.round(memory / 2 ** 20) },
+      dataset: {
+        keys: KEYS,
+        mix: "45 % compact JSON, 15 % spaced JSON, 15 % double-encoded JSON, 15 % gzip, 10 % zlib; 5 % without TTL",
+        redisUsedMemoryMiB: Math.round(memory / 2 ** 20),
+      },
       ceiling: { tool: "redis-benchmark -P 16 -t get,set -n 1000000", ...ceil },
       onlineReadsWithoutMigration: baseline,
       mixed: { ...summarize(mixed), onlineReads: online },
@@ -274,7 +291,11 @@ Dataset: ${KEYS.toLocaleString("en")} \`user:{id}\` keys — ${result.dataset.mi
 | ceiling: \`redis-benchmark -P 16\` on the same Redis | SET ${Math.round(ceil.setPerSecond).toLocaleString("en")}/s, GET ${Math.round(ceil.getPerSecond).toLocaleString("en")}/s | — |
 | second full run | migrated ${secondRun.report.migrated}, skipped ${secondRun.report.skipped} | 0 migrated |
 
-Mixed run: migrated ${mixed.report.migrated.toLocaleString("en")} (${Object.entries(mixed.report.migratedFrom).map(([k, v]) => `${k} ${v}`).join(", ")}), skipped ${mixed.report.skipped.toLocaleString("en")} (already rewritten by the online reads, dual mode), failed ${mixed.report.failed}, retries ${mixed.report.retries}.
+Mixed run: migrated ${mixed.report.migrated.toLocaleString("en")} (${Object.entries(mixed.report.migratedFrom)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(
+        ", ",
+      )}), skipped ${mixed.report.skipped.toLocaleString("en")} (already rewritten by the online reads, dual mode), failed ${mixed.report.failed}, retries ${mixed.report.retries}.
 The tool ran as its own process with ${TOOL_ARGS.length ? `\`${TOOL_ARGS.join(" ")}\`` : "default options"}${NICE ? ` under \`nice -n ${NICE}\`` : ""} (5 MB / 100 ms batch bounds, calls of 100 keys, 2 calls in flight, decision log sampled at 10 % to a file); the online reader ran as a separate process with its own connection, one read every ~2 ms.
 
 Where the time goes (CPU seconds during each run; the tool from \`/usr/bin/time\`, Redis from \`INFO cpu\`):

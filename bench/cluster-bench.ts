@@ -24,7 +24,7 @@
 import { randomUUID } from "node:crypto";
 import { spawn, type ChildProcess } from "node:child_process";
 import os from "node:os";
-import WebSocket from "ws";
+import type WebSocket from "ws";
 import {
   ClientFrameType,
   CloseAction,
@@ -95,7 +95,13 @@ async function startInstance(name: string, port: number, env: Record<string, str
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`instance ${name} exited during start`);
-    if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) return { name, port, url, wsUrl: `ws://127.0.0.1:${port}`, child };
+    if (
+      await fetch(`${url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { name, port, url, wsUrl: `ws://127.0.0.1:${port}`, child };
     await sleep(100);
   }
   throw new Error(`instance ${name} did not become ready`);
@@ -179,7 +185,11 @@ async function offerLoad(rate: number, inFlight: () => number, received: () => R
   return result;
 }
 
-async function deliveryPhase(a: Instance, b: Instance, pairs: { sender: { id: number; token: string }; recipient: { id: number; token: string } }[]): Promise<DeliveryResult[]> {
+async function deliveryPhase(
+  a: Instance,
+  b: Instance,
+  pairs: { sender: { id: number; token: string }; recipient: { id: number; token: string } }[],
+): Promise<DeliveryResult[]> {
   const senders = pairs.map((p) => openChatSocket(a.wsUrl, p.sender.id, p.sender.token));
   const recipients = pairs.map((p) => openChatSocket(b.wsUrl, p.recipient.id, p.recipient.token));
   await Promise.all([...senders, ...recipients].map((ws) => untilFrame(ws, ServerFrameType.welcome)));
@@ -222,11 +232,18 @@ async function deliveryPhase(a: Instance, b: Instance, pairs: { sender: { id: nu
     received = { latencies: [], lastDelivery: 0 };
     log(`delivery: ${rate} messages/s offered for ${RATE_S} s (window ${WINDOW})`);
     results.push(
-      await offerLoad(rate, () => inFlight, () => received, (n) => {
-        const i = n % pairs.length;
-        inFlight++;
-        senders[i]!.send(JSON.stringify({ type: ClientFrameType.send, clientMsgId: `r${run}-${n}`, to: pairs[i]!.recipient.id, body: `${run}:${performance.now()}` }));
-      }),
+      await offerLoad(
+        rate,
+        () => inFlight,
+        () => received,
+        (n) => {
+          const i = n % pairs.length;
+          inFlight++;
+          senders[i]!.send(
+            JSON.stringify({ type: ClientFrameType.send, clientMsgId: `r${run}-${n}`, to: pairs[i]!.recipient.id, body: `${run}:${performance.now()}` }),
+          );
+        },
+      ),
     );
     const drainUntil = performance.now() + 10_000;
     while (inFlight > 0 && performance.now() < drainUntil) await sleep(20);
@@ -255,11 +272,16 @@ async function realtimeLayerPhase(redisUrl: string): Promise<DeliveryResult[]> {
     let inFlight = 0;
     log(`realtime layer: ${rate} events/s offered for ${RATE_S} s`);
     results.push(
-      await offerLoad(rate, () => inFlight, () => received, (n) => {
-        const userId = users[n % users.length]!;
-        inFlight++;
-        void a!.publish(userId, { kind: "profile", etag: `${run}${performance.now()}` }).finally(() => inFlight--);
-      }),
+      await offerLoad(
+        rate,
+        () => inFlight,
+        () => received,
+        (n) => {
+          const userId = users[n % users.length]!;
+          inFlight++;
+          void a!.publish(userId, { kind: "profile", etag: `${run}${performance.now()}` }).finally(() => inFlight--);
+        },
+      ),
     );
     await sleep(300);
   }
@@ -360,7 +382,9 @@ async function reconnectStorm(
       );
     }, delay);
   };
-  clients.forEach((client, i) => client.ws.once("close", (code, reason) => reconnect(users[i]!, 0, code, reason.toString())));
+  clients.forEach((client, i) => {
+    client.ws.once("close", (code, reason) => reconnect(users[i]!, 0, code, reason.toString()));
+  });
 
   killedAt = performance.now();
   await stopInstance(victim(), signal);
@@ -391,7 +415,9 @@ async function reconnectStorm(
     failureReasons: Object.fromEntries(failureReasons),
     batchedAcceptsPerS,
   };
-  log(`  → 99 % in ${result.timeTo99Ms} ms, peak ${result.peakAcceptsPerS} accepts/s (${result.peakAcceptsPer100Ms} in 100 ms), ${failedAttempts} failed attempts ${JSON.stringify(result.failureReasons)}`);
+  log(
+    `  → 99 % in ${result.timeTo99Ms} ms, peak ${result.peakAcceptsPerS} accepts/s (${result.peakAcceptsPer100Ms} in 100 ms), ${failedAttempts} failed attempts ${JSON.stringify(result.failureReasons)}`,
+  );
 
   for (const ws of finalSockets) ws.close();
   for (let i = 0; i < 200 && (await gauge(target.url, "switchboard_ws_connections")) > 0; i++) await sleep(100);
@@ -425,7 +451,9 @@ async function main(): Promise<void> {
     const pairs = [];
     for (let i = 0; i < PAIRS; i++) {
       const [sender, recipient] = await Promise.all(
-        ["s", "r"].map((kind) => store.createUser({ username: `bench-${kind}${i}`, passwordHash: "-", displayName: `Bench ${kind}${i}`, email: `bench-${kind}${i}@example.com` })),
+        ["s", "r"].map((kind) =>
+          store.createUser({ username: `bench-${kind}${i}`, passwordHash: "-", displayName: `Bench ${kind}${i}`, email: `bench-${kind}${i}@example.com` }),
+        ),
       );
       pairs.push({
         sender: { id: sender!.id, token: await tokens.issueAccess({ userId: sender!.id, role: "user", sessionId: randomUUID() }) },
@@ -438,7 +466,10 @@ async function main(): Promise<void> {
     const realtimeLayer = PHASES.has("delivery") ? await realtimeLayerPhase(redis.url) : [];
 
     const stormUsers = await Promise.all(
-      Array.from({ length: STORM_SOCKETS }, async (_, i) => ({ id: STORM_USER_BASE + i, token: await tokens.issueAccess({ userId: STORM_USER_BASE + i, role: "user", sessionId: randomUUID() }) })),
+      Array.from({ length: STORM_SOCKETS }, async (_, i) => ({
+        id: STORM_USER_BASE + i,
+        token: await tokens.issueAccess({ userId: STORM_USER_BASE + i, role: "user", sessionId: randomUUID() }),
+      })),
     );
     const storms: StormResult[] = [];
     if (PHASES.has("storm")) await stopInstance(a, "SIGTERM"); // each case starts its own victim
@@ -456,7 +487,13 @@ async function main(): Promise<void> {
           ]
         : [];
 
-    const report = { machine, setup: { instances: 2, pairs: PAIRS, window: WINDOW, stormSockets: STORM_SOCKETS, loadavgBefore, loadavgAfter: os.loadavg() }, delivery, realtimeLayer, storms };
+    const report = {
+      machine,
+      setup: { instances: 2, pairs: PAIRS, window: WINDOW, stormSockets: STORM_SOCKETS, loadavgBefore, loadavgAfter: os.loadavg() },
+      delivery,
+      realtimeLayer,
+      storms,
+    };
     const md = [
       "# Cluster benchmark (`npm run bench:cluster`)",
       "",
@@ -469,13 +506,19 @@ async function main(): Promise<void> {
       "",
       "| offered msg/s | sent | delivered | delivered msg/s | p50 | p99 | max | sender held back by window |",
       "|---|---|---|---|---|---|---|---|",
-      ...delivery.map((d) => `| ${d.offeredPerS} | ${d.sent} | ${d.delivered} | **${d.deliveredPerS}** | ${d.latencyMs.p50} ms | ${d.latencyMs.p99} ms | ${d.latencyMs.max} ms | ${d.windowLimited ? "yes" : "no"} |`),
+      ...delivery.map(
+        (d) =>
+          `| ${d.offeredPerS} | ${d.sent} | ${d.delivered} | **${d.deliveredPerS}** | ${d.latencyMs.p50} ms | ${d.latencyMs.p99} ms | ${d.latencyMs.max} ms | ${d.windowLimited ? "yes" : "no"} |`,
+      ),
       "",
       "The same offered rates through the realtime layer alone (`createRedisRealtime` ×2 in the load generator on their own connections: `publish` = one Lua script appending to the user's Stream and PUBLISHing to the owner's instance, received by the other one; no database, no WebSocket):",
       "",
       "| offered events/s | sent | delivered | delivered events/s | p50 | p99 | max | held back by window |",
       "|---|---|---|---|---|---|---|---|",
-      ...realtimeLayer.map((d) => `| ${d.offeredPerS} | ${d.sent} | ${d.delivered} | **${d.deliveredPerS}** | ${d.latencyMs.p50} ms | ${d.latencyMs.p99} ms | ${d.latencyMs.max} ms | ${d.windowLimited ? "yes" : "no"} |`),
+      ...realtimeLayer.map(
+        (d) =>
+          `| ${d.offeredPerS} | ${d.sent} | ${d.delivered} | **${d.deliveredPerS}** | ${d.latencyMs.p50} ms | ${d.latencyMs.p99} ms | ${d.latencyMs.max} ms | ${d.windowLimited ? "yes" : "no"} |`,
+      ),
       "",
       "## Reconnect storm: one instance holding the sockets is killed, clients move to the other",
       "",
@@ -483,7 +526,10 @@ async function main(): Promise<void> {
       "",
       "| kill | shutdown | client policy | reconnected | 50 % | 99 % | all | peak accepts/s (1 s window) | peak in 100 ms | failed attempts | accepts/s when opened in batches of 500 |",
       "|---|---|---|---|---|---|---|---|---|---|---|",
-      ...storms.map((s) => `| ${s.kill} | ${s.shutdown} | ${s.strategy} | ${s.reconnected}/${s.sockets} | ${ms(s.timeTo50Ms)} | **${ms(s.timeTo99Ms)}** | ${ms(s.timeToAllMs)} | **${s.peakAcceptsPerS}** | ${s.peakAcceptsPer100Ms} | ${s.failedAttempts} | ${s.batchedAcceptsPerS} |`),
+      ...storms.map(
+        (s) =>
+          `| ${s.kill} | ${s.shutdown} | ${s.strategy} | ${s.reconnected}/${s.sockets} | ${ms(s.timeTo50Ms)} | **${ms(s.timeTo99Ms)}** | ${ms(s.timeToAllMs)} | **${s.peakAcceptsPerS}** | ${s.peakAcceptsPer100Ms} | ${s.failedAttempts} | ${s.batchedAcceptsPerS} |`,
+      ),
       "",
       ...drainSummary,
       "",
@@ -493,7 +539,10 @@ async function main(): Promise<void> {
       "- What bounds it on this box: instance A's one event loop (WebSocket frames, Redis and Postgres replies, about a third of its busy time in garbage collection under load; `BENCH_SERVER_NODE_ARGS=--cpu-prof`), with Postgres, Redis, instance B and this load generator on the same two cores. The realtime-layer table is the Redis path on its own.",
       "- A reconnect storm is bounded by how fast one instance accepts (TLS-less handshake + token check + owner claim + head, in one Node process; last column). The listen backlog is 4096 (it was Node's default 511, which dropped SYNs under a storm; the kernel retries those after 1 s, 3 s, 7 s…). The fixed 5 s delay sends every client in the same instant (the highest peak per 100 ms); the project's policy spreads the first attempts (0.5–1 s after a crash, 0–5 s after a restart) and never waits a fixed 5 s first.",
       "The load generator, both instances, Redis and Postgres share the machine's cores, so the numbers are a floor for each component, not a capacity plan.",
-      `Load average (1/5/15 min) before: ${loadavgBefore.map((l) => l.toFixed(2)).join(" / ")}; after: ${os.loadavg().map((l) => l.toFixed(2)).join(" / ")} — other work on this shared machine ran at the same time.`,
+      `Load average (1/5/15 min) before: ${loadavgBefore.map((l) => l.toFixed(2)).join(" / ")}; after: ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" / ")} — other work on this shared machine ran at the same time.`,
     ].join("\n");
     const paths = await writeReport("cluster-bench", report, md);
     log(`wrote ${paths.join(", ")}`);

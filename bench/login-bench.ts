@@ -27,7 +27,13 @@ const LIFTED_LIMITS = { LOGIN_MAX_FAILURES_PER_USER_IP: "1000000", LOGIN_MAX_FAI
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One JSON request from `localAddress` on a keep-alive agent bound to that address. */
-function post(agent: Agent, url: string, method: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; text: string; ms: number }> {
+function post(
+  agent: Agent,
+  url: string,
+  method: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string; ms: number }> {
   const started = performance.now();
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -53,7 +59,13 @@ async function startServer(env: Record<string, string>, redisUrl: string): Promi
   });
   const base = `http://127.0.0.1:${port}`;
   for (let waited = 0; waited < 120_000; waited += 200) {
-    if (await fetch(`${base}${RestPath.healthz}`).then((res) => res.ok, () => false)) return { child, base, dataDir };
+    if (
+      await fetch(`${base}${RestPath.healthz}`).then(
+        (res) => res.ok,
+        () => false,
+      )
+    )
+      return { child, base, dataDir };
     await sleep(200);
   }
   child.kill("SIGKILL");
@@ -71,7 +83,8 @@ async function run(scenario: string, base: string, guessers: number): Promise<Sc
   const bobAgent = agentFrom("127.0.0.1");
   const bob = JSON.parse((await post(bobAgent, `${base}${RestPath.login}`, "POST", { username: "bob", password: "demo" })).text) as LoginResponse;
   // Warm the route (JIT, database pages) before measuring.
-  for (let warm = 0; warm < 20; warm += 1) await post(bobAgent, `${base}${RestPath.unreadCount}`, "GET", undefined, { authorization: `Bearer ${bob.accessToken}` });
+  for (let warm = 0; warm < 20; warm += 1)
+    await post(bobAgent, `${base}${RestPath.unreadCount}`, "GET", undefined, { authorization: `Bearer ${bob.accessToken}` });
   const deadline = Date.now() + DURATION_S * 1000;
   const guesses: Record<string, number> = {};
   const guessing = Array.from({ length: guessers }, async (_, index) => {
@@ -85,7 +98,8 @@ async function run(scenario: string, base: string, guessers: number): Promise<Sc
   });
   const unread: number[] = [];
   const reading = (async () => {
-    while (Date.now() < deadline) unread.push((await post(bobAgent, `${base}${RestPath.unreadCount}`, "GET", undefined, { authorization: `Bearer ${bob.accessToken}` })).ms);
+    while (Date.now() < deadline)
+      unread.push((await post(bobAgent, `${base}${RestPath.unreadCount}`, "GET", undefined, { authorization: `Bearer ${bob.accessToken}` })).ms);
   })();
   const logins: Array<{ ok: boolean; ms: number }> = [];
   const loggingIn = (async () => {
@@ -104,7 +118,12 @@ async function run(scenario: string, base: string, guessers: number): Promise<Sc
   const result: ScenarioResult = {
     scenario,
     unreadCount: { requests: unread.length, p50Ms: +percentile(sortedUnread, 50).toFixed(1), p99Ms: +percentile(sortedUnread, 99).toFixed(1) },
-    realLogin: { requests: logins.length, ok: logins.filter((login) => login.ok).length, p50Ms: +percentile(sortedLogins, 50).toFixed(1), p99Ms: +percentile(sortedLogins, 99).toFixed(1) },
+    realLogin: {
+      requests: logins.length,
+      ok: logins.filter((login) => login.ok).length,
+      p50Ms: +percentile(sortedLogins, 50).toFixed(1),
+      p99Ms: +percentile(sortedLogins, 99).toFixed(1),
+    },
     guesses,
   };
   log(`${scenario}: ${JSON.stringify(result)}`);
@@ -115,9 +134,24 @@ async function main(): Promise<void> {
   const redis = await startLocalRedis();
   const results: ScenarioResult[] = [];
   const settings: Array<{ name: string; env: Record<string, string>; scenarios: Array<[string, number]> }> = [
-    { name: "defaults", env: {}, scenarios: [["quiet", 0], [`${GUESSERS} guessers, default login limits`, GUESSERS]] },
-    { name: "bounded", env: { ...LIFTED_LIMITS, PASSWORD_HASH_CONCURRENCY: "2" }, scenarios: [[`${GUESSERS} guessers, limits lifted, hashing bounded to 2`, GUESSERS]] },
-    { name: "unbounded", env: { ...LIFTED_LIMITS, PASSWORD_HASH_CONCURRENCY: "64", PASSWORD_HASH_QUEUE_MAX: "1000" }, scenarios: [[`${GUESSERS} guessers, limits lifted, hashing unbounded (before)`, GUESSERS]] },
+    {
+      name: "defaults",
+      env: {},
+      scenarios: [
+        ["quiet", 0],
+        [`${GUESSERS} guessers, default login limits`, GUESSERS],
+      ],
+    },
+    {
+      name: "bounded",
+      env: { ...LIFTED_LIMITS, PASSWORD_HASH_CONCURRENCY: "2" },
+      scenarios: [[`${GUESSERS} guessers, limits lifted, hashing bounded to 2`, GUESSERS]],
+    },
+    {
+      name: "unbounded",
+      env: { ...LIFTED_LIMITS, PASSWORD_HASH_CONCURRENCY: "64", PASSWORD_HASH_QUEUE_MAX: "1000" },
+      scenarios: [[`${GUESSERS} guessers, limits lifted, hashing unbounded (before)`, GUESSERS]],
+    },
   ];
   try {
     for (const setting of settings) {
@@ -140,7 +174,11 @@ async function main(): Promise<void> {
   const machine = machineInfo();
   const rows = results.map(
     (r) =>
-      `| ${r.scenario} | ${r.unreadCount.p50Ms} ms / ${r.unreadCount.p99Ms} ms | ${r.realLogin.ok}/${r.realLogin.requests}, ${r.realLogin.p50Ms} ms / ${r.realLogin.p99Ms} ms | ${Object.entries(r.guesses).map(([status, count]) => `${count} × ${status}`).join(", ") || "—"} |`,
+      `| ${r.scenario} | ${r.unreadCount.p50Ms} ms / ${r.unreadCount.p99Ms} ms | ${r.realLogin.ok}/${r.realLogin.requests}, ${r.realLogin.p50Ms} ms / ${r.realLogin.p99Ms} ms | ${
+        Object.entries(r.guesses)
+          .map(([status, count]) => `${count} × ${status}`)
+          .join(", ") || "—"
+      } |`,
   );
   const markdown = [
     "# Login guessing bench",

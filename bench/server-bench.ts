@@ -118,7 +118,10 @@ async function replacementStorm(base: string, wsBase: string, tokens: string[]) 
   await sleep(500);
   const survivors = sockets.filter((s) => s.ws.readyState === WebSocket.OPEN);
   const perUser = new Map<number, number>();
-  sockets.forEach((s, i) => s.ws.readyState === WebSocket.OPEN && perUser.set(Math.floor(i / STORM_PER_USER) + 1, (perUser.get(Math.floor(i / STORM_PER_USER) + 1) ?? 0) + 1));
+  sockets.forEach((s, i) => {
+    const user = Math.floor(i / STORM_PER_USER) + 1;
+    if (s.ws.readyState === WebSocket.OPEN) perUser.set(user, (perUser.get(user) ?? 0) + 1);
+  });
   const reasons: Record<string, number> = {};
   for (const s of sockets) if (s.close) reasons[`${s.close.code} ${s.close.reason}`] = (reasons[`${s.close.code} ${s.close.reason}`] ?? 0) + 1;
   const serverConnections = await metric(base, "switchboard_ws_connections");
@@ -152,10 +155,15 @@ async function idleCapacity(base: string, wsBase: string, tokenService: TokenSer
       const token = await tokenService.issueAccess({ userId, role: "user", sessionId: randomUUID() });
       const ws = openChatSocket(wsBase, userId, token);
       sockets.push(ws);
-      batch.push(new Promise((resolve) => {
-        ws.once("message", () => resolve()); // welcome
-        ws.once("close", () => { failed++; resolve(); });
-      }));
+      batch.push(
+        new Promise((resolve) => {
+          ws.once("message", () => resolve()); // welcome
+          ws.once("close", () => {
+            failed++;
+            resolve();
+          });
+        }),
+      );
     }
     await Promise.all(batch);
     if ((first - 1) % 5000 === 0) log(`  ${sockets.length} opened`);
@@ -202,7 +210,13 @@ async function idleCapacity(base: string, wsBase: string, tokenService: TokenSer
 }
 
 async function profileLoad(base: string) {
-  const login = await (await fetch(`${base}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "alice", password: "demo" }) })).json() as { accessToken: string };
+  const login = (await (
+    await fetch(`${base}/api/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "alice", password: "demo" }),
+    })
+  ).json()) as { accessToken: string };
   const auth = `Bearer ${login.accessToken}`;
   const first = await fetch(`${base}/api/users/profile/me`, { headers: { authorization: auth } });
   const etag = first.headers.get("etag")!;
@@ -278,11 +292,13 @@ async function floodIsolation(template: string, tokenService: TokenService) {
           if (tag !== "t" || (sentPhase !== "baseline" && sentPhase !== "flood")) return;
           latencies[sentPhase].push(performance.now() - Number(sentAt));
         });
-        batch.push(untilFrame(ws, ServerFrameType.welcome).then(() => {
-          const resumed = untilFrame(ws, ServerFrameType.resumed);
-          sendFreshResume(ws);
-          return resumed;
-        }));
+        batch.push(
+          untilFrame(ws, ServerFrameType.welcome).then(() => {
+            const resumed = untilFrame(ws, ServerFrameType.resumed);
+            sendFreshResume(ws);
+            return resumed;
+          }),
+        );
       }
       await Promise.all(batch);
     }
@@ -303,7 +319,13 @@ async function floodIsolation(template: string, tokenService: TokenService) {
     await sleep(FLOOD_PHASE_S * 1000);
     phase = "flood";
     const flooder = new Worker(new URL("./lib/flooder-worker.js", import.meta.url), {
-      workerData: { wsUrl: wsBase, userId: FLOODER, token: await tokenService.issueAccess({ userId: FLOODER, role: "user", sessionId: randomUUID() }), to: FLOOD_TARGET, burst: FLOOD_BURST },
+      workerData: {
+        wsUrl: wsBase,
+        userId: FLOODER,
+        token: await tokenService.issueAccess({ userId: FLOODER, role: "user", sessionId: randomUUID() }),
+        to: FLOOD_TARGET,
+        burst: FLOOD_BURST,
+      },
     });
     await sleep(FLOOD_PHASE_S * 1000);
     phase = "drain";
@@ -338,7 +360,10 @@ async function floodIsolation(template: string, tokenService: TokenService) {
 
 /** Every budget on but out of reach (the checks run on every frame), or every budget off. */
 const LIMITS_ON_UNREACHED: Record<string, string> = Object.fromEntries(
-  ["SEND", "READ", "RESUME", "PING"].flatMap((kind) => [[`RATE_LIMIT_${kind}_PER_S`, "1000000"], [`RATE_LIMIT_${kind}_BURST`, "1000000"]]),
+  ["SEND", "READ", "RESUME", "PING"].flatMap((kind) => [
+    [`RATE_LIMIT_${kind}_PER_S`, "1000000"],
+    [`RATE_LIMIT_${kind}_BURST`, "1000000"],
+  ]),
 );
 const LIMITS_OFF: Record<string, string> = Object.fromEntries(["SEND", "READ", "RESUME", "PING"].map((kind) => [`RATE_LIMIT_${kind}_PER_S`, "0"]));
 
@@ -362,7 +387,9 @@ async function sendThroughput(wsBase: string, tokenService: TokenService, round:
     sendFreshResume(ws);
   }
   const started = performance.now();
-  for (const ws of sockets) for (let i = 0; i < COST_WINDOW; i++) ws.send(JSON.stringify({ type: ClientFrameType.send, clientMsgId: `c${round}-w-${Math.random()}`, to: 1, body: "cost" }));
+  for (const ws of sockets)
+    for (let i = 0; i < COST_WINDOW; i++)
+      ws.send(JSON.stringify({ type: ClientFrameType.send, clientMsgId: `c${round}-w-${Math.random()}`, to: 1, body: "cost" }));
   await sleep(COST_S * 1000);
   running = false;
   const perSecond = acks / ((performance.now() - started) / 1000);
@@ -436,7 +463,10 @@ async function main() {
     const storm = SECTIONS.has("storm") ? await replacementStorm(base, wsBase, tokens) : null;
     const fdLimits = { bench: openFilesLimit(), server: openFilesLimit(server.pid!) };
     const idleSockets = Math.min(REQUESTED_IDLE_SOCKETS, fdLimits.bench - FD_HEADROOM, fdLimits.server - FD_HEADROOM);
-    if (SECTIONS.has("idle") && idleSockets < REQUESTED_IDLE_SOCKETS) log(`open-files limit (bench ${fdLimits.bench}, server ${fdLimits.server}) caps the idle test at ${idleSockets} sockets; raising it needs CAP_SYS_RESOURCE (LimitNOFILE for a service)`);
+    if (SECTIONS.has("idle") && idleSockets < REQUESTED_IDLE_SOCKETS)
+      log(
+        `open-files limit (bench ${fdLimits.bench}, server ${fdLimits.server}) caps the idle test at ${idleSockets} sockets; raising it needs CAP_SYS_RESOURCE (LimitNOFILE for a service)`,
+      );
     const idle = SECTIONS.has("idle") ? { ...(await idleCapacity(base, wsBase, tokenService, idleSockets)), openFilesLimit: fdLimits } : null;
     await stopServer(server);
     if (SECTIONS.has("flood") || SECTIONS.has("cost")) usersTemplate = await createBenchUsersDataDir(FLOOD_OTHERS + 2);

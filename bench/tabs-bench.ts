@@ -137,7 +137,15 @@ function seenTimes(page: Page): Promise<Record<string, number>> {
   return page.evaluate("window.benchSeen") as Promise<Record<string, number>>;
 }
 
-async function runStep(mode: Mode, server: ServerProcess, pages: Page[], alice: LoginResponse, bob: LoginResponse, step: number, connectsBefore: number): Promise<StepResult> {
+async function runStep(
+  mode: Mode,
+  server: ServerProcess,
+  pages: Page[],
+  alice: LoginResponse,
+  bob: LoginResponse,
+  step: number,
+  connectsBefore: number,
+): Promise<StepResult> {
   await Promise.all(pages.map(installObserver));
   const samples: number[] = [];
   let sampling = true;
@@ -155,7 +163,11 @@ async function runStep(mode: Mode, server: ServerProcess, pages: Page[], alice: 
   for (let i = 0; i < MESSAGES; i++) {
     const marker = `bench-${step}-${i}`;
     requestedAt.set(marker, Date.now());
-    const sent = await api<{ message: ChatMessage }>(server.url, bob.accessToken, "POST", RestPath.messages, { to: alice.user.id, body: marker, clientMsgId: `${marker}-${Date.now()}` });
+    const sent = await api<{ message: ChatMessage }>(server.url, bob.accessToken, "POST", RestPath.messages, {
+      to: alice.user.id,
+      body: marker,
+      clientMsgId: `${marker}-${Date.now()}`,
+    });
     createdAt.set(marker, Date.parse(sent.body.message.createdAt));
     await sleep(MESSAGE_SPACING_MS);
   }
@@ -282,7 +294,9 @@ async function runMode(mode: Mode, server: ServerProcess, results: StepResult[])
       await sleep(1000);
       log(`${mode}: ${tabs} tab(s) open, measuring (${MESSAGES} messages, then ${WINDOW_MS / 1000} s idle)`);
       const result = await runStep(mode, server, pages, alice, bob, index + (mode === "naive" ? 100 : 0), connectsBefore);
-      log(`${mode} ${tabs}: profile idle ${result.profile200PerHour} × 200 + ${result.profile304PerHour} × 304 per hour; tab task ${result.tabTaskMsPerMessage} ms/message (all tabs ${result.allTabsTaskMsPerMessage}), CPU main ${result.tabMainCpuMsPerMessage} process ${result.tabProcessCpuMsPerMessage} (all tabs ${result.allTabsProcessCpuMsPerMessage}), sockets ${result.socketsAtEnd} (max ${result.socketsMax}), connects ${result.connectsInStep}, profile ${result.profileRequestsPerHour}/h + ${result.profileGetsPerChange}/change, p50 ${result.fanOut.p50Ms} ms, p99 ${result.fanOut.p99Ms} ms (from request: ${result.endToEnd.p50Ms}/${result.endToEnd.p99Ms}), delivered ${result.fanOut.delivered}/${result.fanOut.expected}`);
+      log(
+        `${mode} ${tabs}: profile idle ${result.profile200PerHour} × 200 + ${result.profile304PerHour} × 304 per hour; tab task ${result.tabTaskMsPerMessage} ms/message (all tabs ${result.allTabsTaskMsPerMessage}), CPU main ${result.tabMainCpuMsPerMessage} process ${result.tabProcessCpuMsPerMessage} (all tabs ${result.allTabsProcessCpuMsPerMessage}), sockets ${result.socketsAtEnd} (max ${result.socketsMax}), connects ${result.connectsInStep}, profile ${result.profileRequestsPerHour}/h + ${result.profileGetsPerChange}/change, p50 ${result.fanOut.p50Ms} ms, p99 ${result.fanOut.p99Ms} ms (from request: ${result.endToEnd.p50Ms}/${result.endToEnd.p99Ms}), delivered ${result.fanOut.delivered}/${result.fanOut.expected}`,
+      );
       results.push(result);
     }
   } finally {
@@ -372,7 +386,9 @@ async function runHandovers(server: ServerProcess, results: HandoverResult[]): P
           await showConversation(replacement);
           pages.push(replacement);
         }
-        log(`handover ${kind} ${run + 1}/${HANDOVERS[kind]}: socket ${socket.at(-1)} ms, first event in every tab ${firstEvent.at(-1)} ms, connects ${connectsPerHandover.at(-1)}`);
+        log(
+          `handover ${kind} ${run + 1}/${HANDOVERS[kind]}: socket ${socket.at(-1)} ms, first event in every tab ${firstEvent.at(-1)} ms, connects ${connectsPerHandover.at(-1)}`,
+        );
       }
       const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
       results.push({
@@ -406,18 +422,22 @@ function markdown(results: StepResult[], handovers: HandoverResult[], machine: R
     });
   const limits: Record<HandoverKind, number> = { close: 1000, crash: 3000, freeze: 10_000 };
   const handoverRows = handovers.map(
-    (h) => `| ${h.kind} | ${h.runs} | ${h.socket.p50Ms} / ${h.socket.p99Ms} | ${h.firstEvent.p50Ms} / ${h.firstEvent.p99Ms} | < ${limits[h.kind]} ms: ${h.firstEvent.p99Ms < limits[h.kind] ? "**met**" : "**not met**"} | ${h.lost} | ${h.duplicated} | ${h.connectsPerHandover.join(" ")} |`,
+    (h) =>
+      `| ${h.kind} | ${h.runs} | ${h.socket.p50Ms} / ${h.socket.p99Ms} | ${h.firstEvent.p50Ms} / ${h.firstEvent.p99Ms} | < ${limits[h.kind]} ms: ${h.firstEvent.p99Ms < limits[h.kind] ? "**met**" : "**not met**"} | ${h.lost} | ${h.duplicated} | ${h.connectsPerHandover.join(" ")} |`,
   );
-  const handoverSection = handovers.length === 0 ? [] : [
-    "",
-    `## Handover (coordinated tabs, ${HANDOVER_TABS} tabs, each showing the conversation)`,
-    "",
-    "The leader tab is closed, crashed (CDP `Page.crash`) or frozen (`Page.setWebLifecycleState` frozen plus `Debugger.pause`, as headless Chromium freezes only hidden pages); at that moment another user sends a message. Timed from the leader's end: the next socket accepted by the server, and that message shown in every remaining tab's DOM. A closed or crashed tab is replaced by a new one; a frozen one is thawed after the run (it must follow, not reconnect).",
-    "",
-    "| leader | runs | next socket p50 / p99 ms | first event in every tab p50 / p99 ms | target | lost | duplicated | connects per handover |",
-    "|---|---|---|---|---|---|---|---|",
-    ...handoverRows,
-  ];
+  const handoverSection =
+    handovers.length === 0
+      ? []
+      : [
+          "",
+          `## Handover (coordinated tabs, ${HANDOVER_TABS} tabs, each showing the conversation)`,
+          "",
+          "The leader tab is closed, crashed (CDP `Page.crash`) or frozen (`Page.setWebLifecycleState` frozen plus `Debugger.pause`, as headless Chromium freezes only hidden pages); at that moment another user sends a message. Timed from the leader's end: the next socket accepted by the server, and that message shown in every remaining tab's DOM. A closed or crashed tab is replaced by a new one; a frozen one is thawed after the run (it must follow, not reconnect).",
+          "",
+          "| leader | runs | next socket p50 / p99 ms | first event in every tab p50 / p99 ms | target | lost | duplicated | connects per handover |",
+          "|---|---|---|---|---|---|---|---|",
+          ...handoverRows,
+        ];
   return [
     "# Tabs benchmark: extension, coordinated tabs without it, naive page mode",
     "",
@@ -471,10 +491,19 @@ async function main(): Promise<void> {
   const machine = machineInfo();
   const labels = TAB_COUNTS.map(String);
   const pick = (mode: Mode, value: (r: StepResult) => number) => TAB_COUNTS.map((tabs) => value(results.find((r) => r.mode === mode && r.tabs === tabs)!));
-  const series = (value: (r: StepResult) => number) => ({ extension: pick("extension", value), coordinated: pick("coordinated", value), naive: pick("naive", value) });
+  const series = (value: (r: StepResult) => number) => ({
+    extension: pick("extension", value),
+    coordinated: pick("coordinated", value),
+    naive: pick("naive", value),
+  });
   const svg = barChartSvg("Switchboard tabs benchmark — extension, coordinated tabs, naive page mode", labels, [
     { title: "Sockets opened (new tabs + window)", unit: "connects", series: series((r) => r.connectsInStep) },
-    { title: "Profile requests per hour (idle)", unit: "requests/h", series: series((r) => r.profileRequestsPerHour), target: { value: 12, label: "target ≤ 12/h" } },
+    {
+      title: "Profile requests per hour (idle)",
+      unit: "requests/h",
+      series: series((r) => r.profileRequestsPerHour),
+      target: { value: 12, label: "target ≤ 12/h" },
+    },
     {
       title: "Fan-out p99 to each tab's DOM (naive: newest tab only)",
       unit: "ms",

@@ -29,7 +29,12 @@ export function readBuildRecord(outDir: string): BuildRecord | null {
 
 /** Same settings → the same extension (key order does not matter). */
 export function sameSettings(a: BuildEnv, b: BuildEnv): boolean {
-  const canonical = (env: BuildEnv) => JSON.stringify(Object.keys(env).sort().map((key) => [key, env[key as keyof BuildEnv]]));
+  const canonical = (env: BuildEnv) =>
+    JSON.stringify(
+      Object.keys(env)
+        .sort()
+        .map((key) => [key, env[key as keyof BuildEnv]]),
+    );
   return canonical(a) === canonical(b);
 }
 

@@ -38,7 +38,12 @@ interface Target {
 }
 
 const TARGETS: Target[] = [
-  { name: "server", script: "build:server", output: "dist/server/src/main.js", inputs: ["server", "shared/protocol", "bench", "tsconfig.build.json", ...COMMON] },
+  {
+    name: "server",
+    script: "build:server",
+    output: "dist/server/src/main.js",
+    inputs: ["server", "shared/protocol", "bench", "tsconfig.build.json", ...COMMON],
+  },
   { name: "web app", script: "build:web", output: "dist/web/index.html", inputs: ["extension", "shared", ...COMMON] },
   { name: "extension", script: "build:extension", output: "dist/extension/manifest.json", inputs: ["extension", "shared", ...COMMON] },
 ];

@@ -28,7 +28,9 @@ function fail(message: string): never {
 
 const serverUrl = process.env.SWITCHBOARD_SERVER_URL;
 if (!serverUrl) {
-  fail("set SWITCHBOARD_SERVER_URL to the server the published extension talks to, e.g.\n  SWITCHBOARD_SERVER_URL=https://chat.example.com npm run package:extension");
+  fail(
+    "set SWITCHBOARD_SERVER_URL to the server the published extension talks to, e.g.\n  SWITCHBOARD_SERVER_URL=https://chat.example.com npm run package:extension",
+  );
 }
 let server: URL;
 try {
@@ -42,12 +44,16 @@ if (server.protocol !== "https:" && !loopback) {
 }
 
 const { version } = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string };
-const build = spawnSync(process.execPath, [path.join(ROOT, "node_modules/vite/bin/vite.js"), "build", "--config", "extension/vite.config.ts", "--mode", "store", "--outDir", OUT_DIR], {
-  cwd: ROOT,
-  // The content script joins the web app on the server's host only, unless told otherwise.
-  env: { ...process.env, NODE_ENV: "production", SWITCHBOARD_WEB_ORIGINS: process.env.SWITCHBOARD_WEB_ORIGINS || anyPortPattern(server.origin) },
-  stdio: "inherit",
-});
+const build = spawnSync(
+  process.execPath,
+  [path.join(ROOT, "node_modules/vite/bin/vite.js"), "build", "--config", "extension/vite.config.ts", "--mode", "store", "--outDir", OUT_DIR],
+  {
+    cwd: ROOT,
+    // The content script joins the web app on the server's host only, unless told otherwise.
+    env: { ...process.env, NODE_ENV: "production", SWITCHBOARD_WEB_ORIGINS: process.env.SWITCHBOARD_WEB_ORIGINS || anyPortPattern(server.origin) },
+    stdio: "inherit",
+  },
+);
 if (build.status !== 0) fail(`the build failed (exit ${build.status ?? build.signal})`);
 
 const manifest = JSON.parse(readFileSync(path.join(OUT_DIR, "manifest.json"), "utf8")) as { key?: string; version: string; host_permissions?: string[] };

@@ -3,7 +3,9 @@ import { readFileSync } from "node:fs";
 
 /** The soft open-files limit of a process, read from /proc (Linux). */
 export function openFilesLimit(pid: number | "self" = "self"): number {
-  const line = readFileSync(`/proc/${pid}/limits`, "utf8").split("\n").find((l) => l.startsWith("Max open files"));
+  const line = readFileSync(`/proc/${pid}/limits`, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("Max open files"));
   const soft = line?.trim().split(/\s+/)[3];
   return soft === "unlimited" ? Infinity : Number(soft);
 }

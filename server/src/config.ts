@@ -123,7 +123,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (isProduction && (jwtSecret === DEFAULT_JWT_SECRET || jwtSecret.length < 32)) {
     throw new ConfigError(
       "Refusing to start in production with the default or a short JWT_SECRET. " +
-        'Set JWT_SECRET to at least 32 random characters (e.g. `openssl rand -base64 48`).',
+        "Set JWT_SECRET to at least 32 random characters (e.g. `openssl rand -base64 48`).",
     );
   }
   const mode = (env.CACHE_FORMAT_MODE ?? "dual") as CacheFormatMode;

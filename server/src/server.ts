@@ -63,7 +63,19 @@ export function localRealtime({ config }: { config: Config }): Realtime {
 }
 
 /** Redis-backed realtime: owner records, Streams history, owner-routed delivery (docs/architecture.md#where-state-lives). */
-export function redisRealtime({ redis, config, logger, metrics, sessions }: { redis: Redis | Cluster; config: Config; logger: Logger; metrics: Metrics; sessions?: SessionRevocations }): Promise<Realtime> {
+export function redisRealtime({
+  redis,
+  config,
+  logger,
+  metrics,
+  sessions,
+}: {
+  redis: Redis | Cluster;
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  sessions?: SessionRevocations;
+}): Promise<Realtime> {
   return createRedisRealtime({ redis, instanceId: config.instanceId, config, logger, metrics, ...(sessions ? { sessions } : {}) });
 }
 
@@ -185,8 +197,17 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
       passwordHashing: new PasswordHashing({ concurrency: config.passwordHashConcurrency, maxQueued: config.passwordHashQueueMax, metrics }),
       metricsAccess: { token: config.metricsToken, onPublicListener: config.metricsOnPublicListener },
       readiness: async () => ({
-        redis: redis.status === "ready" && realtime.isReady() && (await redis.ping().then(() => true, () => false)),
-        database: await db.query("SELECT 1").then(() => true, () => false),
+        redis:
+          redis.status === "ready" &&
+          realtime.isReady() &&
+          (await redis.ping().then(
+            () => true,
+            () => false,
+          )),
+        database: await db.query("SELECT 1").then(
+          () => true,
+          () => false,
+        ),
       }),
     });
 

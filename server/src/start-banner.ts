@@ -31,7 +31,13 @@ function sameServer(a: string, b: string): boolean {
  * where the extension build is and how to load it, the demo logins.
  */
 /** `metricsUrl`: where `/metrics` is served (a separate listener, the public one, or null when off). */
-export function startBanner(options: { url: string; config: Config; localRedisPort: number | undefined; metricsUrl?: string | null; extensionDir?: string }): string {
+export function startBanner(options: {
+  url: string;
+  config: Config;
+  localRedisPort: number | undefined;
+  metricsUrl?: string | null;
+  extensionDir?: string;
+}): string {
   const { url, config } = options;
   const extensionDir = path.resolve(options.extensionDir ?? "dist/extension");
   const extension = readExtensionBuild(extensionDir);
@@ -52,7 +58,11 @@ export function startBanner(options: { url: string; config: Config; localRedisPo
     `  Database: ${config.databaseUrl ? "PostgreSQL (DATABASE_URL)" : `embedded PGlite in ${config.dataDir}/pglite`}`,
     `  Redis: ${config.redisUrl ? "REDIS_URL" : `private redis-server on port ${options.localRedisPort}`}`,
     ...extensionLines,
-    ...(config.seedDemoUsers ? [`  Demo logins: ${DEMO_USERS.map((u) => `${u.username}${u.role === "admin" ? " (admin)" : ""}`).join(", ")} — password "${config.demoPassword === "demo" ? "demo" : "$DEMO_PASSWORD"}"`] : []),
+    ...(config.seedDemoUsers
+      ? [
+          `  Demo logins: ${DEMO_USERS.map((u) => `${u.username}${u.role === "admin" ? " (admin)" : ""}`).join(", ")} — password "${config.demoPassword === "demo" ? "demo" : "$DEMO_PASSWORD"}"`,
+        ]
+      : []),
     ``,
   ];
   return lines.join("\n") + "\n";

@@ -256,9 +256,10 @@ export class Connection {
   #retry(serviceRestart: boolean, minDelayMs = 0): void {
     if (!this.#deps.isOnline()) return this.#setState(ConnectionState.offline);
     const random = this.#deps.random();
-    const backoffDelay = serviceRestart && this.#attempt === 0
-      ? restartJitter(random)
-      : backoff(this.#attempt, random, { baseMs: this.#options.backoffBaseMs, maxMs: this.#options.backoffMaxMs });
+    const backoffDelay =
+      serviceRestart && this.#attempt === 0
+        ? restartJitter(random)
+        : backoff(this.#attempt, random, { baseMs: this.#options.backoffBaseMs, maxMs: this.#options.backoffMaxMs });
     const delay = Math.max(minDelayMs, backoffDelay);
     this.#attempt += 1;
     this.#deps.log?.(`connection: retry ${this.#attempt} in ${delay} ms`);

@@ -139,14 +139,7 @@ export const ErrorFrame = v.object({
   retryAfterMs: v.optional(v.number()),
 });
 
-export const ServerFrame = v.variant("type", [
-  WelcomeFrame,
-  PongFrame,
-  EventFrame,
-  AckFrame,
-  ResumedFrame,
-  ErrorFrame,
-]);
+export const ServerFrame = v.variant("type", [WelcomeFrame, PongFrame, EventFrame, AckFrame, ResumedFrame, ErrorFrame]);
 export type ServerFrame = v.InferOutput<typeof ServerFrame>;
 export type WelcomeFrame = v.InferOutput<typeof WelcomeFrame>;
 export type EventFrame = v.InferOutput<typeof EventFrame>;
@@ -173,13 +166,14 @@ function parseWith<T>(schema: v.GenericSchema<unknown, T>, text: string): ParseR
   const result = v.safeParse(schema, json);
   if (result.success) return { ok: true, frame: result.output };
   const first = result.issues[0];
-  const isTypeIssue = first.path?.[0]?.key === "type" || first.kind === "schema" && first.type === "variant";
+  const isTypeIssue = first.path?.[0]?.key === "type" || (first.kind === "schema" && first.type === "variant");
   if (isTypeIssue && !knownTypes(schema).has((json as { type: string }).type)) {
     return { ok: false, code: FrameErrorCode.unknownType, message: `Unknown frame type "${String((json as { type: string }).type).slice(0, 40)}"` };
   }
   const where = first.path?.map((p) => String(p.key)).join(".") ?? "frame";
   const refused = { ok: false as const, code: FrameErrorCode.invalidFrame, message: `Invalid ${where}: ${first.message}` };
-  const clientMsgId = (json as { type: string; clientMsgId?: unknown }).type === ClientFrameType.send ? (json as { clientMsgId?: unknown }).clientMsgId : undefined;
+  const clientMsgId =
+    (json as { type: string; clientMsgId?: unknown }).type === ClientFrameType.send ? (json as { clientMsgId?: unknown }).clientMsgId : undefined;
   return v.is(ClientMsgId, clientMsgId) ? { ...refused, clientMsgId } : refused;
 }
 

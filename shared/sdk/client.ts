@@ -56,7 +56,15 @@ export class SwitchboardClient {
 
   request<K extends keyof TabRequestMap>(kind: K, params: TabRequestMap[K]["params"]): Promise<TabRequestMap[K]["result"]> {
     const requestId = this.#newId();
-    const reply = this.#pending.wait(requestId, this.#timeoutMs, () => new Error(this.#transport.timeoutAdvice?.(kind, this.#timeoutMs) ?? `The Switchboard extension did not answer "${kind}" within ${this.#timeoutMs} ms. Is it installed and enabled?`));
+    const reply = this.#pending.wait(
+      requestId,
+      this.#timeoutMs,
+      () =>
+        new Error(
+          this.#transport.timeoutAdvice?.(kind, this.#timeoutMs) ??
+            `The Switchboard extension did not answer "${kind}" within ${this.#timeoutMs} ms. Is it installed and enabled?`,
+        ),
+    );
     this.#transport.post({ kind, requestId, params } as TabRequest);
     return reply as Promise<TabRequestMap[K]["result"]>;
   }

@@ -21,8 +21,7 @@ function compareMessages(a: TabMessage, b: TabMessage): number {
 export function mergeMessage<T extends TabMessage>(list: readonly T[], message: T, max = Infinity): T[] {
   const index = list.findIndex(
     (existing) =>
-      (existing.id === message.id && !existing.pending && !message.pending) ||
-      (message.clientMsgId !== null && existing.clientMsgId === message.clientMsgId),
+      (existing.id === message.id && !existing.pending && !message.pending) || (message.clientMsgId !== null && existing.clientMsgId === message.clientMsgId),
   );
   let next: T[];
   if (index !== -1) {

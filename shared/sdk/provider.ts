@@ -62,7 +62,8 @@ function HubSync({ children }: { children?: ReactNode }) {
         } else if (change.kind === HubMessageKind.message || change.kind === HubMessageKind.ack) {
           const chat = change.message;
           const key = messagesKey(chat.from === snapshot.user?.id ? chat.to : chat.from);
-          if (cache.get(key)?.data !== undefined) void mutate(key, (list?: TabMessage[]) => (list ? mergeMessage(list, chat, CONVERSATION_MESSAGES_MAX) : list), { revalidate: false });
+          if (cache.get(key)?.data !== undefined)
+            void mutate(key, (list?: TabMessage[]) => (list ? mergeMessage(list, chat, CONVERSATION_MESSAGES_MAX) : list), { revalidate: false });
         }
       }
     });
@@ -71,9 +72,5 @@ function HubSync({ children }: { children?: ReactNode }) {
 }
 
 export function SwitchboardProvider({ client, children }: { client: SwitchboardClient; children?: ReactNode }) {
-  return createElement(
-    ClientContext.Provider,
-    { value: client },
-    createElement(SWRConfig, { value: swrOptions }, createElement(HubSync, null, children)),
-  );
+  return createElement(ClientContext.Provider, { value: client }, createElement(SWRConfig, { value: swrOptions }, createElement(HubSync, null, children)));
 }

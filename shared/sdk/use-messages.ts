@@ -12,9 +12,7 @@ import { messagesKey } from "./swr-keys.js";
 export function useMessages(peerId: number | null) {
   const client = useSwitchboardClient();
   const key = peerId === null ? null : messagesKey(peerId);
-  const { data, mutate, error, isLoading } = useSWR<TabMessage[]>(key, () =>
-    client.request(TabRequestKind.loadMessages, { peerId: peerId as number }),
-  );
+  const { data, mutate, error, isLoading } = useSWR<TabMessage[]>(key, () => client.request(TabRequestKind.loadMessages, { peerId: peerId as number }));
   return {
     messages: data ?? [],
     isLoading,
@@ -37,7 +35,6 @@ export function useMessages(peerId: number | null) {
       const message = await client.request(TabRequestKind.send, { to: peerId, body, clientMsgId });
       await mutate((list) => mergeMessage(list ?? [], message, CONVERSATION_MESSAGES_MAX), { revalidate: false });
     },
-    markRead: (upToMessageId: number) =>
-      peerId === null ? Promise.resolve(0) : client.request(TabRequestKind.markRead, { peerId, upToMessageId }),
+    markRead: (upToMessageId: number) => (peerId === null ? Promise.resolve(0) : client.request(TabRequestKind.markRead, { peerId, upToMessageId })),
   };
 }

@@ -36,7 +36,9 @@ describe("a burst of messages", () => {
     const bodies = Array.from({ length: burst }, (_, i) => `burst ${stamp} #${String(i).padStart(2, "0")}`);
     // All at once: the server stores them within a few ms of each other.
     const sent = await Promise.all(
-      bodies.map((body, i) => api<{ message: ChatMessage }>(server.url, bob.accessToken, "POST", RestPath.messages, { to: alice.user.id, body, clientMsgId: `burst-${stamp}-${i}` })),
+      bodies.map((body, i) =>
+        api<{ message: ChatMessage }>(server.url, bob.accessToken, "POST", RestPath.messages, { to: alice.user.id, body, clientMsgId: `burst-${stamp}-${i}` }),
+      ),
     );
     expect(sent.every((response) => response.status === 201)).toBe(true);
     const byId = sent.map((response) => response.body.message).sort((a, b) => a.id - b.id);

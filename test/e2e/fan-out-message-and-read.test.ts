@@ -29,9 +29,7 @@ describe("fan-out of a message and of mark-read", () => {
     });
     expect(sent.status).toBe(201);
     const started = Date.now();
-    await Promise.all(
-      [...web, app].map((page) => page.getByTestId(`conversation-${bob.user.id}`).getByText(body).waitFor({ timeout: 1000 })),
-    );
+    await Promise.all([...web, app].map((page) => page.getByTestId(`conversation-${bob.user.id}`).getByText(body).waitFor({ timeout: 1000 })));
     expect(Date.now() - started).toBeLessThan(1000);
 
     await waitFor(async () => (await Promise.all(all.map(unreadShown))).every((count) => count === "1"), 5000, "unread 1 in every tab");

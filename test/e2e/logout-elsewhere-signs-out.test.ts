@@ -18,7 +18,13 @@ describe("logged out everywhere from another device", () => {
     const web = await driven.open(`${server.url}/`);
     await allShow([app, web], ConnectionState.open);
 
-    const elsewhere = (await (await fetch(`${server.url}${RestPath.login}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "alice", password: "demo" }) })).json()) as LoginResponse;
+    const elsewhere = (await (
+      await fetch(`${server.url}${RestPath.login}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username: "alice", password: "demo" }),
+      })
+    ).json()) as LoginResponse;
     const out = await fetch(`${server.url}${RestPath.logoutAll}`, { method: "POST", headers: { authorization: `Bearer ${elsewhere.accessToken}` } });
     expect(out.status).toBe(204);
 

@@ -34,7 +34,10 @@ describe("the packaged extension", () => {
     const { version } = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { version: string };
     const unpacked = path.join(out, "unzipped");
     new AdmZip(path.join(out, `switchboard-extension-${version}.zip`)).extractAllTo(unpacked);
-    const manifest = JSON.parse(readFileSync(path.join(unpacked, "manifest.json"), "utf8")) as Record<string, unknown> & { host_permissions: string[]; icons: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(path.join(unpacked, "manifest.json"), "utf8")) as Record<string, unknown> & {
+      host_permissions: string[];
+      icons: Record<string, string>;
+    };
     expect(manifest.version).toBe(version);
     expect(manifest.key).toBeUndefined();
     expect(manifest.host_permissions).toEqual(["http://127.0.0.1/*"]); // its server only (here on loopback)
@@ -45,7 +48,8 @@ describe("the packaged extension", () => {
     const browser: Browser = await chromium.connectOverCDP(chrome.wsEndpoint);
     cleanups.push(() => browser.close());
     const context = browser.contexts()[0]!;
-    const worker = context.serviceWorkers().find((w) => w.url().startsWith("chrome-extension://")) ?? (await context.waitForEvent("serviceworker", { timeout: 15_000 }));
+    const worker =
+      context.serviceWorkers().find((w) => w.url().startsWith("chrome-extension://")) ?? (await context.waitForEvent("serviceworker", { timeout: 15_000 }));
     // Without a key, Chromium gives the unpacked folder its own id (the store would assign one).
     const extensionId = new URL(worker.url()).hostname;
     expect(extensionId).not.toBe(EXTENSION_ID);

@@ -15,7 +15,9 @@ describe("restart, silent refresh, refused refresh", () => {
   // The stolen token is reused after the access token expired: past a reuse interval shorter than that.
   const world = useBrowserWorld({ ACCESS_TOKEN_TTL_S: String(ACCESS_TTL_S), REFRESH_REUSE_INTERVAL_S: "2" });
 
-  it("reconnects after SIGTERM with an expired token (refresh, no user action), then asks to sign in when the refresh token is refused", { timeout: 150_000 }, async () => {
+  it("reconnects after SIGTERM with an expired token (refresh, no user action), then asks to sign in when the refresh token is refused", {
+    timeout: 150_000,
+  }, async () => {
     const { server, driven } = world;
     const app = await configureAndSignIn(driven, server.url, "alice", { backoffBaseMs: 200 });
     const web = await driven.open(`${server.url}/`);
@@ -35,7 +37,11 @@ describe("restart, silent refresh, refused refresh", () => {
     // 2. Someone else uses the extension's refresh token first: the server sees reuse and revokes the family.
     const worker = await driven.serviceWorker();
     const { refreshToken } = await worker.evaluate(async () => (await chrome.storage.local.get("auth")).auth as { refreshToken: string });
-    const stolen = await fetch(`${server.url}${RestPath.refresh}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ refreshToken }) });
+    const stolen = await fetch(`${server.url}${RestPath.refresh}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ refreshToken }),
+    });
     expect(stolen.status).toBe(200);
     await (stolen.json() as Promise<LoginResponse>);
 

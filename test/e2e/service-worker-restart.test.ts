@@ -37,7 +37,11 @@ describe("service worker stopped and restarted", () => {
     await waitFor(async () => (await metric(server, "switchboard_ws_connections")) === 0, 5000, "the socket closed with the worker");
 
     const body = `sent while the worker was down ${Date.now()}`;
-    const sent = await api<{ message: ChatMessage }>(server.url, bob.accessToken, "POST", RestPath.messages, { to: alice.user.id, body, clientMsgId: `sw-${Date.now()}` });
+    const sent = await api<{ message: ChatMessage }>(server.url, bob.accessToken, "POST", RestPath.messages, {
+      to: alice.user.id,
+      body,
+      clientMsgId: `sw-${Date.now()}`,
+    });
     expect(sent.status).toBe(201);
 
     // Opening a tab wakes the worker (its port); it rebuilds from storage and resumes.

@@ -1,5 +1,13 @@
 import WebSocket from "ws";
-import { BEARER_PROTOCOL_PREFIX, ClientFrameType, ServerFrameType, SUBPROTOCOL, WS_PATH_PREFIX, type LoginResponse, type ServerFrame } from "../../shared/protocol/index.js";
+import {
+  BEARER_PROTOCOL_PREFIX,
+  ClientFrameType,
+  ServerFrameType,
+  SUBPROTOCOL,
+  WS_PATH_PREFIX,
+  type LoginResponse,
+  type ServerFrame,
+} from "../../shared/protocol/index.js";
 
 export async function login(baseUrl: string, username: string, password = "demo"): Promise<LoginResponse> {
   const res = await fetch(`${baseUrl}/api/auth/login`, {

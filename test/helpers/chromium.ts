@@ -57,7 +57,10 @@ export function assertBrowserPrerequisites(): void {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install it (apt-get install chromium) or set CHROMIUM_PATH. The e2e tests need a real browser.`);
   }
-  for (const [dir, script] of [[EXTENSION_DIR, "build:extension"], [WEB_APP_DIR, "build:web"]] as const) {
+  for (const [dir, script] of [
+    [EXTENSION_DIR, "build:extension"],
+    [WEB_APP_DIR, "build:web"],
+  ] as const) {
     if (!existsSync(path.join(dir, dir === EXTENSION_DIR ? "manifest.json" : "index.html"))) {
       throw new Error(`${dir} is missing: run "npm run ${script}" (or "npm run build") before the e2e tests.`);
     }

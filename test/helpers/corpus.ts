@@ -134,11 +134,15 @@ export async function loadGeneratedUsers(redis: Redis, count: number, start = 1_
     const text = JSON.stringify({ id, username: `user${id}`, email: `user${id}@example.com`, phone: "13812341234" });
     const kind = i % 10;
     const value =
-      kind === 9 ? `{"schema_version":"2","content_type":"application/json","data":${text},"created_at":"2025-01-01T00:00:00Z"}`
-      : kind === 8 ? gzipSync(text)
-      : kind === 7 ? deflateSync(text)
-      : kind === 6 ? JSON.stringify(text)
-      : text;
+      kind === 9
+        ? `{"schema_version":"2","content_type":"application/json","data":${text},"created_at":"2025-01-01T00:00:00Z"}`
+        : kind === 8
+          ? gzipSync(text)
+          : kind === 7
+            ? deflateSync(text)
+            : kind === 6
+              ? JSON.stringify(text)
+              : text;
     if (kind === 9) v2 += 1;
     else legacy += 1;
     pipeline.set(`user:${id}`, value, "PX", 600_000 + i);

@@ -33,7 +33,9 @@ function findBinDir(): string {
   }
   const root = "/usr/lib/postgresql";
   if (existsSync(root)) {
-    const versions = readdirSync(root).filter((v) => existsSync(path.join(root, v, "bin", "initdb"))).sort((a, b) => Number(b) - Number(a));
+    const versions = readdirSync(root)
+      .filter((v) => existsSync(path.join(root, v, "bin", "initdb")))
+      .sort((a, b) => Number(b) - Number(a));
     if (versions[0]) return path.join(root, versions[0], "bin");
   }
   throw new PostgresBinaryMissingError();
@@ -50,7 +52,9 @@ function asPostgresUser(): { prefix: string[]; uid: number; gid: number } | null
     const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim());
     return { prefix: ["runuser", "-u", "postgres", "--"], uid, gid };
   } catch {
-    throw new Error('Running as root, but there is no "postgres" user to run initdb as. Install the "postgresql" package (it creates the user) or run the tests as a normal user.');
+    throw new Error(
+      'Running as root, but there is no "postgres" user to run initdb as. Install the "postgresql" package (it creates the user) or run the tests as a normal user.',
+    );
   }
 }
 
@@ -74,8 +78,13 @@ export async function startPostgres(options: { startTimeoutS?: number } = {}): P
       const port = await freePort();
       // Durability off: a test database is thrown away, speed matters.
       const serverOptions = [
-        `-p ${port}`, `-k ${dir}`, "-c listen_addresses=127.0.0.1", "-c fsync=off",
-        "-c synchronous_commit=off", "-c full_page_writes=off", "-c max_connections=200",
+        `-p ${port}`,
+        `-k ${dir}`,
+        "-c listen_addresses=127.0.0.1",
+        "-c fsync=off",
+        "-c synchronous_commit=off",
+        "-c full_page_writes=off",
+        "-c max_connections=200",
       ].join(" ");
       try {
         await command("pg_ctl", ["-D", data, "-l", logFile, "-o", serverOptions, "-w", "-t", String(options.startTimeoutS ?? 30), "start"]);

@@ -33,7 +33,11 @@ export interface PrometheusServer {
  * A private `prometheus` on a free loopback port with its own config and data folder (never the
  * system service), scraping `targets` and evaluating `ruleFiles` every `intervalS` seconds.
  */
-export async function startPrometheus(options: { targets: Array<{ job: string; address: string }>; ruleFiles: string[]; intervalS?: number }): Promise<PrometheusServer> {
+export async function startPrometheus(options: {
+  targets: Array<{ job: string; address: string }>;
+  ruleFiles: string[];
+  intervalS?: number;
+}): Promise<PrometheusServer> {
   requireBinary(PROMETHEUS_BIN);
   const dir = await mkdtemp(path.join(os.tmpdir(), "switchboard-prometheus-"));
   const port = await freePort();
@@ -70,7 +74,13 @@ export async function startPrometheus(options: { targets: Array<{ job: string; a
       await stop();
       throw new Error(`prometheus exited (${child.exitCode}) during start:\n${output.slice(-2000)}`);
     }
-    if (await fetch(`${url}/-/ready`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${url}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`prometheus not ready within 30 s:\n${output.slice(-2000)}`);
@@ -87,7 +97,8 @@ export async function startPrometheus(options: { targets: Array<{ job: string; a
     url,
     output: () => output,
     stop,
-    query: async (expr) => (await api<{ result: Array<{ metric: Record<string, string>; value: [number, string] }> }>(`/api/v1/query?query=${encodeURIComponent(expr)}`)).result,
+    query: async (expr) =>
+      (await api<{ result: Array<{ metric: Record<string, string>; value: [number, string] }> }>(`/api/v1/query?query=${encodeURIComponent(expr)}`)).result,
     alerts: async () => (await api<{ alerts: Array<{ labels: Record<string, string>; state: string; value: string }> }>("/api/v1/alerts")).alerts,
   };
 }

@@ -33,9 +33,15 @@ describe("alerts fire in a real Prometheus scraping a real server", () => {
     dir = await mkdtemp(path.join(os.tmpdir(), "switchboard-alerts-"));
     redis = await redisForTest();
     server = await startServerProcess({ env: { REDIS_URL: redis.server.url } });
-    prometheus = await startPrometheus({ targets: [{ job: "switchboard", address: `127.0.0.1:${server.port}` }], ruleFiles: [await rulesWithoutFor(dir)], intervalS: 1 });
+    prometheus = await startPrometheus({
+      targets: [{ job: "switchboard", address: `127.0.0.1:${server.port}` }],
+      ruleFiles: [await rulesWithoutFor(dir)],
+      intervalS: 1,
+    });
     // Scraped at least twice, so rates exist and the loop alert is not firing yet.
-    expect(await until(async () => Number((await prometheus.query('count_over_time(up{job="switchboard"}[1m])'))[0]?.value[1] ?? 0) >= 3, 30_000, 500)).toBe(true);
+    expect(await until(async () => Number((await prometheus.query('count_over_time(up{job="switchboard"}[1m])'))[0]?.value[1] ?? 0) >= 3, 30_000, 500)).toBe(
+      true,
+    );
   }, 90_000);
   afterAll(async () => {
     await prometheus?.stop();
@@ -54,7 +60,9 @@ describe("alerts fire in a real Prometheus scraping a real server", () => {
   });
 
   it("every query of the Grafana dashboard is valid PromQL that Prometheus evaluates", async () => {
-    const dashboard = JSON.parse(readFileSync(path.join(REPO_ROOT, "ops/grafana/switchboard.json"), "utf8")) as { panels: Array<{ title: string; targets?: Array<{ expr: string }> }> };
+    const dashboard = JSON.parse(readFileSync(path.join(REPO_ROOT, "ops/grafana/switchboard.json"), "utf8")) as {
+      panels: Array<{ title: string; targets?: Array<{ expr: string }> }>;
+    };
     const queries = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
     expect(queries.length).toBeGreaterThan(15);
     for (const { panel, expr } of queries) {

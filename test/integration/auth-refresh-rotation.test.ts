@@ -11,10 +11,18 @@ describe("login and refresh-token rotation", () => {
     fetch(`${t.url}/api/auth/refresh`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ refreshToken }) });
 
   it("rejects wrong passwords with 401 invalid_credentials", async () => {
-    const res = await fetch(`${t.url}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "alice", password: "nope" }) });
+    const res = await fetch(`${t.url}/api/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "alice", password: "nope" }),
+    });
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual({ error: { code: "invalid_credentials", message: expect.any(String) } });
-    const unknown = await fetch(`${t.url}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "mallory", password: "x" }) });
+    const unknown = await fetch(`${t.url}/api/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "mallory", password: "x" }),
+    });
     expect(unknown.status).toBe(401);
   });
 
@@ -36,7 +44,11 @@ describe("login and refresh-token rotation", () => {
 
   it("logout revokes the refresh token", async () => {
     const session = await login(t.url, "bob");
-    const out = await fetch(`${t.url}/api/auth/logout`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ refreshToken: session.refreshToken }) });
+    const out = await fetch(`${t.url}/api/auth/logout`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ refreshToken: session.refreshToken }),
+    });
     expect(out.status).toBe(204);
     expect((await refresh(session.refreshToken)).status).toBe(401);
   });

@@ -65,7 +65,16 @@ describe("several Redis calls in flight", () => {
     // Calls after the crashed one settled (their writes are journaled), the page is not committed.
     expect(await redis.client.llen(JOURNAL)).toBeGreaterThan(1);
     const report = await migrateCorpus(redis.client, "bulk", { scanCount: 1000, keysPerCall: 50, callsInFlight: 4 });
-    expect(report).toMatchObject({ resumed: true, complete: true, keys: 6000, migrated: counts.legacy, skipped: counts.v2, duplicates: 0, failed: 0, deleted: 0 });
+    expect(report).toMatchObject({
+      resumed: true,
+      complete: true,
+      keys: 6000,
+      migrated: counts.legacy,
+      skipped: counts.v2,
+      duplicates: 0,
+      failed: 0,
+      deleted: 0,
+    });
     expect(Object.values(report.migratedFrom).reduce((a, b) => a + b, 0)).toBe(counts.legacy);
     await everyValueIsV2();
     const again = await migrateCorpus(redis.client, "bulk", { callsInFlight: 4 });

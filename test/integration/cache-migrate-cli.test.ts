@@ -4,7 +4,10 @@ import { loadCorpus, loadCorpusInto, useRedis } from "../helpers/corpus.js";
 
 const redis = useRedis({ flushEachTest: false });
 beforeAll(async () => {
-  await loadCorpusInto(redis.client, loadCorpus().filter((e) => e.class !== "bomb"));
+  await loadCorpusInto(
+    redis.client,
+    loadCorpus().filter((e) => e.class !== "bomb"),
+  );
 });
 
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

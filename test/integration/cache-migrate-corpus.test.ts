@@ -13,7 +13,10 @@ describe.each<Strategy>(["bulk", "pipeline"])("cache:migrate on the corpus (%s)"
   beforeEach(async (context) => {
     // The bomb costs ~0.5 s of inflating per run: loaded only where it is the subject.
     const withBomb = /touches nothing else|delete-unparseable/.test(context.task.name);
-    await loadCorpusInto(redis.client, loadCorpus().filter((e) => withBomb || e.class !== "bomb"));
+    await loadCorpusInto(
+      redis.client,
+      loadCorpus().filter((e) => withBomb || e.class !== "bomb"),
+    );
   });
 
   it("migrates JSON-family and compressed values keeping the TTL, and touches nothing else", async () => {

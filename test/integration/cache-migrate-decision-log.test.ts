@@ -8,14 +8,21 @@ const redis = useRedis();
 type Line = { decision?: string; key?: string; hash?: string; preview?: string; sampled?: boolean };
 
 async function migrateLogged(random: () => number): Promise<{ lines: Line[]; text: string; failed: number }> {
-  await loadCorpusInto(redis.client, loadCorpus().filter((e) => e.class !== "bomb"));
+  await loadCorpusInto(
+    redis.client,
+    loadCorpus().filter((e) => e.class !== "bomb"),
+  );
   const stream = new PassThrough();
   let text = "";
   stream.on("data", (chunk: Buffer) => (text += chunk.toString()));
   const logger = pino({ level: "info" }, stream); // a plain logger, as the CLI uses: the masking is the tool's own
   const report = await migrateCorpus(redis.client, "bulk", { logger, random, allowPickle: true });
   await new Promise((resolve) => setImmediate(resolve));
-  const lines = text.trim().split("\n").map((line) => JSON.parse(line) as Line).filter((line) => line.decision);
+  const lines = text
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as Line)
+    .filter((line) => line.decision);
   return { lines, text, failed: report.failed };
 }
 

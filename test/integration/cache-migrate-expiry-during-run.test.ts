@@ -8,7 +8,8 @@ describe.each<Strategy>(["bulk", "pipeline"])("a key that expires during a run (
   it("is not resurrected; keys around it keep their TTL", async () => {
     for (let id = 1; id <= 20; id++) {
       const value = JSON.stringify({ id, username: `u${id}` });
-      if (id % 2) await redis.client.set(`user:${id}`, value, "PX", 300); // expires mid-run
+      if (id % 2)
+        await redis.client.set(`user:${id}`, value, "PX", 300); // expires mid-run
       else await redis.client.set(`user:${id}`, value, "PX", 600_000);
     }
     const before = await snapshot(redis.client);

@@ -8,7 +8,10 @@ import { loadCorpus, loadCorpusInto, useRedis } from "../helpers/corpus.js";
 const redis = useRedis({ flushEachTest: false });
 let dir: string;
 beforeAll(async () => {
-  await loadCorpusInto(redis.client, loadCorpus().filter((e) => e.class !== "bomb"));
+  await loadCorpusInto(
+    redis.client,
+    loadCorpus().filter((e) => e.class !== "bomb"),
+  );
   dir = await mkdtemp(path.join(os.tmpdir(), "switchboard-migrate-metrics-"));
 });
 afterAll(async () => rm(dir, { recursive: true, force: true }));
@@ -24,7 +27,9 @@ function samples(text: string, name: string): Map<string, number> {
 }
 
 const decisionCount = (text: string, decision: string) =>
-  [...samples(text, "switchboard_cache_migrate_decisions_total")].filter(([labels]) => labels.includes(`decision="${decision}"`)).reduce((sum, [, value]) => sum + value, 0);
+  [...samples(text, "switchboard_cache_migrate_decisions_total")]
+    .filter(([labels]) => labels.includes(`decision="${decision}"`))
+    .reduce((sum, [, value]) => sum + value, 0);
 
 describe("cache:migrate metrics (--metrics-port, --metrics-textfile)", () => {
   it("serves its decisions while running and leaves the final counts in the textfile, equal to the report", async () => {
@@ -45,15 +50,32 @@ describe("cache:migrate metrics (--metrics-port, --metrics-textfile)", () => {
         isTTY: false,
       },
     };
-    const code = await main(["--redis-url", redis.server.url, "--json", "--log-level", "silent", "--rate", "20", "--scan-count", "5", "--metrics-port", "0", "--metrics-textfile", textfile], io);
+    const code = await main(
+      [
+        "--redis-url",
+        redis.server.url,
+        "--json",
+        "--log-level",
+        "silent",
+        "--rate",
+        "20",
+        "--scan-count",
+        "5",
+        "--metrics-port",
+        "0",
+        "--metrics-textfile",
+        textfile,
+      ],
+      io,
+    );
     expect(code, stderr).toBe(EXIT.done);
     const report = JSON.parse(stdout) as { migrated: number; skipped: number; failed: number; keys: number };
 
-    expect(scraped).toContain("switchboard_cache_migrate_running{dry_run=\"false\"} 1");
+    expect(scraped).toContain('switchboard_cache_migrate_running{dry_run="false"} 1');
     expect(decisionCount(scraped, "migrated")).toBeLessThan(report.migrated); // mid-run
 
     const final = await readFile(textfile, "utf8");
-    expect(final).toContain("switchboard_cache_migrate_running{dry_run=\"false\"} 0");
+    expect(final).toContain('switchboard_cache_migrate_running{dry_run="false"} 0');
     expect(decisionCount(final, "migrated")).toBe(report.migrated);
     expect(decisionCount(final, "skipped")).toBe(report.skipped);
     expect(decisionCount(final, "failed")).toBe(report.failed);

@@ -58,10 +58,27 @@ describe("resumable and idempotent migration", () => {
 
   it("a CLI process killed with SIGKILL mid-run finishes when started again; a second full run migrates 0 keys", async () => {
     const url = `redis://127.0.0.1:${redis.server.port}`;
-    const child = spawn(process.execPath, ["--import", "tsx", "server/src/cache-migrate/cli.ts", "--redis-url", url, "--rate", "2000", "--scan-count", "200", "--log-level", "silent", "--no-progress"], {
-      cwd: repoRoot,
-      stdio: "ignore",
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "server/src/cache-migrate/cli.ts",
+        "--redis-url",
+        url,
+        "--rate",
+        "2000",
+        "--scan-count",
+        "200",
+        "--log-level",
+        "silent",
+        "--no-progress",
+      ],
+      {
+        cwd: repoRoot,
+        stdio: "ignore",
+      },
+    );
     const exited = new Promise((resolve) => child.once("exit", resolve));
     try {
       for (let i = 0; i < 400; i++) {

@@ -16,7 +16,7 @@ describe.each<Strategy>(["bulk", "pipeline"])("keys the tool cannot read as a va
     expect(report.formats).toEqual({ oversize: 1, "non-string": 1, "v1-json": 1, unknown: 1 });
     expect(report.size).toMatchObject({ ">10MB": 1, "0B": 1, "<256B": 1 });
     expect(report.ttl).toMatchObject({ "1m-10m": 1, "no-ttl": 3 });
-    expect((await redis.client.strlen("user:1"))).toBe(big.length);
+    expect(await redis.client.strlen("user:1")).toBe(big.length);
     expect(await redis.client.type("user:2")).toBe("hash");
     expect(await redis.client.get("user:3")).toContain('"schema_version":"2"');
   });

@@ -8,7 +8,9 @@ const redis = useRedis({ flushEachTest: false });
 
 /** The database: the source of truth every cache miss falls back to. */
 const users = loadCorpus().filter((entry) => entry.key.startsWith("user:"));
-const database = new Map<number, UserRecord>(users.map((entry) => [corpusUserId(entry), entry.data ?? { id: corpusUserId(entry), username: `db${corpusUserId(entry)}` }]));
+const database = new Map<number, UserRecord>(
+  users.map((entry) => [corpusUserId(entry), entry.data ?? { id: corpusUserId(entry), username: `db${corpusUserId(entry)}` }]),
+);
 let databaseReads = 0;
 
 /** What the profile endpoint does: cache, else database + cache fill. */

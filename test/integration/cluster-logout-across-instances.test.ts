@@ -15,7 +15,11 @@ describe.each<RedisBackendKind>(["standalone", "cluster"])("logout on one instan
     const socket = await connectLive(b!.wsUrl, session);
     expect((await api(b!.url, session.accessToken, "GET", RestPath.profileMe)).status).toBe(200);
 
-    const out = await fetch(`${a!.url}${RestPath.logout}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ refreshToken: session.refreshToken }) });
+    const out = await fetch(`${a!.url}${RestPath.logout}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ refreshToken: session.refreshToken }),
+    });
     expect(out.status).toBe(204);
 
     expect(await socket.closed).toEqual(ServerClose.sessionEnded);
@@ -40,7 +44,11 @@ describe.each<RedisBackendKind>(["standalone", "cluster"])("logout on one instan
     const { servers } = deployment();
     const [a, b] = servers;
     const session = await login(a!.url, "carol");
-    const out = await fetch(`${a!.url}${RestPath.logout}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ refreshToken: session.refreshToken }) });
+    const out = await fetch(`${a!.url}${RestPath.logout}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ refreshToken: session.refreshToken }),
+    });
     expect(out.status).toBe(204);
     await b!.kill("SIGTERM");
     await b!.restart();

@@ -4,7 +4,11 @@ import { api, connectChat, connectLive, login } from "../helpers/chat-client.js"
 import { deploymentForSuite } from "../helpers/cluster-deployment.js";
 import { until } from "../helpers/until.js";
 
-const status = (url: string) => fetch(url).then((res) => res.status, () => 0);
+const status = (url: string) =>
+  fetch(url).then(
+    (res) => res.status,
+    () => 0,
+  );
 
 // While Redis is down a revocation holds on the instance that made it; the others learn it (and
 // close the session's sockets) as soon as Redis answers again — even a Redis that restarted empty.
@@ -20,7 +24,11 @@ describe("logout while Redis is down", () => {
     await redis!.kill();
     expect(await until(async () => (await status(`${a!.url}/readyz`)) === 503 && (await status(`${b!.url}/readyz`)) === 503, 10_000)).toBe(true);
 
-    const out = await fetch(`${a!.url}${RestPath.logout}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ refreshToken: session.refreshToken }) });
+    const out = await fetch(`${a!.url}${RestPath.logout}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ refreshToken: session.refreshToken }),
+    });
     expect(out.status).toBe(204);
     expect(await socketOnA.closed).toEqual(ServerClose.sessionEnded);
     expect((await api(a!.url, session.accessToken, "GET", RestPath.profileMe)).status).toBe(401);

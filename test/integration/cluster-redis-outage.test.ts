@@ -16,7 +16,10 @@ function cpuSeconds(pid: number): number {
 }
 
 async function status(url: string): Promise<number> {
-  return fetch(url).then((res) => res.status, () => 0);
+  return fetch(url).then(
+    (res) => res.status,
+    () => 0,
+  );
 }
 
 describe("Redis killed for 10 s under traffic", () => {
@@ -55,7 +58,9 @@ describe("Redis killed for 10 s under traffic", () => {
     await until(() => sender.acked.size >= 50, 10_000);
     await redis!.kill();
     const killedAt = Date.now();
-    expect(await until(async () => (await status(`${servers[0]!.url}/readyz`)) === 503 && (await status(`${servers[1]!.url}/readyz`)) === 503, 5000)).toBe(true);
+    expect(await until(async () => (await status(`${servers[0]!.url}/readyz`)) === 503 && (await status(`${servers[1]!.url}/readyz`)) === 503, 5000)).toBe(
+      true,
+    );
     phase = "during";
 
     // Degraded: alive, not ready, REST reads answered from the database.
@@ -76,7 +81,9 @@ describe("Redis killed for 10 s under traffic", () => {
     await sleep(Math.max(0, OUTAGE_MS - (Date.now() - killedAt)));
     phase = "restarting";
     await redis!.restart();
-    expect(await until(async () => (await status(`${servers[0]!.url}/readyz`)) === 200 && (await status(`${servers[1]!.url}/readyz`)) === 200, 20_000)).toBe(true);
+    expect(await until(async () => (await status(`${servers[0]!.url}/readyz`)) === 200 && (await status(`${servers[1]!.url}/readyz`)) === 200, 20_000)).toBe(
+      true,
+    );
     phase = "after";
     const firstAfter = n + 1;
     await until(() => sent.filter((s) => s.phase === "after").length >= 100, 30_000);
@@ -85,10 +92,11 @@ describe("Redis killed for 10 s under traffic", () => {
     await until(() => sender.inFlight === 0, 10_000);
     const lastAfter = n;
 
-    const bodies = (client: FollowingClient) =>
-      client.events.flatMap((f) => (f.event.kind === EventKind.message ? [f.event.message.body] : []));
+    const bodies = (client: FollowingClient) => client.events.flatMap((f) => (f.event.kind === EventKind.message ? [f.event.message.body] : []));
     const expectedAfter = (parity: number) =>
-      Array.from({ length: lastAfter - firstAfter + 1 }, (_, i) => firstAfter + i).filter((k) => k % 2 === parity).map((k) => `after:${k}`);
+      Array.from({ length: lastAfter - firstAfter + 1 }, (_, i) => firstAfter + i)
+        .filter((k) => k % 2 === parity)
+        .map((k) => `after:${k}`);
     await until(() => expectedAfter(1).every((b) => bodies(bobClient).includes(b)) && expectedAfter(0).every((b) => bodies(carolClient).includes(b)), 10_000);
     // Nothing sent after recovery is lost, across instances (bob) and on the sender's instance (carol), in order.
     expect(bodies(bobClient).filter((b) => b.startsWith("after:"))).toEqual(expectedAfter(1));

@@ -23,7 +23,12 @@ describe.each<RedisBackendKind>(["standalone", "cluster"])("replacement across i
     // Settled: one socket open with its welcome, the 49 others closed.
     while (Date.now() < deadline) {
       const open = clients.filter(isOpen);
-      if (open.length === 1 && open[0]!.frames.some((f) => f.type === ServerFrameType.welcome) && clients.every((c) => isOpen(c) || c.ws.readyState === c.ws.CLOSED)) break;
+      if (
+        open.length === 1 &&
+        open[0]!.frames.some((f) => f.type === ServerFrameType.welcome) &&
+        clients.every((c) => isOpen(c) || c.ws.readyState === c.ws.CLOSED)
+      )
+        break;
       await sleep(50);
     }
     const open = clients.filter(isOpen);

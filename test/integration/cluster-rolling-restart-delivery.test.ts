@@ -49,7 +49,8 @@ describe.each<RedisBackendKind>(["standalone", "cluster"])("rolling restart unde
     await until(() => sender.acked.size === MESSAGES, 30_000);
     expect(sender.acked.size).toBe(MESSAGES);
 
-    const received = () => recipient.events.filter((f) => f.event.kind === EventKind.message).map((f) => (f.event.kind === EventKind.message ? Number(f.event.message.body) : 0));
+    const received = () =>
+      recipient.events.filter((f) => f.event.kind === EventKind.message).map((f) => (f.event.kind === EventKind.message ? Number(f.event.message.body) : 0));
     await until(() => received().length >= MESSAGES, 30_000);
     await sleep(300); // a duplicate would arrive now
     const bodies = received();
@@ -58,7 +59,9 @@ describe.each<RedisBackendKind>(["standalone", "cluster"])("rolling restart unde
     expect(recipient.resumedFalse).toBe(0);
     // At the protocol level too: one epoch, seqs contiguous (every event once, none skipped).
     expect(new Set(recipient.events.map((f) => f.epoch)).size).toBe(1);
-    recipient.events.forEach((frame, i) => expect(frame.seq).toBe(recipient.events[0]!.seq + i));
+    recipient.events.forEach((frame, i) => {
+      expect(frame.seq).toBe(recipient.events[0]!.seq + i);
+    });
 
     expect(restarts).toHaveLength(2);
     expect(restarts[0]!.index).not.toBe(restarts[1]!.index);

@@ -48,14 +48,26 @@ describe("security headers (real server serving the built web app)", () => {
   });
 
   it("marks token responses no-store (login, refresh, and their errors)", async () => {
-    const login = await fetch(`${server.url}${RestPath.login}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "alice", password: "demo" }) });
+    const login = await fetch(`${server.url}${RestPath.login}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "alice", password: "demo" }),
+    });
     expect(login.status).toBe(200);
     expect(login.headers.get("cache-control")).toBe("no-store");
     const { refreshToken } = (await login.json()) as LoginResponse;
-    const refresh = await fetch(`${server.url}${RestPath.refresh}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ refreshToken }) });
+    const refresh = await fetch(`${server.url}${RestPath.refresh}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ refreshToken }),
+    });
     expect(refresh.status).toBe(200);
     expect(refresh.headers.get("cache-control")).toBe("no-store");
-    const wrong = await fetch(`${server.url}${RestPath.login}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "alice", password: "nope" }) });
+    const wrong = await fetch(`${server.url}${RestPath.login}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "alice", password: "nope" }),
+    });
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get("cache-control")).toBe("no-store");
   });

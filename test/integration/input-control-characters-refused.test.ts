@@ -1,6 +1,15 @@
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ClientFrameType, FrameErrorCode, RestErrorCode, RestPath, ServerFrameType, type ErrorFrame, type LoginResponse, type RestError } from "../../shared/protocol/index.js";
+import {
+  ClientFrameType,
+  FrameErrorCode,
+  RestErrorCode,
+  RestPath,
+  ServerFrameType,
+  type ErrorFrame,
+  type LoginResponse,
+  type RestError,
+} from "../../shared/protocol/index.js";
 import { createLogger } from "../../server/src/log/logger.js";
 import { api, connectChat, login } from "../helpers/chat-client.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
@@ -25,7 +34,10 @@ describe("NUL and other control characters in input (real server, captured log)"
   const rejectsField = async (method: string, path: string, body: Record<string, unknown>, field: string, token: string | null = alice.accessToken) => {
     const res = token
       ? await api<RestError>(server.url, token, method, path, body)
-      : await fetch(`${server.url}${path}`, { method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: (await r.json()) as RestError }));
+      : await fetch(`${server.url}${path}`, { method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then(async (r) => ({
+          status: r.status,
+          body: (await r.json()) as RestError,
+        }));
     expect(res.status, `${method} ${path} ${field}`).toBe(400);
     expect(res.body.error.code).toBe(RestErrorCode.invalidBody);
     expect(res.body.error.message).toContain(`Invalid ${field}:`);
@@ -42,7 +54,11 @@ describe("NUL and other control characters in input (real server, captured log)"
   });
 
   it("keeps tabs and line breaks where text may span lines", async () => {
-    const sent = await api(server.url, alice.accessToken, "POST", RestPath.messages, { to: bob.user.id, body: "line one\n\tline two\r\n", clientMsgId: "multi-line-ok" });
+    const sent = await api(server.url, alice.accessToken, "POST", RestPath.messages, {
+      to: bob.user.id,
+      body: "line one\n\tline two\r\n",
+      clientMsgId: "multi-line-ok",
+    });
     expect(sent.status).toBe(201);
     expect((await api(server.url, alice.accessToken, "PATCH", RestPath.profileMe, { bio: "first\nsecond" })).status).toBe(200);
   });

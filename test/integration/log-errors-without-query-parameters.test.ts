@@ -38,7 +38,10 @@ describe("a real database error in the log (PGlite)", () => {
       logger.warn({ error, nested: { cause: error } }, "session task failed");
       await new Promise((resolve) => setTimeout(resolve, 20));
 
-      const lines = out.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+      const lines = out
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
       expect(lines).toHaveLength(2);
       const logged = lines[0]!.err as Record<string, unknown>;
       expect(logged.message).toBe((error as Error).message.replace(PRIVATE_EMAIL, "s***@example.com"));

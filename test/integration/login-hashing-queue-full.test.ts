@@ -16,7 +16,9 @@ describe("password checks beyond the hashing queue", () => {
   afterAll(async () => server?.stop());
 
   it("are refused with 503 unavailable and Retry-After instead of queueing without bound; the queue drains", async () => {
-    const burst = await Promise.all(Array.from({ length: 12 }, (_, index) => loginFrom(`127.0.2.${index + 1}`, server.url, "alice", `guess-${index}`, RestPath.login)));
+    const burst = await Promise.all(
+      Array.from({ length: 12 }, (_, index) => loginFrom(`127.0.2.${index + 1}`, server.url, "alice", `guess-${index}`, RestPath.login)),
+    );
     const busy = burst.filter((res) => res.status === 503);
     expect(busy.length).toBeGreaterThan(0);
     for (const res of busy) {

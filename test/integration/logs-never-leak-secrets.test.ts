@@ -14,7 +14,11 @@ describe("server logs (a real process at debug level)", () => {
 
   it("contain no token, password, or unmasked e-mail/phone after logins, sockets, failures and profile edits", async () => {
     const alice = await login(server.url, "alice");
-    await fetch(`${server.url}/api/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "victim@example.com", password: "hunter2-secret" }) });
+    await fetch(`${server.url}/api/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "victim@example.com", password: "hunter2-secret" }),
+    });
     await api(server.url, alice.accessToken, "PATCH", RestPath.profileMe, { email: "alice.private@example.com", phone: "13912345678" });
     const socket = connectChat(server.wsUrl, alice.user.id, { token: alice.accessToken });
     await socket.next((f) => f.type === ServerFrameType.welcome);
@@ -29,7 +33,15 @@ describe("server logs (a real process at debug level)", () => {
     // The failed login was logged with a hash of the username, never the username itself.
     expect(out).toContain(usernameKey("victim@example.com"));
     expect(out).not.toContain("v***@example.com");
-    for (const secret of [alice.accessToken, alice.refreshToken, "hunter2-secret", "victim@example.com", "alice.private@example.com", "13912345678", "bogus-signature-bogus"]) {
+    for (const secret of [
+      alice.accessToken,
+      alice.refreshToken,
+      "hunter2-secret",
+      "victim@example.com",
+      "alice.private@example.com",
+      "13912345678",
+      "bogus-signature-bogus",
+    ]) {
       expect(out).not.toContain(secret);
     }
   });

@@ -43,9 +43,7 @@ describe.each(["pglite", "postgres"] as const)("message writer batches (%s)", (e
 
   it("writes issued together share one batch; each sender's messages get increasing ids in the order written", async () => {
     const writer = new MessageWriter(store, { lanes: 1 });
-    const writes = Array.from({ length: 30 }, (_, i) =>
-      writer.write({ from: i % 2 ? alice : carol, to: bob, body: `order-${i}`, clientMsgId: `order-${i}` }),
-    );
+    const writes = Array.from({ length: 30 }, (_, i) => writer.write({ from: i % 2 ? alice : carol, to: bob, body: `order-${i}`, clientMsgId: `order-${i}` }));
     const outcomes = await Promise.all(writes);
     expect(outcomes.every((o) => o.kind === "created")).toBe(true);
     const ids = outcomes.map((o) => (o as Extract<WriteOutcome, { kind: "created" }>).message.id);

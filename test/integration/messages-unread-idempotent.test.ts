@@ -45,11 +45,19 @@ describe("messages and unread count", () => {
     expect(ack).toMatchObject({ clientMsgId: "idem-1", messageId: first.body.message.id });
 
     // Mark read clears it and pushes the new count.
-    const read = await api<{ unread_count: number }>(t.url, bob.accessToken, "POST", RestPath.messagesRead, { peerId: alice.user.id, upToMessageId: first.body.message.id });
+    const read = await api<{ unread_count: number }>(t.url, bob.accessToken, "POST", RestPath.messagesRead, {
+      peerId: alice.user.id,
+      upToMessageId: first.body.message.id,
+    });
     expect(read.body.unread_count).toBe(before);
     await bobSocket.next((f) => f.type === ServerFrameType.event && f.event.kind === EventKind.unread && f.event.count === before);
 
-    const history = await api<{ messages: Array<{ body: string; readAt: string | null }> }>(t.url, bob.accessToken, "GET", `${RestPath.messages}?peerId=${alice.user.id}`);
+    const history = await api<{ messages: Array<{ body: string; readAt: string | null }> }>(
+      t.url,
+      bob.accessToken,
+      "GET",
+      `${RestPath.messages}?peerId=${alice.user.id}`,
+    );
     expect(history.body.messages.filter((m) => m.body === "hello once")).toHaveLength(1);
     expect(history.body.messages.at(-1)!.readAt).not.toBeNull();
     await bobSocket.close();

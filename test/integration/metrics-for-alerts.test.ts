@@ -59,7 +59,10 @@ describe("the metrics the alerts use count real traffic", () => {
 
     // supertest, not fetch: Node's fetch adds Cache-Control: no-cache, which defeats 304.
     const full = await request(server.url).get(RestPath.profileMe).set("Authorization", `Bearer ${carol.accessToken}`);
-    const notModified = await request(server.url).get(RestPath.profileMe).set("Authorization", `Bearer ${carol.accessToken}`).set("If-None-Match", full.headers.etag!);
+    const notModified = await request(server.url)
+      .get(RestPath.profileMe)
+      .set("Authorization", `Bearer ${carol.accessToken}`)
+      .set("If-None-Match", full.headers.etag!);
     expect([full.status, notModified.status]).toEqual([200, 304]);
     expect(await sample(server, 'switchboard_profile_requests_total{result="200"}')).toBe(1);
     expect(await sample(server, 'switchboard_profile_requests_total{result="304"}')).toBe(1);

@@ -11,7 +11,9 @@ const HISTOGRAM_SERIES = /_(bucket|sum|count)$/;
 /** Every `switchboard_*` name in the alert rules and the dashboard queries. */
 function opsMetricNames(): { alerts: Set<string>; dashboard: Set<string> } {
   const alerts = new Set(readFileSync(path.join(REPO_ROOT, "ops/prometheus/alerts.yml"), "utf8").match(METRIC_NAME));
-  const dashboard = JSON.parse(readFileSync(path.join(REPO_ROOT, "ops/grafana/switchboard.json"), "utf8")) as { panels: Array<{ targets?: Array<{ expr: string }> }> };
+  const dashboard = JSON.parse(readFileSync(path.join(REPO_ROOT, "ops/grafana/switchboard.json"), "utf8")) as {
+    panels: Array<{ targets?: Array<{ expr: string }> }>;
+  };
   const names = new Set(dashboard.panels.flatMap((p) => p.targets ?? []).flatMap((t) => t.expr.match(METRIC_NAME) ?? []));
   return { alerts, dashboard: names };
 }
@@ -44,7 +46,9 @@ describe("every metric the alerts and the dashboard use exists", () => {
     const { alerts, dashboard } = opsMetricNames();
     expect(alerts.size).toBeGreaterThan(10);
     expect(dashboard.size).toBeGreaterThan(10);
-    const missing = [...new Set([...alerts, ...dashboard])].filter((name) => !exists(name, name.startsWith("switchboard_cache_migrate_") ? migrationTypes : serverTypes));
+    const missing = [...new Set([...alerts, ...dashboard])].filter(
+      (name) => !exists(name, name.startsWith("switchboard_cache_migrate_") ? migrationTypes : serverTypes),
+    );
     expect(missing).toEqual([]);
   });
 
@@ -61,6 +65,7 @@ describe("every metric the alerts and the dashboard use exists", () => {
       "switchboard_cache_reads_total",
       "switchboard_cache_migrate_decisions_total",
       "switchboard_redis_up",
-    ]) expect(dashboard.has(name), name).toBe(true);
+    ])
+      expect(dashboard.has(name), name).toBe(true);
   });
 });

@@ -51,7 +51,10 @@ describe("GET /api/users/profile/me — ETag and 304", () => {
     expect(after.headers.etag).not.toBe(before.headers.etag);
     expect(after.body).toMatchObject({ role: "moderator", permissions: ["chat", "moderate"] });
     // A permissions-only change changes it too.
-    await request(t.url).put(RestPath.adminRole(bob.user.id)).set("Authorization", `Bearer ${carol.accessToken}`).send({ role: "moderator", permissions: ["chat"] });
+    await request(t.url)
+      .put(RestPath.adminRole(bob.user.id))
+      .set("Authorization", `Bearer ${carol.accessToken}`)
+      .send({ role: "moderator", permissions: ["chat"] });
     const again = await profile(bob.accessToken, after.headers.etag);
     expect(again.status).toBe(200);
   });
@@ -71,7 +74,10 @@ describe("GET /api/users/profile/me — ETag and 304", () => {
     const same = { displayName: "Same Name", bio: "same", avatarUrl: null, phone: null, email: "same@example.com" };
     await request(t.url).patch(RestPath.profileMe).set("Authorization", `Bearer ${alice.accessToken}`).send(same).expect(200);
     await request(t.url).patch(RestPath.profileMe).set("Authorization", `Bearer ${bob.accessToken}`).send(same).expect(200);
-    await request(t.url).put(RestPath.adminRole(bob.user.id)).set("Authorization", `Bearer ${carol.accessToken}`).send({ role: "user", permissions: ["chat"] });
+    await request(t.url)
+      .put(RestPath.adminRole(bob.user.id))
+      .set("Authorization", `Bearer ${carol.accessToken}`)
+      .send({ role: "user", permissions: ["chat"] });
     const a = await profile(alice.accessToken);
     const b = await profile(bob.accessToken);
     expect(a.headers.etag).not.toBe(b.headers.etag);

@@ -31,7 +31,14 @@ describe.each<RedisBackendKind>(["standalone", "cluster"])("RedisEventBus on %s 
         const client = backend.client();
         const channel = new RedisInstanceChannel(client, id);
         await channel.start();
-        const instance: Instance = { id, client, channel, owners: new RedisOwnerRegistry(client, channel), bus: new RedisEventBus(client, channel), received: [] };
+        const instance: Instance = {
+          id,
+          client,
+          channel,
+          owners: new RedisOwnerRegistry(client, channel),
+          bus: new RedisEventBus(client, channel),
+          received: [],
+        };
         instance.bus.subscribe((userId, event) => instance.received.push({ userId, stored: event }));
         return instance;
       }),
@@ -75,9 +82,7 @@ describe.each<RedisBackendKind>(["standalone", "cluster"])("RedisEventBus on %s 
     for (const instance of instances) instance.received.length = 0;
     const users = [101, 102, 103];
     await Promise.all(users.map((userId, i) => instances[i]!.owners.claim({ userId, connId: `u${userId}`, instanceId: instances[i]!.id })));
-    await Promise.all(
-      Array.from({ length: 3000 }, (_, n) => instances[n % 3]!.bus.publish(users[n % users.length]!, stored(Math.floor(n / 3) + 1))),
-    );
+    await Promise.all(Array.from({ length: 3000 }, (_, n) => instances[n % 3]!.bus.publish(users[n % users.length]!, stored(Math.floor(n / 3) + 1))));
     await until(() => instances.every((i) => i.received.length >= 1000));
     instances.forEach((instance, i) => {
       expect(instance.received).toHaveLength(1000);

@@ -65,7 +65,12 @@ describe.each<RedisBackendKind>(["standalone", "cluster"])("RedisOwnerRegistry o
     expect(owner).toMatchObject({ connId: winner.connId, generation: 50 });
     // Every connection but the winner is somebody's `previous`, exactly once.
     const previous = results.flatMap((r) => (r.previous ? [r.previous.connId] : [])).sort();
-    expect(previous).toEqual(results.map((r) => r.connId).filter((c) => c !== winner.connId).sort());
+    expect(previous).toEqual(
+      results
+        .map((r) => r.connId)
+        .filter((c) => c !== winner.connId)
+        .sort(),
+    );
 
     const openCount = () => [...open.values()].reduce((n, set) => n + set.size, 0);
     await until(() => openCount() === 1);

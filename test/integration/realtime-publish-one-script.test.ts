@@ -39,7 +39,7 @@ describe.each<RedisBackendKind>(["standalone", "cluster"])("realtime publish in 
   it("appends with the next seq and delivers exactly that stored event to the owner's instance only, in order", async () => {
     const userId = 4242;
     await b.owners.claim({ userId, connId: "b-conn", instanceId: `one-${kind}-1` });
-    const published = await Promise.all(["x", "y \"quoted\" \\ ünïcode", "z"].map((body) => a.publish(userId, message(body))));
+    const published = await Promise.all(["x", 'y "quoted" \\ ünïcode', "z"].map((body) => a.publish(userId, message(body))));
     expect(published.map((s) => s.seq)).toEqual([1, 2, 3]);
     expect(await until(() => receivedByB.length === 3, 5000)).toBe(true);
     expect(receivedByB).toEqual(published.map((stored) => ({ userId, stored })));

@@ -34,9 +34,7 @@ describe("shutdown with idle keep-alive HTTP connections (a real process)", () =
     // Node's closeIdleConnections() does not count those as idle.
     const preconnected = net.connect(server.port, "127.0.0.1");
     await new Promise((resolve) => preconnected.once("connect", resolve));
-    const closedByServer = Promise.all(
-      [...idleSockets, preconnected].map((socket) => new Promise<void>((resolve) => socket!.once("close", () => resolve()))),
-    );
+    const closedByServer = Promise.all([...idleSockets, preconnected].map((socket) => new Promise<void>((resolve) => socket!.once("close", () => resolve()))));
 
     const started = Date.now();
     const exit = await server.kill("SIGTERM");

@@ -51,7 +51,12 @@ describe("shutdown drains sockets in slices (a real process)", () => {
     expect(aliceSocket.frames.some((f) => f.type === ServerFrameType.ack)).toBe(true);
     expect(bobSocket.frames.some((f) => f.type === ServerFrameType.event && (f as EventFrame).event.kind === EventKind.message)).toBe(true);
     await server.restart();
-    const history = await api<{ messages: Array<{ body: string }> }>(server.url, (await login(server.url, "bob")).accessToken, "GET", `${RestPath.messages}?peerId=${alice.user.id}`);
+    const history = await api<{ messages: Array<{ body: string }> }>(
+      server.url,
+      (await login(server.url, "bob")).accessToken,
+      "GET",
+      `${RestPath.messages}?peerId=${alice.user.id}`,
+    );
     expect(history.body.messages.map((m) => m.body)).toContain("sent while draining");
   });
 });

@@ -28,7 +28,11 @@ describe("an access token without a session id", () => {
     expect(refused.body.error.code).toBe(RestErrorCode.tokenExpired);
     expect(await connectChat(t.wsUrl, session.user.id, { token: legacy }).closed).toEqual(ServerClose.tokenExpired);
 
-    const refreshed = await fetch(`${t.url}${RestPath.refresh}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ refreshToken: session.refreshToken }) });
+    const refreshed = await fetch(`${t.url}${RestPath.refresh}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ refreshToken: session.refreshToken }),
+    });
     const body = (await refreshed.json()) as { accessToken: string };
     expect((await api(t.url, body.accessToken, "GET", RestPath.profileMe)).status).toBe(200);
   });

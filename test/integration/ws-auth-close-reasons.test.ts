@@ -22,7 +22,13 @@ describe("socket authentication and Origin", () => {
 
   it("a malformed or wrongly signed token → 1008 Token invalid", async () => {
     expect(await closeOf("not-a-jwt")).toEqual({ code: CloseCode.policyViolation, reason: CloseReason.tokenInvalid });
-    const forged = await new SignJWT({ role: "admin" }).setProtectedHeader({ alg: "HS256" }).setSubject("1").setIssuer("switchboard").setAudience("switchboard-chat").setExpirationTime("1h").sign(new TextEncoder().encode("another-secret-another-secret-xx"));
+    const forged = await new SignJWT({ role: "admin" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("1")
+      .setIssuer("switchboard")
+      .setAudience("switchboard-chat")
+      .setExpirationTime("1h")
+      .sign(new TextEncoder().encode("another-secret-another-secret-xx"));
     expect(await closeOf(forged)).toEqual({ code: CloseCode.policyViolation, reason: CloseReason.tokenInvalid });
   });
 

@@ -31,7 +31,16 @@ describe("atomic replacement: 50 concurrent connects for one user", () => {
     // The winner has the highest generation and still works.
     const winner = open[0]!;
     const welcome = await winner.next((f) => f.type === ServerFrameType.welcome);
-    const generations = await Promise.all(clients.map((c) => c.next((f) => f.type === ServerFrameType.welcome).then((w) => (w.type === ServerFrameType.welcome ? w.generation : 0), () => 0)));
+    const generations = await Promise.all(
+      clients.map((c) =>
+        c
+          .next((f) => f.type === ServerFrameType.welcome)
+          .then(
+            (w) => (w.type === ServerFrameType.welcome ? w.generation : 0),
+            () => 0,
+          ),
+      ),
+    );
     expect(welcome.type === ServerFrameType.welcome && welcome.generation).toBe(Math.max(...generations));
     winner.send({ type: ClientFrameType.ping });
     await winner.next((f) => f.type === ServerFrameType.pong);

@@ -27,11 +27,19 @@ describe("resume after a reconnect", () => {
     expect(resumed).toMatchObject({ recovered: true });
     const replayed = second.frames.filter((f): f is EventFrame => f.type === ServerFrameType.event);
     expect(replayed.map((f) => f.seq)).toEqual(Array.from({ length: 10 }, (_, i) => lastSeen.seq + 1 + i));
-    expect(replayed.filter((f) => f.event.kind === EventKind.message).map((f) => f.event.kind === EventKind.message && f.event.message.body)).toEqual(["m1", "m2", "m3", "m4", "m5"]);
+    expect(replayed.filter((f) => f.event.kind === EventKind.message).map((f) => f.event.kind === EventKind.message && f.event.message.body)).toEqual([
+      "m1",
+      "m2",
+      "m3",
+      "m4",
+      "m5",
+    ]);
 
     // Live delivery continues after the replay, with the next seq and no duplicates.
     await api(t.url, alice.accessToken, "POST", RestPath.messages, { to: bob.user.id, body: "live", clientMsgId: "r-live" });
-    const live = await second.next<EventFrame>((f) => f.type === ServerFrameType.event && f.event.kind === EventKind.message && f.event.message.body === "live");
+    const live = await second.next<EventFrame>(
+      (f) => f.type === ServerFrameType.event && f.event.kind === EventKind.message && f.event.message.body === "live",
+    );
     expect(live.seq).toBe(lastSeen.seq + 11);
     const seqs = second.frames.filter((f): f is EventFrame => f.type === ServerFrameType.event).map((f) => f.seq);
     expect(new Set(seqs).size).toBe(seqs.length);

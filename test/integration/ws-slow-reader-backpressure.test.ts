@@ -15,12 +15,12 @@ const LARGEST_FRAME = MAX_MESSAGE_BODY * 3 + 1024;
 
 describe("a slow reader that keeps sending resume", () => {
   const t = useTestServer({
-      WS_MAX_BUFFERED_BYTES: String(MAX_BUFFERED),
-      RESUME_MAX_EVENTS: "100",
-      HISTORY_MAX_LEN: String(HISTORY),
-      // This file is about back-pressure alone: resumes are not rate limited here.
-      RATE_LIMIT_RESUME_PER_S: "0",
-    });
+    WS_MAX_BUFFERED_BYTES: String(MAX_BUFFERED),
+    RESUME_MAX_EVENTS: "100",
+    HISTORY_MAX_LEN: String(HISTORY),
+    // This file is about back-pressure alone: resumes are not rate limited here.
+    RATE_LIMIT_RESUME_PER_S: "0",
+  });
 
   it("is closed with 4002 Slow consumer; the buffered bytes stay under the cap; others are served", async () => {
     const alice = await login(t.url, "alice");

@@ -26,13 +26,21 @@ describe("legacy values wrapped as a JSON string more than once", () => {
   });
 
   it("refuses a value nested deeper than the bound, saying so", () => {
-    expect(parseJsonUnwrapping(wrapped(MAX_JSON_STRING_LEVELS + 1))).toEqual({ ok: false, levels: MAX_JSON_STRING_LEVELS, reason: `JSON string nested more than ${MAX_JSON_STRING_LEVELS} levels deep` });
+    expect(parseJsonUnwrapping(wrapped(MAX_JSON_STRING_LEVELS + 1))).toEqual({
+      ok: false,
+      levels: MAX_JSON_STRING_LEVELS,
+      reason: `JSON string nested more than ${MAX_JSON_STRING_LEVELS} levels deep`,
+    });
     expect(parseJsonUnwrapping(wrapped(3), 2)).toMatchObject({ ok: false, reason: "JSON string nested more than 2 levels deep" });
   });
 
   it("reports malformed JSON at the outer level and at an inner one", () => {
     expect(parseJsonUnwrapping('{"id": 1')).toEqual({ ok: false, levels: 0, reason: "malformed JSON" });
-    expect(parseJsonUnwrapping(JSON.stringify(JSON.stringify('{"id": 1')))).toEqual({ ok: false, levels: 2, reason: "double-encoded JSON with malformed inner JSON" });
+    expect(parseJsonUnwrapping(JSON.stringify(JSON.stringify('{"id": 1')))).toEqual({
+      ok: false,
+      levels: 2,
+      reason: "double-encoded JSON with malformed inner JSON",
+    });
   });
 
   it("decodes 2 to 4 levels as v1-double-json with the innermost text as the record's JSON", async () => {
@@ -58,6 +66,9 @@ describe("legacy values wrapped as a JSON string more than once", () => {
 
   it("never takes a wrapped v2 envelope for v1 data", async () => {
     const envelope = { schema_version: "2", content_type: "application/json", data: USER, created_at: "2025-01-01T00:00:00.000Z" };
-    expect(await decodeValue(Buffer.from(wrapped(2, envelope)), { expectedId: 1 })).toMatchObject({ kind: "invalid", reason: expect.stringMatching(/v2 envelope/) });
+    expect(await decodeValue(Buffer.from(wrapped(2, envelope)), { expectedId: 1 })).toMatchObject({
+      kind: "invalid",
+      reason: expect.stringMatching(/v2 envelope/),
+    });
   });
 });

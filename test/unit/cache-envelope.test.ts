@@ -1,12 +1,21 @@
 import { describe, expect, it } from "vitest";
-import { encodeEnvelope, encodeV1Json, ENVELOPE_DATA_OFFSET, envelopeBuilder, InvalidUserRecordError, unwrapEnvelope } from "../../server/src/cache/envelope.js";
+import {
+  encodeEnvelope,
+  encodeV1Json,
+  ENVELOPE_DATA_OFFSET,
+  envelopeBuilder,
+  InvalidUserRecordError,
+  unwrapEnvelope,
+} from "../../server/src/cache/envelope.js";
 
 const user = { id: 42, username: "alice", email: "alice@example.com" };
 
 describe("v2 envelope", () => {
   it("writes the documented shape, in that field order", () => {
     const text = encodeEnvelope(user, new Date("2025-01-02T03:04:05.000Z"));
-    expect(text).toBe('{"schema_version":"2","content_type":"application/json","data":{"id":42,"username":"alice","email":"alice@example.com"},"created_at":"2025-01-02T03:04:05.000Z"}');
+    expect(text).toBe(
+      '{"schema_version":"2","content_type":"application/json","data":{"id":42,"username":"alice","email":"alice@example.com"},"created_at":"2025-01-02T03:04:05.000Z"}',
+    );
     expect(unwrapEnvelope(JSON.parse(text))).toEqual(user);
   });
 

@@ -45,7 +45,11 @@ describe("decideKey: the migration tool's per-key decision", () => {
   });
 
   it("skips a v2 value another writer made", () => {
-    expect(decideKey(facts(valueItem(encodeEnvelope(USER, new Date("2025-01-01T00:00:00Z")))), KEEP)).toEqual({ action: "settle", seen: "v2", outcome: { decision: "skipped" } });
+    expect(decideKey(facts(valueItem(encodeEnvelope(USER, new Date("2025-01-01T00:00:00Z")))), KEEP)).toEqual({
+      action: "settle",
+      seen: "v2",
+      outcome: { decision: "skipped" },
+    });
   });
 
   it("counts a v2 value this run journaled as migrated, under the format it came from", () => {
@@ -61,7 +65,11 @@ describe("decideKey: the migration tool's per-key decision", () => {
 
   it("counts a key gone after this run journaled its deletion as deleted, any other gone key as expired", () => {
     const absent: ReadItem = { key: "user:42", state: "absent", pttlMs: -2 };
-    expect(decideKey(facts(absent, { journaled: { from: "unknown", result: "deleted" } }), DELETE)).toEqual({ action: "settle", seen: "unknown", outcome: { decision: "deleted", from: "unknown" } });
+    expect(decideKey(facts(absent, { journaled: { from: "unknown", result: "deleted" } }), DELETE)).toEqual({
+      action: "settle",
+      seen: "unknown",
+      outcome: { decision: "deleted", from: "unknown" },
+    });
     expect(decideKey(facts(absent), KEEP)).toEqual({ action: "settle", seen: "absent", outcome: { decision: "expired" } });
     expect(decideKey(facts(absent, { journaled: { from: "v1-json", result: "set" } }), KEEP)).toMatchObject({ outcome: { decision: "expired" } });
   });
@@ -71,15 +79,28 @@ describe("decideKey: the migration tool's per-key decision", () => {
     expect(decideKey(facts(oversize), DELETE)).toEqual({
       action: "settle",
       seen: "oversize",
-      outcome: { decision: "failed", format: "oversize", category: "oversize", reason: `${MAX_INPUT_BYTES + 1} bytes, over the ${MAX_INPUT_BYTES}-byte read cap` },
+      outcome: {
+        decision: "failed",
+        format: "oversize",
+        category: "oversize",
+        reason: `${MAX_INPUT_BYTES + 1} bytes, over the ${MAX_INPUT_BYTES}-byte read cap`,
+      },
     });
-    expect(decideKey(facts({ key: "user:42", state: "non-string", pttlMs: -1 }), DELETE)).toMatchObject({ action: "settle", seen: "non-string", outcome: { decision: "failed", category: "non-string" } });
+    expect(decideKey(facts({ key: "user:42", state: "non-string", pttlMs: -1 }), DELETE)).toMatchObject({
+      action: "settle",
+      seen: "non-string",
+      outcome: { decision: "failed", category: "non-string" },
+    });
   });
 
   it("skips an undecoded pickle, saying why", () => {
     const item = valueItem("\x80\x04...");
     const outcome: DecodeOutcome = { kind: "not-decoded", format: "v1-pickle", reason: "pickle is not decoded here" };
-    expect(decideKey(facts(item, { outcome }), KEEP)).toEqual({ action: "settle", seen: "v1-pickle", outcome: { decision: "pickle-skipped", reason: "--allow-pickle not given" } });
+    expect(decideKey(facts(item, { outcome }), KEEP)).toEqual({
+      action: "settle",
+      seen: "v1-pickle",
+      outcome: { decision: "pickle-skipped", reason: "--allow-pickle not given" },
+    });
     expect(decideKey(facts(item, { outcome }), { ...KEEP, allowPickle: true })).toMatchObject({ outcome: { reason: "prefix not allowlisted for pickle" } });
   });
 
@@ -94,8 +115,17 @@ describe("decideKey: the migration tool's per-key decision", () => {
 
   it("keeps an unparseable value, or compare-and-deletes it when asked", () => {
     const item = valueItem('{"id": 42, "name": "trunc');
-    expect(decideKey(facts(item), KEEP)).toEqual({ action: "settle", seen: "v1-json", outcome: { decision: "failed", format: "v1-json", category: "unparseable", reason: "malformed JSON" } });
-    expect(decideKey(facts(item), DELETE)).toEqual({ action: "write", seen: "v1-json", from: "v1-json", op: { key: "user:42", op: "delete", expected: item.value } });
+    expect(decideKey(facts(item), KEEP)).toEqual({
+      action: "settle",
+      seen: "v1-json",
+      outcome: { decision: "failed", format: "v1-json", category: "unparseable", reason: "malformed JSON" },
+    });
+    expect(decideKey(facts(item), DELETE)).toEqual({
+      action: "write",
+      seen: "v1-json",
+      from: "v1-json",
+      op: { key: "user:42", op: "delete", expected: item.value },
+    });
   });
 
   it("refuses to decide a value nobody decoded", () => {

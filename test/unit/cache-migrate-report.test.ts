@@ -3,7 +3,15 @@ import { buildReport, emptyCounters, formatReport, keyPrefix, recordSeen, sizeBu
 
 describe("migration report", () => {
   it("buckets TTLs, with no TTL on its own", () => {
-    expect([-1, 0, 59_999, 60_000, 3_599_999, 86_400_000, 7 * 86_400_000].map(ttlBucket)).toEqual(["no-ttl", "<1m", "<1m", "1m-10m", "10m-1h", "1d-7d", ">=7d"]);
+    expect([-1, 0, 59_999, 60_000, 3_599_999, 86_400_000, 7 * 86_400_000].map(ttlBucket)).toEqual([
+      "no-ttl",
+      "<1m",
+      "<1m",
+      "1m-10m",
+      "10m-1h",
+      "1d-7d",
+      ">=7d",
+    ]);
   });
 
   it("buckets value sizes", () => {
@@ -16,7 +24,10 @@ describe("migration report", () => {
     const counters = emptyCounters();
     for (const key of ["user:1", "user:2", "user:tmp:1", "session:1", "user:3"]) recordSeen(counters, key, "v1-json", 1000, 300);
     const report = buildReport({ ...counters, activeMs: 500 }, { dryRun: false, complete: true, resumed: false, top: 2 });
-    expect(report.topPrefixes).toEqual([{ prefix: "user:*", keys: 3 }, { prefix: "session:*", keys: 1 }]);
+    expect(report.topPrefixes).toEqual([
+      { prefix: "user:*", keys: 3 },
+      { prefix: "session:*", keys: 1 },
+    ]);
     expect(report.keysPerSecond).toBe(10);
     expect(report.formats).toEqual({ "v1-json": 5 });
     expect(report.size["256B-1KB"]).toBe(5);

@@ -8,7 +8,9 @@ const states = Object.keys(ICON_STATES) as IconState[];
 
 describe("extension icons (extension/public/icons)", () => {
   it("are committed exactly as scripts/extension-icons.ts draws them (run npm run icons:extension after a change)", () => {
-    for (const state of states) for (const size of ICON_SIZES) expect(readFileSync(path.join(ICON_DIR, iconFileName(state, size))).equals(renderIcon(size, state)), `${state} ${size}`).toBe(true);
+    for (const state of states)
+      for (const size of ICON_SIZES)
+        expect(readFileSync(path.join(ICON_DIR, iconFileName(state, size))).equals(renderIcon(size, state)), `${state} ${size}`).toBe(true);
   });
 
   it("are square PNGs of 16/32/48/128 px, transparent in the corners, one colour per state", () => {

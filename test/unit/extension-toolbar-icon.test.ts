@@ -8,7 +8,13 @@ describe("toolbar icon", () => {
   it("is green when open, amber when replaced, grey otherwise", () => {
     expect(toolbarIconFor(ConnectionState.open)).toBe("connected");
     expect(toolbarIconFor(ConnectionState.replaced)).toBe("replaced");
-    for (const state of [ConnectionState.signedOut, ConnectionState.connecting, ConnectionState.backoff, ConnectionState.offline, ConnectionState.authRequired]) {
+    for (const state of [
+      ConnectionState.signedOut,
+      ConnectionState.connecting,
+      ConnectionState.backoff,
+      ConnectionState.offline,
+      ConnectionState.authRequired,
+    ]) {
       expect(toolbarIconFor(state)).toBe("signed-out");
     }
   });
@@ -19,7 +25,13 @@ describe("toolbar icon", () => {
     update({ kind: HubMessageKind.snapshot, snapshot: { ...emptySnapshot(), state: ConnectionState.connecting } });
     update({ kind: HubMessageKind.state, state: ConnectionState.backoff }); // still grey: no call
     update({ kind: HubMessageKind.unread, count: 3 }); // no state: no call
-    update({ kind: HubMessageKind.batch, messages: [{ kind: HubMessageKind.state, state: ConnectionState.connecting }, { kind: HubMessageKind.state, state: ConnectionState.open }] });
+    update({
+      kind: HubMessageKind.batch,
+      messages: [
+        { kind: HubMessageKind.state, state: ConnectionState.connecting },
+        { kind: HubMessageKind.state, state: ConnectionState.open },
+      ],
+    });
     update({ kind: HubMessageKind.state, state: ConnectionState.replaced });
     expect(set).toEqual(["/icons/signed-out-16.png", "/icons/connected-16.png", "/icons/replaced-16.png"]);
   });

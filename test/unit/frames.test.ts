@@ -24,7 +24,11 @@ describe("parseClientFrame", () => {
 describe("parseServerFrame", () => {
   it("accepts events of every kind", () => {
     const message = { id: 1, from: 1, to: 2, body: "x", clientMsgId: null, createdAt: "t", readAt: null };
-    for (const event of [{ kind: "message", message }, { kind: "unread", count: 2 }, { kind: "profile", etag: '"a"' }]) {
+    for (const event of [
+      { kind: "message", message },
+      { kind: "unread", count: 2 },
+      { kind: "profile", etag: '"a"' },
+    ]) {
       expect(parseServerFrame(JSON.stringify({ type: "event", seq: 1, epoch: "e", event })).ok).toBe(true);
     }
     expect(parseServerFrame('{"type":"event","seq":1,"epoch":"e","event":{"kind":"nope"}}').ok).toBe(false);

@@ -31,7 +31,9 @@ beforeEach(async () => {
     handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
   });
   server.on("connection", (socket, request) => {
-    const protocols = String(request.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim());
+    const protocols = String(request.headers["sec-websocket-protocol"] ?? "")
+      .split(",")
+      .map((p) => p.trim());
     sockets.push({ socket, protocols });
     socket.on("message", (data) => {
       if (JSON.parse(String(data)).type === ClientFrameType.ping) socket.send(JSON.stringify({ type: ServerFrameType.pong }));
@@ -49,10 +51,20 @@ afterEach(async () => {
 });
 
 function welcome(socket: ServerSocket, generation = 1): void {
-  socket.send(JSON.stringify({ type: ServerFrameType.welcome, userId: 7, connId: `c${generation}`, generation, epoch: "e1", seq: 0, heartbeatIntervalMs: 20000 }));
+  socket.send(
+    JSON.stringify({ type: ServerFrameType.welcome, userId: 7, connId: `c${generation}`, generation, epoch: "e1", seq: 0, heartbeatIntervalMs: 20000 }),
+  );
 }
 
-function start(options: { state?: ConnectionState; keepaliveMs?: number; refresh?: () => Promise<RefreshOutcome>; token?: () => string; rateLimitedMinDelayMs?: number } = {}): Harness {
+function start(
+  options: {
+    state?: ConnectionState;
+    keepaliveMs?: number;
+    refresh?: () => Promise<RefreshOutcome>;
+    token?: () => string;
+    rateLimitedMinDelayMs?: number;
+  } = {},
+): Harness {
   const harness: Harness = { connection: undefined as unknown as Connection, states: [], frames: [], refreshes: 0, online: true };
   const deps: ConnectionDeps = {
     WebSocket: WebSocket as unknown as SocketConstructor,

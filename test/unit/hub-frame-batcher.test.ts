@@ -4,7 +4,10 @@ import { frameBatcher, FRAME_MS } from "../../shared/hub/frame-batcher.js";
 
 // Time is the subject here, so fake timers.
 const unread = (count: number): BatchedHubMessage => ({ kind: HubMessageKind.unread, count });
-const timers = { setTimeout: (callback: () => void, ms: number) => setTimeout(callback, ms), clearTimeout: (handle: unknown) => clearTimeout(handle as NodeJS.Timeout) };
+const timers = {
+  setTimeout: (callback: () => void, ms: number) => setTimeout(callback, ms),
+  clearTimeout: (handle: unknown) => clearTimeout(handle as NodeJS.Timeout),
+};
 
 describe("frame batcher (worker fan-out)", () => {
   beforeEach(() => vi.useFakeTimers());

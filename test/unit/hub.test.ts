@@ -2,7 +2,16 @@ import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import WebSocket, { WebSocketServer, type WebSocket as ServerSocket } from "ws";
-import { ClientFrameType, EventKind, RestErrorCode, RestPath, ServerClose, ServerFrameType, type ChatMessage, type Profile } from "../../shared/protocol/index.js";
+import {
+  ClientFrameType,
+  EventKind,
+  RestErrorCode,
+  RestPath,
+  ServerClose,
+  ServerFrameType,
+  type ChatMessage,
+  type Profile,
+} from "../../shared/protocol/index.js";
 import { ConnectionState } from "../../shared/sdk/connection-state.js";
 import { HubMessageKind, TabRequestKind, type HubMessage } from "../../shared/sdk/hub-messages.js";
 import { emptySnapshot, type Snapshot } from "../../shared/sdk/snapshot.js";
@@ -33,7 +42,9 @@ beforeEach(async () => {
   routes = {
     [`GET ${RestPath.unreadCount}`]: () => Response.json({ unread_count: 4 }),
     [`GET ${RestPath.profileMe}`]: (headers) =>
-      headers["if-none-match"] === '"v1"' ? new Response(null, { status: 304, headers: { etag: '"v1"' } }) : Response.json(PROFILE, { headers: { etag: '"v1"' } }),
+      headers["if-none-match"] === '"v1"'
+        ? new Response(null, { status: 304, headers: { etag: '"v1"' } })
+        : Response.json(PROFILE, { headers: { etag: '"v1"' } }),
     [`GET ${RestPath.users}`]: () => Response.json({ users: [ALICE, { id: 2, username: "bob", displayName: "Bob" }] }),
     [`GET ${RestPath.conversations}`]: () => Response.json({ conversations: [] }),
   };
@@ -41,7 +52,9 @@ beforeEach(async () => {
   server.on("connection", (socket) => {
     sockets.push(socket);
     socket.on("message", (data) => received.push(JSON.parse(String(data)) as Record<string, unknown>));
-    socket.send(JSON.stringify({ type: ServerFrameType.welcome, userId: 1, connId: "c", generation: sockets.length, epoch: "e1", seq: 10, heartbeatIntervalMs: 20000 }));
+    socket.send(
+      JSON.stringify({ type: ServerFrameType.welcome, userId: 1, connId: "c", generation: sockets.length, epoch: "e1", seq: 10, heartbeatIntervalMs: 20000 }),
+    );
   });
   await once(server, "listening");
   serverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -101,7 +114,15 @@ async function until(predicate: () => boolean, timeoutMs = 3000): Promise<void> 
 
 const stored = (session: ReturnType<typeof memoryArea>) => session.data.get(SNAPSHOT_KEY) as Snapshot;
 const count = (method: string, path: string) => requests.filter((r) => r.method === method && r.path === path).length;
-const message = (id: number, from = 2, to = 1): ChatMessage => ({ id, from, to, body: `m${id}`, clientMsgId: null, createdAt: "2026-01-01T00:00:00Z", readAt: null });
+const message = (id: number, from = 2, to = 1): ChatMessage => ({
+  id,
+  from,
+  to,
+  body: `m${id}`,
+  clientMsgId: null,
+  createdAt: "2026-01-01T00:00:00Z",
+  readAt: null,
+});
 const event = (seq: number, body: unknown) => JSON.stringify({ type: ServerFrameType.event, epoch: "e1", seq, event: body });
 
 describe("service worker hub", () => {
@@ -117,7 +138,16 @@ describe("service worker hub", () => {
   });
 
   it("a restarted worker resumes from the stored position and refetches only when not recovered", async () => {
-    const snapshot: Snapshot = { ...emptySnapshot(), state: ConnectionState.open, user: ALICE, profile: PROFILE, profileEtag: '"v1"', profileCheckedAt: Date.now(), epoch: "e1", seq: 7 };
+    const snapshot: Snapshot = {
+      ...emptySnapshot(),
+      state: ConnectionState.open,
+      user: ALICE,
+      profile: PROFILE,
+      profileEtag: '"v1"',
+      profileCheckedAt: Date.now(),
+      epoch: "e1",
+      seq: 7,
+    };
     const { hub } = await startHub({ snapshot });
     await until(() => received.some((f) => f.type === ClientFrameType.resume));
     expect(received.find((f) => f.type === ClientFrameType.resume)).toEqual({ type: ClientFrameType.resume, epoch: "e1", seq: 7 });
@@ -189,7 +219,9 @@ describe("service worker hub", () => {
     const { hub } = await startHub({ snapshot: stale });
     await Promise.all(Array.from({ length: 20 }, (_, i) => hub.handleRequest({ kind: TabRequestKind.hello, requestId: `h${i}`, params: {} }, () => undefined)));
     await until(() => hub.snapshot.profileCheckedAt > 1);
-    await Promise.all(Array.from({ length: 20 }, (_, i) => hub.handleRequest({ kind: TabRequestKind.hello, requestId: `again${i}`, params: {} }, () => undefined)));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => hub.handleRequest({ kind: TabRequestKind.hello, requestId: `again${i}`, params: {} }, () => undefined)),
+    );
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(count("GET", RestPath.profileMe)).toBe(1);
   });
@@ -216,9 +248,13 @@ describe("service worker hub", () => {
       return Response.json({ accessToken: "a2", refreshToken: "r2", expiresIn: 900, user: ALICE });
     };
     routes[`POST ${RestPath.messagesRead}`] = (headers) =>
-      headers.authorization === "Bearer a2" ? Response.json({ unread_count: 0 }) : Response.json({ error: { code: RestErrorCode.tokenExpired, message: "expired" } }, { status: 401 });
+      headers.authorization === "Bearer a2"
+        ? Response.json({ unread_count: 0 })
+        : Response.json({ error: { code: RestErrorCode.tokenExpired, message: "expired" } }, { status: 401 });
     const replies: HubMessage[] = [];
-    await Promise.all([1, 2].map(() => hub.handleRequest({ kind: TabRequestKind.markRead, requestId: "r", params: { peerId: 2, upToMessageId: 5 } }, (m) => replies.push(m))));
+    await Promise.all(
+      [1, 2].map(() => hub.handleRequest({ kind: TabRequestKind.markRead, requestId: "r", params: { peerId: 2, upToMessageId: 5 } }, (m) => replies.push(m))),
+    );
     expect(replies.every((m) => m.kind === HubMessageKind.reply && m.ok)).toBe(true);
     expect(refreshed).toBe(true);
     expect(count("POST", RestPath.refresh)).toBe(1);

@@ -35,9 +35,9 @@ async function lint(files: Record<string, string>): Promise<Diagnostic[]> {
     await writeFile(path.join(dir, file), text);
   }
   // Exit code 1 when it finds errors: the JSON report is on stdout either way.
-  const { stdout } = await run(biome, ["lint", "--reporter=json", "--max-diagnostics=200", "."], { cwd: dir }).catch(
-    (error: { stdout?: string }) => ({ stdout: error.stdout ?? "" }),
-  );
+  const { stdout } = await run(biome, ["lint", "--reporter=json", "--max-diagnostics=200", "."], { cwd: dir }).catch((error: { stdout?: string }) => ({
+    stdout: error.stdout ?? "",
+  }));
   const report = JSON.parse(stdout) as { diagnostics: Diagnostic[] };
   return report.diagnostics.filter((d) => d.category === "plugin" || d.category === "lint/style/noRestrictedImports");
 }

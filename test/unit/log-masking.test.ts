@@ -23,10 +23,18 @@ describe("masking", () => {
 describe("logger", () => {
   it("never writes a token, a password, or an unmasked e-mail/phone", async () => {
     let out = "";
-    const sink = new Writable({ write(chunk, _enc, cb) { out += chunk.toString(); cb(); } });
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        out += chunk.toString();
+        cb();
+      },
+    });
     const logger = createLogger({ level: "info", destination: sink });
     const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ";
-    logger.info({ password: "hunter2", accessToken: jwt, refreshToken: "r-secret", user: { email: "alice@example.com", phone: "13800001111", password: "p" } }, "login alice@example.com");
+    logger.info(
+      { password: "hunter2", accessToken: jwt, refreshToken: "r-secret", user: { email: "alice@example.com", phone: "13800001111", password: "p" } },
+      "login alice@example.com",
+    );
     logger.warn({ headers: { authorization: `Bearer ${jwt}`, "sec-websocket-protocol": `switchboard.v1, bearer.${jwt}` } }, `token ${jwt}`);
     await new Promise((r) => setTimeout(r, 50));
     expect(out).not.toContain("hunter2");

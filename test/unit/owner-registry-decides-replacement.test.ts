@@ -24,7 +24,11 @@ function scriptedRedis() {
   return { redis, reply: (index: number) => replies[index]!() };
 }
 
-const healthUp = { run: (primary: () => Promise<unknown>) => primary(), onRecover: () => () => {}, withTimeout: <T>(p: Promise<T>) => p } as unknown as RedisHealth;
+const healthUp = {
+  run: (primary: () => Promise<unknown>) => primary(),
+  onRecover: () => () => {},
+  withTimeout: <T>(p: Promise<T>) => p,
+} as unknown as RedisHealth;
 
 describe("the owner registry decides which connection is current", () => {
   it("reports the previous connection on this instance as replaced", async () => {

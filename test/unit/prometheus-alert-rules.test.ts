@@ -37,15 +37,28 @@ describe("Prometheus alert rules (ops/prometheus/alerts.yml)", () => {
     const cases = tests.flatMap((t) => t.alert_rule_test);
     for (const { alert } of rules) {
       const own = cases.filter((c) => c.alertname === alert);
-      expect(own.some((c) => c.exp_alerts.length > 0), `${alert} firing`).toBe(true);
-      expect(own.some((c) => c.exp_alerts.length === 0), `${alert} not firing`).toBe(true);
+      expect(
+        own.some((c) => c.exp_alerts.length > 0),
+        `${alert} firing`,
+      ).toBe(true);
+      expect(
+        own.some((c) => c.exp_alerts.length === 0),
+        `${alert} not firing`,
+      ).toBe(true);
     }
   });
 
   it("every alert links to its own section of docs/runbook.md", () => {
     const runbook = readFileSync(RUNBOOK, "utf8");
     // GitHub's anchors: lower case, punctuation dropped, spaces → dashes.
-    const anchors = new Set([...runbook.matchAll(/^#+ (.+)$/gm)].map((m) => m[1]!.toLowerCase().replace(/[^a-z0-9 -]/g, "").replace(/ /g, "-")));
+    const anchors = new Set(
+      [...runbook.matchAll(/^#+ (.+)$/gm)].map((m) =>
+        m[1]!
+          .toLowerCase()
+          .replace(/[^a-z0-9 -]/g, "")
+          .replace(/ /g, "-"),
+      ),
+    );
     for (const { alert, annotations } of rules) {
       expect(annotations.runbook_url).toBe(`docs/runbook.md#${alert.toLowerCase()}`);
       expect(anchors.has(alert.toLowerCase()), `docs/runbook.md has a "${alert}" heading`).toBe(true);

@@ -33,7 +33,11 @@ describe("SessionRevocations", () => {
     const heard: string[][] = [];
     revocations.onRevoked((ids) => heard.push([...ids]));
     await revocations.revoke(["a", "b"]);
-    revocations.learn([["a", now + 5000], ["c", now + 5000], ["old", now - 1]]);
+    revocations.learn([
+      ["a", now + 5000],
+      ["c", now + 5000],
+      ["old", now - 1],
+    ]);
     expect(heard).toEqual([["a", "b"], ["c"]]);
     expect(revocations.isRevoked("old")).toBe(false);
   });

@@ -6,7 +6,13 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { BuildEnv } from "../../extension/build-env.js";
 import { planBuilds } from "../../scripts/build-if-stale.js";
 
-const SETTINGS: BuildEnv = { serverUrl: "http://localhost:8080", webOrigins: ["http://localhost/*"], keepaliveMs: 20000, profileFreshMs: 300000, backoffBaseMs: 1000 };
+const SETTINGS: BuildEnv = {
+  serverUrl: "http://localhost:8080",
+  webOrigins: ["http://localhost/*"],
+  keepaliveMs: 20000,
+  profileFreshMs: 300000,
+  backoffBaseMs: 1000,
+};
 
 let root: string;
 /** Writes `file` under the temporary repo with a modification time of `ageS` seconds ago. */
@@ -45,7 +51,11 @@ describe("npm start's build step", () => {
     file("dist/server/src/main.js", 10);
     file("dist/web/index.html", 10);
     file("dist/extension/manifest.json", 10);
-    file("dist/extension.build.json", 10, JSON.stringify({ settings: { ...SETTINGS, webOrigins: [...SETTINGS.webOrigins] }, mode: "production", version: "0.1.0" }));
+    file(
+      "dist/extension.build.json",
+      10,
+      JSON.stringify({ settings: { ...SETTINGS, webOrigins: [...SETTINGS.webOrigins] }, mode: "production", version: "0.1.0" }),
+    );
     file("server/src/main.ts", 1);
     expect(actions()).toEqual({ server: "build", "web app": "fresh", extension: "fresh" });
     file("extension/src/app.tsx", 1);
@@ -54,7 +64,11 @@ describe("npm start's build step", () => {
 
   it("never overwrites a stale extension built with other settings (or with no record of them)", () => {
     file("dist/extension/manifest.json", 10);
-    file("dist/extension.build.json", 10, JSON.stringify({ settings: { ...SETTINGS, serverUrl: "https://chat.example.com" }, mode: "production", version: "0.1.0" }));
+    file(
+      "dist/extension.build.json",
+      10,
+      JSON.stringify({ settings: { ...SETTINGS, serverUrl: "https://chat.example.com" }, mode: "production", version: "0.1.0" }),
+    );
     file("extension/src/app.tsx", 1);
     const [, , extension] = planBuilds(root, SETTINGS);
     expect(extension).toMatchObject({ action: "kept", reason: expect.stringContaining("https://chat.example.com") });

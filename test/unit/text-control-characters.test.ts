@@ -7,10 +7,13 @@ const single = v.pipe(v.string(), singleLineText());
 const ok = (schema: v.GenericSchema<unknown, string>, value: string) => v.safeParse(schema, value).success;
 
 describe("text rules (shared/protocol/text.ts)", () => {
-  it.each(["\u0000", "\u0001", "\u0008", "\u000b", "\u000c", "\u001b", "\u001f", "\u007f", "\u0080", "\u009f"])("refuses the control character %j in any text", (control) => {
-    expect(ok(multi, `a${control}b`)).toBe(false);
-    expect(ok(single, `a${control}b`)).toBe(false);
-  });
+  it.each(["\u0000", "\u0001", "\u0008", "\u000b", "\u000c", "\u001b", "\u001f", "\u007f", "\u0080", "\u009f"])(
+    "refuses the control character %j in any text",
+    (control) => {
+      expect(ok(multi, `a${control}b`)).toBe(false);
+      expect(ok(single, `a${control}b`)).toBe(false);
+    },
+  );
 
   it("keeps tab, line feed and carriage return in multi-line text only", () => {
     for (const whitespace of ["\t", "\n", "\r"]) {

@@ -92,9 +92,11 @@ browser.runtime.onConnect.addListener((port) => {
     updateTabCount();
   });
   port.onMessage.addListener((request) => {
-    withHub((hub) => hub.handleRequest(request as TabRequest, (reply) => {
-      if (ports.has(port)) port.postMessage(reply);
-    }));
+    withHub((hub) =>
+      hub.handleRequest(request as TabRequest, (reply) => {
+        if (ports.has(port)) port.postMessage(reply);
+      }),
+    );
   });
 });
 

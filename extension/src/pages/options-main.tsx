@@ -33,8 +33,8 @@ function Options() {
       {saved && <p data-testid="options-saved">Saved.</p>}
       <h2>Pages the extension joins</h2>
       <p className="muted">
-        Web-app pages at these addresses can read your messages and send as you through the extension. By default only the
-        server's own web app; more only through the build setting <code>SWITCHBOARD_WEB_ORIGINS</code>.
+        Web-app pages at these addresses can read your messages and send as you through the extension. By default only the server's own web app; more only
+        through the build setting <code>SWITCHBOARD_WEB_ORIGINS</code>.
       </p>
       <ul data-testid="content-script-matches">
         {matches.map((pattern) => (

@@ -13,11 +13,17 @@ const TEXT: Record<ConnectionState, string> = {
 /** One line for every connection state; "Use here" is the only way back from `replaced`. */
 export function ConnectionBanner() {
   const { state, useHere } = useConnectionState();
-  if (state === undefined) return <div className="banner" data-testid="connection-banner" data-state="unknown">Waiting for the extension…</div>;
+  if (state === undefined)
+    return (
+      <div className="banner" data-testid="connection-banner" data-state="unknown">
+        Waiting for the extension…
+      </div>
+    );
   return (
     <div className={`banner banner-${state}`} data-testid="connection-banner" data-state={state}>
       <span>{TEXT[state]}</span>
       {state === ConnectionState.replaced && (
+        // biome-ignore lint/correctness/useHookAtTopLevel: useHere is the SDK's "Use here" action, not a hook.
         <button type="button" data-testid="use-here" onClick={() => void useHere()}>
           Use here
         </button>

@@ -16,7 +16,15 @@ export function ConversationList({ selected, onSelect }: { selected: number | nu
  * One row, memoised: a message changes one conversation object (the reducer keeps the others'
  * identity), so only that row re-renders and only its text nodes are touched.
  */
-const ConversationRow = memo(function ConversationRow({ conversation: c, selected, onSelect }: { conversation: Conversation; selected: boolean; onSelect: (peerId: number) => void }) {
+const ConversationRow = memo(function ConversationRow({
+  conversation: c,
+  selected,
+  onSelect,
+}: {
+  conversation: Conversation;
+  selected: boolean;
+  onSelect: (peerId: number) => void;
+}) {
   return (
     <li>
       <button type="button" className={selected ? "selected" : ""} data-testid={`conversation-${c.peerId}`} onClick={() => onSelect(c.peerId)}>

@@ -8,7 +8,12 @@ export function ProfilePanel({ editable = true }: { editable?: boolean }) {
   const [displayName, setDisplayName] = useState("");
   const [bio, setBio] = useState("");
   const [error, setError] = useState<string | null>(null);
-  if (!profile) return <div className="profile" data-testid="profile">No profile yet</div>;
+  if (!profile)
+    return (
+      <div className="profile" data-testid="profile">
+        No profile yet
+      </div>
+    );
 
   const startEdit = () => {
     setDisplayName(profile.displayName);

@@ -30,13 +30,9 @@ export interface AccessClaims {
  * (clients refresh it silently and get a token with `sid`), so an ended session cannot live on
  * through an older token.
  */
-export type VerifyResult =
-  | { ok: true; claims: AccessClaims }
-  | { ok: false; reason: "expired" | "invalid" | "revoked" | "sessionless" };
+export type VerifyResult = { ok: true; claims: AccessClaims } | { ok: false; reason: "expired" | "invalid" | "revoked" | "sessionless" };
 
-export type RefreshResult =
-  | { ok: true; userId: number; refreshToken: string; sessionId: string }
-  | { ok: false; reason: "invalid" | "reused" };
+export type RefreshResult = { ok: true; userId: number; refreshToken: string; sessionId: string } | { ok: false; reason: "invalid" | "reused" };
 
 /** A new session's first refresh token. */
 export interface StartedSession {

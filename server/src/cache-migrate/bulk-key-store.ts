@@ -110,11 +110,12 @@ export class BulkKeyStore extends NodeKeyStore {
         case 0x6e /* n */:
           items[i] = { key, state: "non-string", pttlMs: Number(entry.slice(1)) };
           break;
-        case 0x6f /* o */: {
-          const colon = entry.indexOf(":");
-          items[i] = { key, state: "oversize", pttlMs: Number(entry.slice(1, colon)), length: Number(entry.slice(colon + 1)) };
-          break;
-        }
+        case 0x6f /* o */:
+          {
+            const colon = entry.indexOf(":");
+            items[i] = { key, state: "oversize", pttlMs: Number(entry.slice(1, colon)), length: Number(entry.slice(colon + 1)) };
+            break;
+          }
         default:
           items[i] = { key, state: "value", pttlMs: Number(entry), value: values[next++]! };
       }

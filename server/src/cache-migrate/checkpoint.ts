@@ -42,7 +42,10 @@ export class Checkpoint {
   readonly stateKey: string;
   readonly journalKey: string;
 
-  constructor(private readonly redis: Redis | Cluster, runId: string) {
+  constructor(
+    private readonly redis: Redis | Cluster,
+    runId: string,
+  ) {
     const tag = `{${runId}}`;
     this.stateKey = `switchboard:cache-migrate:${tag}:state`;
     this.journalKey = `switchboard:cache-migrate:${tag}:journal`;

@@ -115,6 +115,7 @@ function hostPorts(raw: string): { host: string; port: number }[] {
 }
 
 export function parseCliArgs(argv: string[], env: Record<string, string | undefined> = process.env): CliOptions {
+  // biome-ignore lint/suspicious/noImplicitAnyLet: TypeScript types this from the assignment below (parseArgs infers every option).
   let values;
   try {
     ({ values } = parseArgs({
@@ -155,7 +156,8 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
     throw new UsageError((error as Error).message);
   }
   const strategy = values.strategy;
-  if (strategy !== undefined && strategy !== "bulk" && strategy !== "pipeline") throw new UsageError(`--strategy must be bulk or pipeline (got "${strategy}").`);
+  if (strategy !== undefined && strategy !== "bulk" && strategy !== "pipeline")
+    throw new UsageError(`--strategy must be bulk or pipeline (got "${strategy}").`);
   const logSample = values["log-sample"] === undefined ? 0.1 : Number(values["log-sample"]);
   if (!(logSample >= 0 && logSample <= 1)) throw new UsageError(`--log-sample must be between 0 and 1 (got "${values["log-sample"]}").`);
   const prefixes = values.prefix ?? ["user:"];

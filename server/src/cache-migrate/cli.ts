@@ -126,7 +126,9 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
   } finally {
     metrics?.running(false);
     if (metrics && options.metricsTextfile) {
-      await metrics.writeTextfile(options.metricsTextfile).catch((error: Error) => io.stderr.write(`cache:migrate: could not write --metrics-textfile: ${error.message}\n`));
+      await metrics
+        .writeTextfile(options.metricsTextfile)
+        .catch((error: Error) => io.stderr.write(`cache:migrate: could not write --metrics-textfile: ${error.message}\n`));
     }
     await metrics?.close();
     process.off("SIGINT", onSignal);

@@ -65,7 +65,12 @@ export function decideKey(facts: KeyFacts, policy: DecidePolicy): KeyDecision {
       if (journaled?.result === "deleted") return settle(journaled.from as ValueFormat, { decision: "deleted", from: journaled.from as ValueFormat });
       return settle("absent", { decision: "expired" });
     case "oversize":
-      return settle("oversize", { decision: "failed", format: "oversize", category: "oversize", reason: `${item.length} bytes, over the ${MAX_INPUT_BYTES}-byte read cap` });
+      return settle("oversize", {
+        decision: "failed",
+        format: "oversize",
+        category: "oversize",
+        reason: `${item.length} bytes, over the ${MAX_INPUT_BYTES}-byte read cap`,
+      });
     case "non-string":
       return settle("non-string", { decision: "failed", format: "non-string", category: "non-string", reason: "not a string key" });
     case "value":
@@ -94,7 +99,8 @@ export function decideKey(facts: KeyFacts, policy: DecidePolicy): KeyDecision {
     case "rejected":
       return settle("v1-pickle", { decision: "failed", format: "v1-pickle", category: "pickle-rejected", reason: outcome.reason });
     case "invalid":
-      if (!policy.deleteUnparseable) return settle(outcome.format, { decision: "failed", format: outcome.format, category: "unparseable", reason: outcome.reason });
+      if (!policy.deleteUnparseable)
+        return settle(outcome.format, { decision: "failed", format: outcome.format, category: "unparseable", reason: outcome.reason });
       return { action: "write", seen: outcome.format, from: outcome.format, op: { key, op: "delete", expected: value } };
   }
 }

@@ -18,9 +18,7 @@ export type ReadItem =
  * `expected`. `json` is the data's exact JSON text; when it is `expected` itself (a v1 JSON
  * value wrapped verbatim) a store may send the bytes once.
  */
-export type WriteOp =
-  | { key: string; expected: Buffer; op: "set"; json: Buffer }
-  | { key: string; expected: Buffer; op: "delete" };
+export type WriteOp = { key: string; expected: Buffer; op: "set"; json: Buffer } | { key: string; expected: Buffer; op: "delete" };
 
 /** A checkpoint journal entry to append (RPUSH, then PEXPIRE `ttlMs`) atomically with writes. */
 export interface JournalAppend {

@@ -26,7 +26,11 @@ export class MigrationMetrics {
       labelNames: ["decision", "format"] as const,
       registers: [this.registry],
     });
-    this.#running = new Gauge({ name: "switchboard_cache_migrate_running", help: "1 while a cache:migrate run is in progress, 0 once it ended", registers: [this.registry] });
+    this.#running = new Gauge({
+      name: "switchboard_cache_migrate_running",
+      help: "1 while a cache:migrate run is in progress, 0 once it ended",
+      registers: [this.registry],
+    });
   }
 
   /** The migrator's decision hook. */

@@ -100,7 +100,24 @@ export async function runMigration(options: MigrateOptions): Promise<MigrationRe
   return new MigrationRun(settings, checkpoint, start).execute();
 }
 
-type Settings = Required<Pick<MigrateOptions, "prefixes" | "allowPickle" | "picklePrefixes" | "deleteUnparseable" | "dryRun" | "batchBytes" | "batchMs" | "scanCount" | "keysPerCall" | "callsInFlight" | "maxRetries" | "top">> & MigrateOptions;
+type Settings = Required<
+  Pick<
+    MigrateOptions,
+    | "prefixes"
+    | "allowPickle"
+    | "picklePrefixes"
+    | "deleteUnparseable"
+    | "dryRun"
+    | "batchBytes"
+    | "batchMs"
+    | "scanCount"
+    | "keysPerCall"
+    | "callsInFlight"
+    | "maxRetries"
+    | "top"
+  >
+> &
+  MigrateOptions;
 
 function withDefaults(options: MigrateOptions): Settings {
   return {
@@ -132,7 +149,10 @@ async function startingPoint(settings: Settings, checkpoint: Checkpoint): Promis
   const previous = dryRun || restart ? null : await checkpoint.load();
   if (previous) {
     const journal = await checkpoint.loadJournal();
-    settings.logger?.info({ stamp: previous.stamp, keysSoFar: previous.counters.keys, journaled: journal.size }, "resuming cache migration from its checkpoint");
+    settings.logger?.info(
+      { stamp: previous.stamp, keysSoFar: previous.counters.keys, journaled: journal.size },
+      "resuming cache migration from its checkpoint",
+    );
     return { state: previous, journal, resumed: true };
   }
   const state = Checkpoint.fresh();
@@ -295,7 +315,13 @@ class MigrationRun {
 
   /** One call's keys: read, decide, journal, compare-and-set. Returns what to read again. */
   async #runCall(store: KeyStore, prefix: string, call: Pending[], budgetBytes: number): Promise<Pending[]> {
-    const { items } = await this.#retrying(() => store.read(call.map((p) => p.key), budgetBytes, MAX_INPUT_BYTES));
+    const { items } = await this.#retrying(() =>
+      store.read(
+        call.map((p) => p.key),
+        budgetBytes,
+        MAX_INPUT_BYTES,
+      ),
+    );
     // Items come back in the order asked, the unread ones (byte budget spent) last.
     const outcomes = new Array<DecodeOutcome | undefined>(items.length);
     let inflating: Promise<void>[] | undefined;
@@ -304,7 +330,8 @@ class MigrationRun {
       if (item.state !== "value") continue;
       const options = this.#decodeOptions(item.key, prefix);
       outcomes[i] = decodeMigrationValueNow(item.value, options);
-      if (!outcomes[i]) (inflating ??= []).push(this.#inflating.use(() => decodeMigrationValue(item.value, options)).then((outcome) => void (outcomes[i] = outcome)));
+      if (!outcomes[i])
+        (inflating ??= []).push(this.#inflating.use(() => decodeMigrationValue(item.value, options)).then((outcome) => void (outcomes[i] = outcome)));
     }
     if (inflating) await Promise.all(inflating);
     const envelope = envelopeParts(this.#state.stamp);
@@ -356,16 +383,24 @@ class MigrationRun {
       await this.#settings.afterWrite?.(ops);
     }
     const again: Pending[] = [];
-    planned.forEach(({ op, from, attempt }, i) => {
-      if (written[i]) return this.#settle(op.key, op.op === "set" ? { decision: "migrated", from } : { decision: "deleted", from }, op.expected);
+    for (const [i, { op, from, attempt }] of planned.entries()) {
+      if (written[i]) {
+        this.#settle(op.key, op.op === "set" ? { decision: "migrated", from } : { decision: "deleted", from }, op.expected);
+        continue;
+      }
       this.#journal.delete(op.key);
       this.#settle(op.key, { decision: "conflict", from });
       if (attempt + 1 > this.#settings.maxRetries) {
-        return this.#settle(op.key, { decision: "failed", format: from, category: "still-changing", reason: `value changed or expired on each of ${attempt + 1} attempts` }, op.expected);
+        this.#settle(
+          op.key,
+          { decision: "failed", format: from, category: "still-changing", reason: `value changed or expired on each of ${attempt + 1} attempts` },
+          op.expected,
+        );
+        continue;
       }
       this.#counters.retries += 1;
       again.push({ key: op.key, attempt: attempt + 1 });
-    });
+    }
     return again;
   }
 
@@ -419,7 +454,9 @@ class MigrationRun {
         return await call();
       } catch (error) {
         if (attempt >= this.#settings.maxRetries) {
-          throw new Error(`Redis call failed ${attempt + 1} times (${(error as Error).message}); the checkpoint is intact: rerun the same command to resume.`, { cause: error });
+          throw new Error(`Redis call failed ${attempt + 1} times (${(error as Error).message}); the checkpoint is intact: rerun the same command to resume.`, {
+            cause: error,
+          });
         }
         this.#counters.retries += 1;
         this.#settings.logger?.warn({ err: (error as Error).message, attempt: attempt + 1 }, "Redis call failed; retrying");

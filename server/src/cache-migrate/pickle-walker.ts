@@ -42,18 +42,18 @@ class PickleDatetime {
 }
 
 const REJECTED_OPCODES: Record<number, string> = {
-  0x50: "PERSID",
-  0x51: "BINPERSID",
-  0x62: "BUILD",
-  0x69: "INST",
-  0x6f: "OBJ",
-  0x81: "NEWOBJ",
-  0x82: "EXT1",
-  0x83: "EXT2",
-  0x84: "EXT4",
-  0x92: "NEWOBJ_EX",
-  0x97: "NEXT_BUFFER",
-  0x98: "READONLY_BUFFER",
+  80: "PERSID",
+  81: "BINPERSID",
+  98: "BUILD",
+  105: "INST",
+  111: "OBJ",
+  129: "NEWOBJ",
+  130: "EXT1",
+  131: "EXT2",
+  132: "EXT4",
+  146: "NEWOBJ_EX",
+  151: "NEXT_BUFFER",
+  152: "READONLY_BUFFER",
 };
 
 class Reader {
@@ -111,10 +111,10 @@ function decodeStringRepr(text: string): string {
   if ((quote !== "'" && quote !== '"') || text.length < 2 || text[text.length - 1] !== quote) {
     throw new PickleRejectedError("STRING argument is not quoted");
   }
-  return text.slice(1, -1).replace(/\\(x[0-9a-fA-F]{2}|[0-7]{1,3}|.)/g, (_m, escape: string) => {
-    if (escape.startsWith("x") && escape.length === 3) return String.fromCharCode(parseInt(escape.slice(1), 16));
-    if (/^[0-7]+$/.test(escape)) return String.fromCharCode(parseInt(escape, 8) & 0xff);
-    return SIMPLE_ESCAPES[escape] ?? `\\${escape}`;
+  return text.slice(1, -1).replace(/\\(x[0-9a-fA-F]{2}|[0-7]{1,3}|.)/g, (_m, sequence: string) => {
+    if (sequence.startsWith("x") && sequence.length === 3) return String.fromCharCode(parseInt(sequence.slice(1), 16));
+    if (/^[0-7]+$/.test(sequence)) return String.fromCharCode(parseInt(sequence, 8) & 0xff);
+    return SIMPLE_ESCAPES[sequence] ?? `\\${sequence}`;
   });
 }
 
@@ -210,85 +210,210 @@ function walk(buffer: Buffer): unknown {
     const rejected = REJECTED_OPCODES[opcode];
     if (rejected) throw new PickleRejectedError(`opcode ${rejected} builds objects`);
     switch (opcode) {
-      case 0x80: { // PROTO
+      case 0x80: {
+        // PROTO
         const protocol = reader.byte();
         if (protocol > 5) throw new PickleRejectedError(`unsupported protocol ${protocol}`);
         break;
       }
-      case 0x95: reader.uint64(); break; // FRAME: only a length hint
-      case 0x2e: { // STOP
+      case 0x95:
+        reader.uint64();
+        break; // FRAME: only a length hint
+      case 0x2e: {
+        // STOP
         if (stack.length !== 1 || marks.length > 0) throw new PickleRejectedError("STOP with a malformed stack");
         return stack[0];
       }
-      case 0x28: marks.push(stack.length); break; // MARK
-      case 0x30: pop(); break; // POP
-      case 0x31: popMark(); break; // POP_MARK
-      case 0x32: stack.push(top()); break; // DUP
-      case 0x4e: stack.push(null); break; // NONE
-      case 0x88: stack.push(true); break; // NEWTRUE
-      case 0x89: stack.push(false); break; // NEWFALSE
-      case 0x49: stack.push(parseTextInt(reader.line())); break; // INT
-      case 0x4c: stack.push(parseTextInt(reader.line())); break; // LONG
-      case 0x4a: stack.push(reader.bytes(4).readInt32LE(0)); break; // BININT
-      case 0x4b: stack.push(reader.uint(1)); break; // BININT1
-      case 0x4d: stack.push(reader.uint(2)); break; // BININT2
-      case 0x8a: stack.push(decodeLong(reader.bytes(reader.uint(1)))); break; // LONG1
-      case 0x8b: stack.push(decodeLong(reader.bytes(reader.uint(4)))); break; // LONG4
-      case 0x46: stack.push(Number(reader.line())); break; // FLOAT
-      case 0x47: stack.push(reader.bytes(8).readDoubleBE(0)); break; // BINFLOAT
-      case 0x53: stack.push(decodeStringRepr(reader.line())); break; // STRING
-      case 0x54: stack.push(reader.bytes(reader.uint(4)).toString("latin1")); break; // BINSTRING
-      case 0x55: stack.push(reader.bytes(reader.uint(1)).toString("latin1")); break; // SHORT_BINSTRING
-      case 0x56: stack.push(decodeRawUnicodeEscape(reader.line())); break; // UNICODE
-      case 0x58: stack.push(reader.bytes(reader.uint(4)).toString("utf8")); break; // BINUNICODE
-      case 0x8c: stack.push(reader.bytes(reader.uint(1)).toString("utf8")); break; // SHORT_BINUNICODE
-      case 0x8d: stack.push(reader.bytes(reader.uint64()).toString("utf8")); break; // BINUNICODE8
-      case 0x42: stack.push(new PickleBytes(reader.bytes(reader.uint(4)))); break; // BINBYTES
-      case 0x43: stack.push(new PickleBytes(reader.bytes(reader.uint(1)))); break; // SHORT_BINBYTES
-      case 0x8e: stack.push(new PickleBytes(reader.bytes(reader.uint64()))); break; // BINBYTES8
-      case 0x96: stack.push(new PickleBytes(reader.bytes(reader.uint64()))); break; // BYTEARRAY8
-      case 0x29: stack.push(new PickleTuple([])); break; // EMPTY_TUPLE
-      case 0x74: stack.push(new PickleTuple(popMark())); break; // TUPLE
-      case 0x85: stack.push(new PickleTuple([pop()])); break; // TUPLE1
-      case 0x86: { const b = pop(); const a = pop(); stack.push(new PickleTuple([a, b])); break; } // TUPLE2
-      case 0x87: { const c = pop(); const b = pop(); const a = pop(); stack.push(new PickleTuple([a, b, c])); break; } // TUPLE3
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x6c: stack.push(popMark()); break; // LIST
-      case 0x61: { const item = pop(); asList(top()).push(item); break; } // APPEND
-      case 0x65: { const items = popMark(); asList(top()).push(...items); break; } // APPENDS
-      case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
-      case 0x64: { const dict = new Map(); setItems(dict, popMark()); stack.push(dict); break; } // DICT
-      case 0x73: { const value = pop(); const key = pop(); asDict(top()).set(key, value); break; } // SETITEM
-      case 0x75: { const items = popMark(); setItems(asDict(top()), items); break; } // SETITEMS
-      case 0x8f: stack.push(new PickleSet([])); break; // EMPTY_SET
-      case 0x90: { // ADDITEMS
+      case 0x28:
+        marks.push(stack.length);
+        break; // MARK
+      case 0x30:
+        pop();
+        break; // POP
+      case 0x31:
+        popMark();
+        break; // POP_MARK
+      case 0x32:
+        stack.push(top());
+        break; // DUP
+      case 0x4e:
+        stack.push(null);
+        break; // NONE
+      case 0x88:
+        stack.push(true);
+        break; // NEWTRUE
+      case 0x89:
+        stack.push(false);
+        break; // NEWFALSE
+      case 0x49:
+        stack.push(parseTextInt(reader.line()));
+        break; // INT
+      case 0x4c:
+        stack.push(parseTextInt(reader.line()));
+        break; // LONG
+      case 0x4a:
+        stack.push(reader.bytes(4).readInt32LE(0));
+        break; // BININT
+      case 0x4b:
+        stack.push(reader.uint(1));
+        break; // BININT1
+      case 0x4d:
+        stack.push(reader.uint(2));
+        break; // BININT2
+      case 0x8a:
+        stack.push(decodeLong(reader.bytes(reader.uint(1))));
+        break; // LONG1
+      case 0x8b:
+        stack.push(decodeLong(reader.bytes(reader.uint(4))));
+        break; // LONG4
+      case 0x46:
+        stack.push(Number(reader.line()));
+        break; // FLOAT
+      case 0x47:
+        stack.push(reader.bytes(8).readDoubleBE(0));
+        break; // BINFLOAT
+      case 0x53:
+        stack.push(decodeStringRepr(reader.line()));
+        break; // STRING
+      case 0x54:
+        stack.push(reader.bytes(reader.uint(4)).toString("latin1"));
+        break; // BINSTRING
+      case 0x55:
+        stack.push(reader.bytes(reader.uint(1)).toString("latin1"));
+        break; // SHORT_BINSTRING
+      case 0x56:
+        stack.push(decodeRawUnicodeEscape(reader.line()));
+        break; // UNICODE
+      case 0x58:
+        stack.push(reader.bytes(reader.uint(4)).toString("utf8"));
+        break; // BINUNICODE
+      case 0x8c:
+        stack.push(reader.bytes(reader.uint(1)).toString("utf8"));
+        break; // SHORT_BINUNICODE
+      case 0x8d:
+        stack.push(reader.bytes(reader.uint64()).toString("utf8"));
+        break; // BINUNICODE8
+      case 0x42:
+        stack.push(new PickleBytes(reader.bytes(reader.uint(4))));
+        break; // BINBYTES
+      case 0x43:
+        stack.push(new PickleBytes(reader.bytes(reader.uint(1))));
+        break; // SHORT_BINBYTES
+      case 0x8e:
+        stack.push(new PickleBytes(reader.bytes(reader.uint64())));
+        break; // BINBYTES8
+      case 0x96:
+        stack.push(new PickleBytes(reader.bytes(reader.uint64())));
+        break; // BYTEARRAY8
+      case 0x29:
+        stack.push(new PickleTuple([]));
+        break; // EMPTY_TUPLE
+      case 0x74:
+        stack.push(new PickleTuple(popMark()));
+        break; // TUPLE
+      case 0x85:
+        stack.push(new PickleTuple([pop()]));
+        break; // TUPLE1
+      case 0x86: {
+        const b = pop();
+        const a = pop();
+        stack.push(new PickleTuple([a, b]));
+        break;
+      } // TUPLE2
+      case 0x87: {
+        const c = pop();
+        const b = pop();
+        const a = pop();
+        stack.push(new PickleTuple([a, b, c]));
+        break;
+      } // TUPLE3
+      case 0x5d:
+        stack.push([]);
+        break; // EMPTY_LIST
+      case 0x6c:
+        stack.push(popMark());
+        break; // LIST
+      case 0x61: {
+        const item = pop();
+        asList(top()).push(item);
+        break;
+      } // APPEND
+      case 0x65: {
+        const items = popMark();
+        asList(top()).push(...items);
+        break;
+      } // APPENDS
+      case 0x7d:
+        stack.push(new Map());
+        break; // EMPTY_DICT
+      case 0x64: {
+        const dict = new Map();
+        setItems(dict, popMark());
+        stack.push(dict);
+        break;
+      } // DICT
+      case 0x73: {
+        const value = pop();
+        const key = pop();
+        asDict(top()).set(key, value);
+        break;
+      } // SETITEM
+      case 0x75: {
+        const items = popMark();
+        setItems(asDict(top()), items);
+        break;
+      } // SETITEMS
+      case 0x8f:
+        stack.push(new PickleSet([]));
+        break; // EMPTY_SET
+      case 0x90: {
+        // ADDITEMS
         const items = popMark();
         const set = top();
         if (!(set instanceof PickleSet)) throw new PickleRejectedError("ADDITEMS on a non-set");
         set.items.push(...items);
         break;
       }
-      case 0x91: stack.push(new PickleSet(popMark())); break; // FROZENSET
-      case 0x67: stack.push(memoGet(Number(reader.line()))); break; // GET
-      case 0x68: stack.push(memoGet(reader.uint(1))); break; // BINGET
-      case 0x6a: stack.push(memoGet(reader.uint(4))); break; // LONG_BINGET
-      case 0x70: memo.set(Number(reader.line()), top()); break; // PUT
-      case 0x71: memo.set(reader.uint(1), top()); break; // BINPUT
-      case 0x72: memo.set(reader.uint(4), top()); break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
-      case 0x63: { // GLOBAL "module\nname\n"
+      case 0x91:
+        stack.push(new PickleSet(popMark()));
+        break; // FROZENSET
+      case 0x67:
+        stack.push(memoGet(Number(reader.line())));
+        break; // GET
+      case 0x68:
+        stack.push(memoGet(reader.uint(1)));
+        break; // BINGET
+      case 0x6a:
+        stack.push(memoGet(reader.uint(4)));
+        break; // LONG_BINGET
+      case 0x70:
+        memo.set(Number(reader.line()), top());
+        break; // PUT
+      case 0x71:
+        memo.set(reader.uint(1), top());
+        break; // BINPUT
+      case 0x72:
+        memo.set(reader.uint(4), top());
+        break; // LONG_BINPUT
+      case 0x94:
+        memo.set(memo.size, top());
+        break; // MEMOIZE
+      case 0x63: {
+        // GLOBAL "module\nname\n"
         const module = reader.line();
         stack.push(resolveGlobal(module, reader.line()));
         break;
       }
-      case 0x93: { // STACK_GLOBAL
+      case 0x93: {
+        // STACK_GLOBAL
         const name = pop();
         const module = pop();
         if (typeof module !== "string" || typeof name !== "string") throw new PickleRejectedError("STACK_GLOBAL needs two strings");
         stack.push(resolveGlobal(module, name));
         break;
       }
-      case 0x52: { // REDUCE: only datetime.datetime(state)
+      case 0x52: {
+        // REDUCE: only datetime.datetime(state)
         const args = pop();
         const callable = pop();
         if (callable !== DATETIME_CLASS) throw new PickleRejectedError("REDUCE of something other than datetime.datetime");

@@ -13,8 +13,23 @@ export const SIZE_BUCKETS = ["0B", "<256B", "256B-1KB", "1KB-4KB", "4KB-16KB", "
 type TtlBucket = (typeof TTL_BUCKETS)[number];
 type SizeBucket = (typeof SIZE_BUCKETS)[number];
 
-const TTL_LIMITS_MS: [number, TtlBucket][] = [[60e3, "<1m"], [600e3, "1m-10m"], [3600e3, "10m-1h"], [86400e3, "1h-1d"], [7 * 86400e3, "1d-7d"]];
-const SIZE_LIMITS: [number, SizeBucket][] = [[1, "0B"], [256, "<256B"], [1024, "256B-1KB"], [4096, "1KB-4KB"], [16384, "4KB-16KB"], [65536, "16KB-64KB"], [1 << 20, "64KB-1MB"], [10 << 20, "1MB-10MB"]];
+const TTL_LIMITS_MS: [number, TtlBucket][] = [
+  [60e3, "<1m"],
+  [600e3, "1m-10m"],
+  [3600e3, "10m-1h"],
+  [86400e3, "1h-1d"],
+  [7 * 86400e3, "1d-7d"],
+];
+const SIZE_LIMITS: [number, SizeBucket][] = [
+  [1, "0B"],
+  [256, "<256B"],
+  [1024, "256B-1KB"],
+  [4096, "1KB-4KB"],
+  [16384, "4KB-16KB"],
+  [65536, "16KB-64KB"],
+  [1 << 20, "64KB-1MB"],
+  [10 << 20, "1MB-10MB"],
+];
 
 /** Beyond this many distinct prefixes the rest are counted under "(other)" (memory bound). */
 const MAX_PREFIXES = 10_000;

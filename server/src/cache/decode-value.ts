@@ -100,7 +100,11 @@ export function decodeValueNow(value: Buffer, options: DecodeOptions = {}): Deco
 }
 
 function inflateFailed(leading: "gzip" | "zlib", error: unknown): DecodeOutcome {
-  return { kind: "invalid", format: leading === "gzip" ? "v1-gzip" : "v1-zlib", reason: error instanceof DecompressError ? error.message : "decompression failed" };
+  return {
+    kind: "invalid",
+    format: leading === "gzip" ? "v1-gzip" : "v1-zlib",
+    reason: error instanceof DecompressError ? error.message : "decompression failed",
+  };
 }
 
 function decodeInflated(leading: "gzip" | "zlib", inflated: Buffer, options: DecodeOptions): DecodeOutcome {

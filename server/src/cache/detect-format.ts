@@ -4,15 +4,7 @@
  * (docs/cache.md#legacy-formats). The JSON family (`{`, `"`) is split into v2 / v1-json /
  * v1-double-json later, by `decode-value.ts`, once the JSON is parsed.
  */
-export const VALUE_FORMATS = [
-  "v2",
-  "v1-json",
-  "v1-double-json",
-  "v1-gzip",
-  "v1-zlib",
-  "v1-pickle",
-  "unknown",
-] as const;
+export const VALUE_FORMATS = ["v2", "v1-json", "v1-double-json", "v1-gzip", "v1-zlib", "v1-pickle", "unknown"] as const;
 export type ValueFormat = (typeof VALUE_FORMATS)[number];
 
 /** What the leading bytes say, before any parsing. */

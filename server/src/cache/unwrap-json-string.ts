@@ -4,9 +4,7 @@ import { MAX_JSON_STRING_LEVELS } from "./limits.js";
  * A parsed JSON-family value: the innermost value once every string wrapping is removed, how
  * many were removed, and the JSON text that value was parsed from (the record's exact text).
  */
-export type UnwrappedJson =
-  | { ok: true; value: unknown; levels: number; text: string }
-  | { ok: false; levels: number; reason: string };
+export type UnwrappedJson = { ok: true; value: unknown; levels: number; text: string } | { ok: false; levels: number; reason: string };
 
 /**
  * Parses `text` as JSON; while the result is a string, parses that string again, at most

@@ -63,7 +63,11 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
     res.on("finish", () => {
-      const route = req.route?.path ? `${req.method} ${req.baseUrl}${String(req.route.path)}` : req.path.startsWith("/api") ? `${req.method} unmatched` : "static";
+      const route = req.route?.path
+        ? `${req.method} ${req.baseUrl}${String(req.route.path)}`
+        : req.path.startsWith("/api")
+          ? `${req.method} unmatched`
+          : "static";
       metrics.httpRequests.inc({ route, status: String(res.statusCode) });
       metrics.httpDuration.observe({ route }, Number(process.hrtime.bigint() - started) / 1e9);
     });
@@ -72,7 +76,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(
     "/api",
     cors({
-      origin: (origin, callback) => callback(null, !origin || deps.allowedOrigins.includes(origin) ? origin ?? false : false),
+      origin: (origin, callback) => callback(null, !origin || deps.allowedOrigins.includes(origin) ? (origin ?? false) : false),
       allowedHeaders: ["Authorization", "Content-Type", "If-None-Match"],
       // The extension calls cross-origin: let it read the request id and a 429's wait.
       exposedHeaders: ["ETag", REQUEST_ID_HEADER, RETRY_AFTER_HEADER],
@@ -108,7 +112,13 @@ export function createApp(deps: AppDeps): express.Express {
     const root = path.resolve(deps.webAppDir);
     // The web app has one page, at `/` (its state lives in the extension, not in the URL), so
     // no SPA fallback is needed: a path that is neither a file nor an API route is a JSON 404.
-    app.use(express.static(root, { index: "index.html", maxAge: "1h", setHeaders: (res, file) => file.endsWith(".html") && res.setHeader("Cache-Control", "no-cache") }));
+    app.use(
+      express.static(root, {
+        index: "index.html",
+        maxAge: "1h",
+        setHeaders: (res, file) => file.endsWith(".html") && res.setHeader("Cache-Control", "no-cache"),
+      }),
+    );
   } else {
     app.get("/", (_req, res) => {
       res.type("text/plain").send("Switchboard server is running. Build the web app with `npm run build:web` to serve it here.\n");

@@ -44,7 +44,13 @@ export interface MetricsListener {
 }
 
 /** A listener that serves only `/metrics` (guarded by the token too when one is set). */
-export async function startMetricsListener(options: { host: string; port: number; token: string | undefined; metrics: Metrics; logger: Logger }): Promise<MetricsListener> {
+export async function startMetricsListener(options: {
+  host: string;
+  port: number;
+  token: string | undefined;
+  metrics: Metrics;
+  logger: Logger;
+}): Promise<MetricsListener> {
   const app = express();
   app.disable("x-powered-by");
   app.use(securityHeaders);

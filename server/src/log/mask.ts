@@ -34,6 +34,9 @@ export function valueHash(value: Buffer | string): string {
 /** A masked preview of at most `max` bytes of a value (bytes shown as escaped text). */
 export function maskedPreview(value: Buffer | string, max = 100): string {
   const buf = typeof value === "string" ? Buffer.from(value) : value;
-  const text = buf.subarray(0, max).toString("latin1").replace(/[^\x20-\x7e]/g, ".");
+  const text = buf
+    .subarray(0, max)
+    .toString("latin1")
+    .replace(/[^\x20-\x7e]/g, ".");
   return maskText(text).slice(0, max);
 }

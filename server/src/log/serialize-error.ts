@@ -23,7 +23,10 @@ const MAX_STACK_FRAMES = 12;
 const ERROR_CODE = /^[A-Za-z0-9_.-]{1,40}$/;
 
 export function isErrorLike(value: unknown): value is Error {
-  return value instanceof Error || (typeof value === "object" && value !== null && typeof (value as Error).message === "string" && typeof (value as Error).stack === "string");
+  return (
+    value instanceof Error ||
+    (typeof value === "object" && value !== null && typeof (value as Error).message === "string" && typeof (value as Error).stack === "string")
+  );
 }
 
 export function serializeError(error: unknown, depth = 0): SerializedError | unknown {

@@ -18,9 +18,7 @@ interface UserHistory {
 export class MemoryEventLog implements EventLog {
   readonly #users = new Map<number, UserHistory>();
 
-  constructor(
-    private readonly options: { maxLen: number; maxAgeMs: number; now?: () => number } = { maxLen: 1000, maxAgeMs: 24 * 3600_000 },
-  ) {}
+  constructor(private readonly options: { maxLen: number; maxAgeMs: number; now?: () => number } = { maxLen: 1000, maxAgeMs: 24 * 3600_000 }) {}
 
   #history(userId: number): UserHistory {
     let history = this.#users.get(userId);

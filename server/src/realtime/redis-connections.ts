@@ -48,7 +48,13 @@ export async function closeClient(client: RedisClient, graceMs = 1000): Promise<
   const gaveUp = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, graceMs);
   });
-  await Promise.race([client.quit().then(() => undefined, () => undefined), gaveUp]);
+  await Promise.race([
+    client.quit().then(
+      () => undefined,
+      () => undefined,
+    ),
+    gaveUp,
+  ]);
   clearTimeout(timer);
   client.disconnect();
 }

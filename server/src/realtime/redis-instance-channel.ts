@@ -97,7 +97,10 @@ export class RedisInstanceChannel {
     if (!parsed.success) {
       // Never the message itself: an event carries message text.
       const issue = parsed.issues[0];
-      this.#logger?.warn({ channel: this.channel, bytes: raw.length, field: issue.path?.map((p) => String(p.key)).join(".") ?? "" }, "ignored an invalid instance-channel message");
+      this.#logger?.warn(
+        { channel: this.channel, bytes: raw.length, field: issue.path?.map((p) => String(p.key)).join(".") ?? "" },
+        "ignored an invalid instance-channel message",
+      );
       return;
     }
     const message = parsed.output;

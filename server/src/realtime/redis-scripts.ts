@@ -197,7 +197,15 @@ export interface RealtimeScripts {
     userId: number,
   ): Promise<[string, number]>;
   historyHead(meta: string, stream: string, freshEpoch: string, maxAgeMs: number): Promise<[string, number]>;
-  historySince(meta: string, stream: string, epoch: string, seq: number, limit: number, freshEpoch: string, maxAgeMs: number): Promise<[number, string, number, ...(number | string)[]]>;
+  historySince(
+    meta: string,
+    stream: string,
+    epoch: string,
+    seq: number,
+    limit: number,
+    freshEpoch: string,
+    maxAgeMs: number,
+  ): Promise<[number, string, number, ...(number | string)[]]>;
   ownerClaim(owner: string, instanceId: string, connId: string, channelPrefix: string, userId: number): Promise<[number] | [number, string, string]>;
   ownerRelease(owner: string, connId: string): Promise<number>;
   ownerAdopt(owner: string, instanceId: string, connId: string, generation: number): Promise<number>;

@@ -88,7 +88,8 @@ export class RedisSessionRevocations implements RevocationSharing {
     const entries: Array<[string, number]> = [];
     for (let i = 0; i + 1 < flat.length; i += 2) entries.push([flat[i]!, Number(flat[i + 1])]);
     this.revocations.learn(entries);
-    if (byExpiry.size > 0 || entries.length > 0) this.logger?.info({ pushed: byExpiry.size, loaded: entries.length }, "session revocations synchronised with redis");
+    if (byExpiry.size > 0 || entries.length > 0)
+      this.logger?.info({ pushed: byExpiry.size, loaded: entries.length }, "session revocations synchronised with redis");
   }
 
   #receive(raw: string): void {

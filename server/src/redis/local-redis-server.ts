@@ -97,14 +97,22 @@ export async function startLocalRedis(options: LocalRedisOptions = {}): Promise<
 
 function spawnRedis(binary: string, port: number, dir: string, options: LocalRedisOptions): Promise<ChildProcess> {
   const args = [
-    "--port", String(port),
-    "--bind", "127.0.0.1",
-    "--save", "",
-    "--appendonly", "no",
-    "--dir", dir,
-    "--daemonize", "no",
-    "--protected-mode", "yes",
-    "--loglevel", "warning",
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--dir",
+    dir,
+    "--daemonize",
+    "no",
+    "--protected-mode",
+    "yes",
+    "--loglevel",
+    "warning",
     ...(options.args ?? []),
   ];
   return new Promise((resolve, reject) => {

@@ -1,4 +1,12 @@
-import { EventKind, FrameErrorCode, ServerFrameType, type ChatMessage, type ReadFrame, type SendFrame, type ServerFrame } from "../../../shared/protocol/index.js";
+import {
+  EventKind,
+  FrameErrorCode,
+  ServerFrameType,
+  type ChatMessage,
+  type ReadFrame,
+  type SendFrame,
+  type ServerFrame,
+} from "../../../shared/protocol/index.js";
 import type { Logger } from "../log/logger.js";
 import { MessageWriter, type WriteOutcome } from "../store/message-writer.js";
 import type { Store } from "../store/store.js";

@@ -3,7 +3,7 @@ import type { InsertOutcome, NewMessage, Store } from "./store.js";
 
 /** What a write gives back: the insert outcome, plus the recipient's unread count after a created message. */
 export type WriteOutcome =
-  | { kind: "created"; message: ChatMessage; /** null when the count query failed: ask the store. */ unread: number | null }
+  | { kind: "created"; message: ChatMessage /** null when the count query failed: ask the store. */; unread: number | null }
   | { kind: "duplicate"; message: ChatMessage }
   | { kind: "recipientNotFound" };
 
@@ -67,7 +67,9 @@ export class MessageWriter {
       const batch = queue.splice(0, this.#maxBatch);
       try {
         const outcomes = await this.#insert(batch.map((p) => p.input));
-        batch.forEach((pending, i) => pending.resolve(outcomes[i]!));
+        batch.forEach((pending, i) => {
+          pending.resolve(outcomes[i]!);
+        });
       } catch (error) {
         if (batch.length === 1) batch[0]!.reject(error);
         else await this.#oneByOne(batch);

@@ -44,17 +44,13 @@ export interface NewMessage {
   clientMsgId: string | null;
 }
 
-export type InsertOutcome =
-  | { kind: "created"; message: ChatMessage }
-  | { kind: "duplicate"; message: ChatMessage }
-  | { kind: "recipientNotFound" };
+export type InsertOutcome = { kind: "created"; message: ChatMessage } | { kind: "duplicate"; message: ChatMessage } | { kind: "recipientNotFound" };
 
 function idempotencyKey(from: number, clientMsgId: string): string {
   return `${from}\u0000${clientMsgId}`;
 }
 
-const USER_COLUMNS =
-  "id, username, display_name, email, phone, avatar_url, bio, role, permissions, user_level, is_active, created_at, updated_at";
+const USER_COLUMNS = "id, username, display_name, email, phone, avatar_url, bio, role, permissions, user_level, is_active, created_at, updated_at";
 
 function iso(value: unknown): string {
   return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
@@ -280,10 +276,7 @@ export class Store {
 
   /** The most recent messages to or from the user (any peer), oldest first. */
   async recentMessages(userId: number, limit: number): Promise<ChatMessage[]> {
-    const { rows } = await this.db.query(
-      "SELECT * FROM messages WHERE sender_id = $1 OR recipient_id = $1 ORDER BY id DESC LIMIT $2",
-      [userId, limit],
-    );
+    const { rows } = await this.db.query("SELECT * FROM messages WHERE sender_id = $1 OR recipient_id = $1 ORDER BY id DESC LIMIT $2", [userId, limit]);
     return rows.map(toMessage).reverse();
   }
 

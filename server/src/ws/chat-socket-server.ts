@@ -183,7 +183,8 @@ export class ChatSocketServer {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       // The session may have ended while the token was being verified; from `#accept` on (it
       // registers the socket synchronously) `endSessions` finds it.
-      const verdict: AuthOutcome = outcome.ok && this.options.tokens.sessions.isRevoked(outcome.sessionId) ? { ok: false, close: ServerClose.sessionEnded } : outcome;
+      const verdict: AuthOutcome =
+        outcome.ok && this.options.tokens.sessions.isRevoked(outcome.sessionId) ? { ok: false, close: ServerClose.sessionEnded } : outcome;
       if (!verdict.ok) {
         // Accept, then close with 1008 + the exact reason, so the client can read why.
         ws.on("error", () => {});
@@ -198,19 +199,23 @@ export class ChatSocketServer {
   async #accept(ws: WebSocket, userId: number, sessionId: string): Promise<void> {
     const { options } = this;
     const { owners, eventLog } = options.realtime;
-    const session = new Session(ws, { userId, connId: randomUUID(), sessionId }, {
-      eventLog,
-      logger: options.logger,
-      resumeMaxEvents: options.resumeMaxEvents,
-      holdMs: options.resumeHoldMs ?? 1000,
-      observeDeliveryLatency: (seconds) => options.metrics.deliveryLatency.observe(seconds),
-      maxBufferedBytes: options.maxBufferedBytes ?? Infinity,
-      onSlowConsumer: () => {
-        options.metrics.wsBackpressureCloses.inc();
-        options.logger.info({ userId, bufferedBytes: ws.bufferedAmount }, "closing a slow consumer");
-        session.close(ServerClose.slowConsumer);
+    const session = new Session(
+      ws,
+      { userId, connId: randomUUID(), sessionId },
+      {
+        eventLog,
+        logger: options.logger,
+        resumeMaxEvents: options.resumeMaxEvents,
+        holdMs: options.resumeHoldMs ?? 1000,
+        observeDeliveryLatency: (seconds) => options.metrics.deliveryLatency.observe(seconds),
+        maxBufferedBytes: options.maxBufferedBytes ?? Infinity,
+        onSlowConsumer: () => {
+          options.metrics.wsBackpressureCloses.inc();
+          options.logger.info({ userId, bufferedBytes: ws.bufferedAmount }, "closing a slow consumer");
+          session.close(ServerClose.slowConsumer);
+        },
       },
-    });
+    );
     this.#sessions.set(session.connId, session);
     options.metrics.wsConnections.set(this.#sessions.size);
     options.metrics.wsConnects.inc();
@@ -229,9 +234,11 @@ export class ChatSocketServer {
       badFrames = frame ? 0 : badFrames + 1;
       if (badFrames >= (options.maxConsecutiveBadFrames ?? 20)) session.close(ServerClose.protocolError);
       if (!frame) return;
-      admission = admission.then(() => this.#admit(session, flood, frame)).catch((error: unknown) => {
-        options.logger.warn({ err: error, userId }, "frame handling failed");
-      });
+      admission = admission
+        .then(() => this.#admit(session, flood, frame))
+        .catch((error: unknown) => {
+          options.logger.warn({ err: error, userId }, "frame handling failed");
+        });
     });
     ws.on("pong", () => session.pong());
     ws.on("error", (error) => options.logger.debug({ err: error.message, userId }, "socket error"));
@@ -335,7 +342,12 @@ export class ChatSocketServer {
           (outcome) => {
             if (outcome.status === "fulfilled") return session.send(outcome.value);
             this.options.logger.error({ err: outcome.reason, userId: session.userId }, "send failed");
-            session.send({ type: ServerFrameType.error, code: FrameErrorCode.internal, message: "Message could not be sent; retry with the same clientMsgId", clientMsgId: frame.clientMsgId });
+            session.send({
+              type: ServerFrameType.error,
+              code: FrameErrorCode.internal,
+              message: "Message could not be sent; retry with the same clientMsgId",
+              clientMsgId: frame.clientMsgId,
+            });
           },
         );
         break;
@@ -433,6 +445,8 @@ export class ChatSocketServer {
 
 function rejectUpgrade(socket: Duplex, status: number, text: string, headers: Record<string, string> = {}): void {
   if (socket.destroyed) return;
-  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join("");
+  const extra = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join("");
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n${extra}Content-Length: ${text.length}\r\n\r\n${text}`);
 }

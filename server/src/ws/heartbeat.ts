@@ -11,12 +11,7 @@ export interface Heartbeat {
   stop(): void;
 }
 
-export function startHeartbeat(options: {
-  intervalMs: number;
-  maxMissed: number;
-  ping: () => void;
-  onTimeout: () => void;
-}): Heartbeat {
+export function startHeartbeat(options: { intervalMs: number; maxMissed: number; ping: () => void; onTimeout: () => void }): Heartbeat {
   let missed = 0;
   let stopped = false;
   const timer = setTimeout(function tick() {

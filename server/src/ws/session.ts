@@ -1,10 +1,5 @@
 import type { WebSocket } from "ws";
-import {
-  EventKind,
-  ServerFrameType,
-  type ChatEvent,
-  type ServerFrame,
-} from "../../../shared/protocol/index.js";
+import { EventKind, ServerFrameType, type ChatEvent, type ServerFrame } from "../../../shared/protocol/index.js";
 import type { Logger } from "../log/logger.js";
 import type { EventCursor, EventLog, StoredEvent } from "../realtime/ports.js";
 import { startHeartbeat, type Heartbeat } from "./heartbeat.js";
@@ -157,7 +152,12 @@ export class Session {
     const done = started.then(({ done }) => done);
     done.catch(() => undefined); // settled in order below
     this.#commands = this.#commands
-      .then(() => done.then((value) => finish({ status: "fulfilled", value }), (reason: unknown) => finish({ status: "rejected", reason })))
+      .then(() =>
+        done.then(
+          (value) => finish({ status: "fulfilled", value }),
+          (reason: unknown) => finish({ status: "rejected", reason }),
+        ),
+      )
       .catch((error: unknown) => {
         this.deps.logger.warn({ err: error, userId: this.userId }, "client command failed");
       });

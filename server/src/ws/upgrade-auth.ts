@@ -17,7 +17,10 @@ export function parseChatPath(url: string | undefined): number | null {
 export function offeredProtocols(req: IncomingMessage): string[] {
   const header = req.headers["sec-websocket-protocol"];
   if (!header) return [];
-  return header.split(",").map((p) => p.trim()).filter(Boolean);
+  return header
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean);
 }
 
 export function bearerFromProtocols(protocols: Iterable<string>): string | null {
@@ -36,9 +39,7 @@ export function originAllowed(origin: string | undefined, allowed: readonly stri
   return allowed.includes("*") || allowed.includes(origin);
 }
 
-export type AuthOutcome =
-  | { ok: true; userId: number; sessionId: string }
-  | { ok: false; close: (typeof ServerClose)[keyof typeof ServerClose] };
+export type AuthOutcome = { ok: true; userId: number; sessionId: string } | { ok: false; close: (typeof ServerClose)[keyof typeof ServerClose] };
 
 /**
  * Decide the socket's fate from its token and path. Token problems are reported after accept, with
@@ -50,7 +51,12 @@ export async function authenticateUpgrade(tokens: TokenService, pathUserId: numb
   if (!token) return { ok: false, close: ServerClose.tokenInvalid };
   const verdict = await tokens.verifyAccess(token);
   if (!verdict.ok) {
-    const close = { expired: ServerClose.tokenExpired, sessionless: ServerClose.tokenExpired, revoked: ServerClose.sessionEnded, invalid: ServerClose.tokenInvalid }[verdict.reason];
+    const close = {
+      expired: ServerClose.tokenExpired,
+      sessionless: ServerClose.tokenExpired,
+      revoked: ServerClose.sessionEnded,
+      invalid: ServerClose.tokenInvalid,
+    }[verdict.reason];
     return { ok: false, close };
   }
   if (verdict.claims.userId !== pathUserId) return { ok: false, close: ServerClose.authenticationFailed };

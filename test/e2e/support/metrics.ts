@@ -13,7 +13,9 @@ export const PROFILE_GET_304 = 'route="GET /api/users/profile/me",status="304"';
 
 /** Every conditional and unconditional profile GET the server answered. */
 export async function profileGets(server: { url: string }): Promise<number> {
-  return (await metric(server, "switchboard_http_requests_total", PROFILE_GET_200)) + (await metric(server, "switchboard_http_requests_total", PROFILE_GET_304));
+  return (
+    (await metric(server, "switchboard_http_requests_total", PROFILE_GET_200)) + (await metric(server, "switchboard_http_requests_total", PROFILE_GET_304))
+  );
 }
 
 export async function waitFor(predicate: () => Promise<boolean> | boolean, timeoutMs = 10_000, what = "condition"): Promise<void> {

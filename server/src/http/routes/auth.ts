@@ -1,5 +1,12 @@
 import { type Request, type Response, Router } from "express";
-import { RETRY_AFTER_HEADER, RefreshTransport, RestErrorCode, RestPath, type CookieSessionResponse, type LoginResponse } from "../../../../shared/protocol/index.js";
+import {
+  RETRY_AFTER_HEADER,
+  RefreshTransport,
+  RestErrorCode,
+  RestPath,
+  type CookieSessionResponse,
+  type LoginResponse,
+} from "../../../../shared/protocol/index.js";
 import { PasswordHashingBusyError, type PasswordHashing } from "../../auth/password-hashing.js";
 import { assertCookieOrigin, clearRefreshCookie, readRefreshCookie, setRefreshCookie, type RefreshCookieOptions } from "../../auth/refresh-cookie.js";
 import type { StartedSession, TokenService } from "../../auth/tokens.js";
@@ -85,7 +92,8 @@ export function authRoutes({ store, tokens, logger, loginLimiter, passwordHashin
     const cookie = body.refreshToken === undefined;
     if (cookie) assertCookieOrigin(req, refreshCookie);
     const token = body.refreshToken ?? readRefreshCookie(req);
-    if (token === undefined) return sendError(res, 401, RestErrorCode.refreshInvalid, "No refresh token (neither in the body nor as the session cookie); log in again");
+    if (token === undefined)
+      return sendError(res, 401, RestErrorCode.refreshInvalid, "No refresh token (neither in the body nor as the session cookie); log in again");
     const result = await tokens.rotateRefresh(token);
     if (!result.ok) {
       if (cookie) clearRefreshCookie(req, res);
