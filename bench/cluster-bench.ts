@@ -382,7 +382,9 @@ async function reconnectStorm(
       );
     }, delay);
   };
-  clients.forEach((client, i) => client.ws.once("close", (code, reason) => reconnect(users[i]!, 0, code, reason.toString())));
+  clients.forEach((client, i) => {
+    client.ws.once("close", (code, reason) => reconnect(users[i]!, 0, code, reason.toString()));
+  });
 
   killedAt = performance.now();
   await stopInstance(victim(), signal);

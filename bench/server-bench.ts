@@ -118,9 +118,10 @@ async function replacementStorm(base: string, wsBase: string, tokens: string[]) 
   await sleep(500);
   const survivors = sockets.filter((s) => s.ws.readyState === WebSocket.OPEN);
   const perUser = new Map<number, number>();
-  sockets.forEach(
-    (s, i) => s.ws.readyState === WebSocket.OPEN && perUser.set(Math.floor(i / STORM_PER_USER) + 1, (perUser.get(Math.floor(i / STORM_PER_USER) + 1) ?? 0) + 1),
-  );
+  sockets.forEach((s, i) => {
+    const user = Math.floor(i / STORM_PER_USER) + 1;
+    if (s.ws.readyState === WebSocket.OPEN) perUser.set(user, (perUser.get(user) ?? 0) + 1);
+  });
   const reasons: Record<string, number> = {};
   for (const s of sockets) if (s.close) reasons[`${s.close.code} ${s.close.reason}`] = (reasons[`${s.close.code} ${s.close.reason}`] ?? 0) + 1;
   const serverConnections = await metric(base, "switchboard_ws_connections");
@@ -313,7 +314,9 @@ async function floodIsolation(template: string, tokenService: TokenService) {
       // Spread the senders over the interval, as people are.
       timers.push(setTimeout(() => timers.push(setInterval(sendOne, NORMAL_SEND_EVERY_MS)), Math.random() * NORMAL_SEND_EVERY_MS));
     });
-    await sleep(Math.min(NORMAL_SEND_EVERY_MS, 3000) + 1000);
+    // Warm-up: every user sends twice before anything is measured, so the baseline does not count
+    // each connection's first message (cold code paths, the first batches) against the quiet phase.
+    await sleep(2 * NORMAL_SEND_EVERY_MS + 1000);
     phase = "baseline";
     await sleep(FLOOD_PHASE_S * 1000);
     phase = "flood";
@@ -493,7 +496,7 @@ async function main() {
             "|---|---|---|---|---|---|---|---|",
             `| ${idle.opened} of ${idle.requested} | ${idle.holdSeconds} s | ${idle.stillOpenAfterHold} | ${idle.baselineRssMiB} → ${idle.heldRssMiB} MiB | **${idle.rssPerSocketKiB} KiB** | ${idle.eventLoopLagP99MsMax} / ${idle.eventLoopLagP99MsMedian} ms | ${idle.cpuPercentOfOneCoreWhileIdle} % of a core | ${idle.openSeconds} s |`,
             "",
-            `Heartbeat ${HEARTBEAT_MS / 1000} s (protocol pings answered by the clients during the hold: ${idle.protocolPingsAnsweredByClients}). For comparison, DESIGN §9 measured plain \`ws\` at ≈ 3.9 KB per socket and Socket.IO 4.8 at ≈ 13.8 KB on this kind of machine. Open-files limit (soft) of the server process ${idle.openFilesLimit.server}, of the client process ${idle.openFilesLimit.bench}: one descriptor per socket, so a production instance needs \`LimitNOFILE\` above its socket count (here the hard limit is 20,000 and cannot be raised — no CAP_SYS_RESOURCE in this sandbox — so one process tops out just under 20,000 sockets).`,
+            `Heartbeat ${HEARTBEAT_MS / 1000} s (protocol pings answered by the clients during the hold: ${idle.protocolPingsAnsweredByClients}). For comparison, \`npm run bench:peers\` measures plain \`ws\` and Socket.IO on the same machine. Open-files limit (soft) of the server process ${idle.openFilesLimit.server}, of the client process ${idle.openFilesLimit.bench}: one descriptor per socket, so a production instance needs \`LimitNOFILE\` above its socket count (here the hard limit is 20,000 and cannot be raised — no CAP_SYS_RESOURCE in this sandbox — so one process tops out just under 20,000 sockets).`,
             "",
           ]
         : []),

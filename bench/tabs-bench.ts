@@ -1,17 +1,22 @@
 /**
  * `npm run bench:tabs` — the extension (one socket in the service worker, fanned out to every
- * tab) against a naive page mode that behaves like the old app (each tab its own socket, a 60 s
- * profile poll with a cache-buster), with 1, 5, 10 and 20 tabs in one run, in real Chromium.
+ * tab), coordinated tabs without the extension (the elected leader tab holds the socket), and a
+ * naive page mode that behaves like the old app (each tab its own socket, a 60 s profile poll
+ * with a cache-buster), with 1, 5, 10 and 20 tabs in one run, in real Chromium.
  *
  * Measured per (mode, tabs): sockets held (gauge, max and at the end of the window) and socket
- * connects, profile requests per hour (extrapolated from an idle window), profile GETs caused by
+ * connects, profile requests per hour (200s and 304s apart, extrapolated from an idle window that
+ * contains the hub's conditional refreshes: the freshness setting is shortened to
+ * BENCH_PROFILE_FRESH_MS and the count scaled back to the production 5 minutes), profile GETs caused by
  * one profile change, and fan-out latency p50/p99 from just before the server is asked to send
  * (REST POST by another user) to the moment each tab's DOM shows the message, plus the share of
  * tabs that got it at all. Report: bench/results/tabs-bench.{json,md,svg}.
  *
  * Knobs: BENCH_TABS (default "1,5,10,20"), BENCH_WINDOW_MS (idle window after the messages, default 60000),
- * BENCH_MESSAGES (per step, default 60), BENCH_MODES (default "extension,naive"; for iterating on one mode —
- * the committed report is a full run).
+ * BENCH_MESSAGES (per step, default 60), BENCH_MODES (default "extension,coordinated,naive"; for iterating on
+ * one mode — the committed report is a full run), BENCH_PROFILE_FRESH_MS (default 10000),
+ * BENCH_HANDOVER_TABS (default 5), BENCH_CLOSES (default 20), BENCH_CRASHES (default 5),
+ * BENCH_FREEZES (default 3) for the coordinated mode's handover measurement.
  */
 import { writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -23,14 +28,24 @@ import { configureAndSignIn, launchDrivenBrowser, type DrivenBrowser } from "../
 import { api, login } from "../test/helpers/chat-client.js";
 import type { ServerProcess } from "../test/helpers/server-process.js";
 import { startE2eServer } from "../test/e2e/support/e2e-server.js";
-import { metric, profileGets } from "../test/e2e/support/metrics.js";
+import { metric, PROFILE_GET_200, PROFILE_GET_304, profileGets } from "../test/e2e/support/metrics.js";
+import { freeze, leaderOf, signInWeb } from "../test/e2e/support/coordinated-tabs.js";
 import { log, machineInfo, percentile, writeReport } from "./lib/report.js";
 import { barChartSvg } from "./tabs-chart.js";
 
 const TAB_COUNTS = (process.env.BENCH_TABS ?? "1,5,10,20").split(",").map(Number);
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 60_000);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 60);
-const MODES = (process.env.BENCH_MODES ?? "extension,naive").split(",") as Mode[];
+const MODES = (process.env.BENCH_MODES ?? "extension,coordinated,naive").split(",") as Mode[];
+/** The production freshness (`profileFreshMs`, the server's max-age=300) and the bench's shorter one. */
+const PRODUCTION_PROFILE_FRESH_MS = 300_000;
+const PROFILE_FRESH_MS = Number(process.env.BENCH_PROFILE_FRESH_MS ?? 10_000);
+const HANDOVER_TABS = Number(process.env.BENCH_HANDOVER_TABS ?? 5);
+const HANDOVERS: Record<HandoverKind, number> = {
+  close: Number(process.env.BENCH_CLOSES ?? 20),
+  crash: Number(process.env.BENCH_CRASHES ?? 5),
+  freeze: Number(process.env.BENCH_FREEZES ?? 3),
+};
 /** Spaced so 20 tabs' rendering (≈ 0.4 s of main-thread time per message here) does not queue up. */
 const MESSAGE_SPACING_MS = 300;
 /**
@@ -42,7 +57,8 @@ const BROWSER_ARGS = ["--disable-renderer-backgrounding", "--disable-background-
 const loadAtStart = os.loadavg()[0]!;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-type Mode = "extension" | "naive";
+type Mode = "extension" | "coordinated" | "naive";
+type HandoverKind = "close" | "crash" | "freeze";
 
 interface StepResult {
   mode: Mode;
@@ -51,6 +67,13 @@ interface StepResult {
   socketsMax: number;
   connectsInStep: number;
   profileRequestsPerHour: number;
+  /** Profile GETs per idle hour answered 200 / 304, scaled to the production freshness (see `profileScale`). */
+  profile200PerHour: number;
+  profile304PerHour: number;
+  /** The factor the idle window's counts were multiplied by besides ms → hour (freshness shortened by it). */
+  profileScale: number;
+  /** What one request more or less in the window changes in the hourly figure (a window edge). */
+  profileStepPerHour: number;
   profileGetsPerChange: number;
   /** From the server's `createdAt` of the message (stamped at insert, just before it is published) to each tab's DOM. */
   fanOut: { p50Ms: number; p99Ms: number; maxMs: number; delivered: number; expected: number };
@@ -158,14 +181,25 @@ async function runStep(
   const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
   const mean = (values: number[]) => Math.round((sum(values) / values.length) * 10) / 10;
 
-  // Idle window of a whole poll period (60 s): every naive tab polls exactly once in it, whatever its phase.
-  const profileBefore = await profileGets(server);
+  // Idle window of a whole poll period (60 s): every naive tab polls exactly once in it, whatever its
+  // phase; the hubs (freshness shortened to PROFILE_FRESH_MS) make their conditional refreshes in it.
+  const counted = async () => ({
+    ok: await metric(server, "switchboard_http_requests_total", PROFILE_GET_200),
+    notModified: await metric(server, "switchboard_http_requests_total", PROFILE_GET_304),
+  });
+  const profileBefore = await counted();
   const idleStart = Date.now();
   await sleep(WINDOW_MS);
   const idleMs = Date.now() - idleStart;
   sampling = false;
   await sampler;
-  const profileIdle = (await profileGets(server)) - profileBefore;
+  const profileAfter = await counted();
+  // A hub refreshes every PROFILE_FRESH_MS here instead of every 5 min: scale its counts back. The
+  // naive mode polls every 60 s whatever the setting: no scaling.
+  const profileScale = mode === "naive" ? 1 : PROFILE_FRESH_MS / PRODUCTION_PROFILE_FRESH_MS;
+  const perHour = (count: number) => Math.round(((count * 3_600_000) / idleMs) * profileScale * 10) / 10;
+  const profile200PerHour = perHour(profileAfter.ok - profileBefore.ok);
+  const profile304PerHour = perHour(profileAfter.notModified - profileBefore.notModified);
 
   // One profile change: how many profile GETs does the browser make for it?
   const beforeChange = await profileGets(server);
@@ -199,7 +233,11 @@ async function runStep(
     socketsAtEnd: samples.at(-1) ?? NaN,
     socketsMax: Math.max(...samples),
     connectsInStep: (await metric(server, "switchboard_ws_connects_total")) - connectsBefore,
-    profileRequestsPerHour: Math.round((profileIdle * 3_600_000) / idleMs),
+    profileRequestsPerHour: Math.round((profile200PerHour + profile304PerHour) * 10) / 10,
+    profile200PerHour,
+    profile304PerHour,
+    profileScale,
+    profileStepPerHour: perHour(1),
     profileGetsPerChange,
     fanOut: {
       p50Ms: percentile(latencies, 50),
@@ -228,14 +266,20 @@ async function openTabsUpTo(driven: DrivenBrowser, url: string, pages: Page[], c
 async function runMode(mode: Mode, server: ServerProcess, results: StepResult[]): Promise<void> {
   const alice = await login(server.url, "alice");
   const bob = await login(server.url, "bob");
-  const driven = await launchDrivenBrowser({ extensionDir: mode === "naive" ? null : undefined, extraArgs: BROWSER_ARGS });
+  const driven = await launchDrivenBrowser({ extensionDir: mode === "extension" ? undefined : null, extraArgs: BROWSER_ARGS });
   try {
     const pages: Page[] = [];
     let url = `${server.url}/`;
     let ready = (page: Page) => page.getByTestId(`conversation-${bob.user.id}`).waitFor({ timeout: 20_000 });
     if (mode === "extension") {
-      const app = await configureAndSignIn(driven, server.url, "alice");
+      const app = await configureAndSignIn(driven, server.url, "alice", { profileFreshMs: PROFILE_FRESH_MS });
       await app.close();
+    } else if (mode === "coordinated") {
+      url = `${server.url}/?profileFreshMs=${PROFILE_FRESH_MS}`;
+      const first = await driven.open(url);
+      await signInWeb(first, "alice");
+      await ready(first);
+      pages.push(first);
     } else {
       url = `${server.url}/?mode=naive`;
       ready = (page) => page.getByTestId("messages").waitFor({ state: "attached", timeout: 20_000 });
@@ -251,7 +295,7 @@ async function runMode(mode: Mode, server: ServerProcess, results: StepResult[])
       log(`${mode}: ${tabs} tab(s) open, measuring (${MESSAGES} messages, then ${WINDOW_MS / 1000} s idle)`);
       const result = await runStep(mode, server, pages, alice, bob, index + (mode === "naive" ? 100 : 0), connectsBefore);
       log(
-        `${mode} ${tabs}: tab task ${result.tabTaskMsPerMessage} ms/message (all tabs ${result.allTabsTaskMsPerMessage}), CPU main ${result.tabMainCpuMsPerMessage} process ${result.tabProcessCpuMsPerMessage} (all tabs ${result.allTabsProcessCpuMsPerMessage}), sockets ${result.socketsAtEnd} (max ${result.socketsMax}), connects ${result.connectsInStep}, profile ${result.profileRequestsPerHour}/h + ${result.profileGetsPerChange}/change, p50 ${result.fanOut.p50Ms} ms, p99 ${result.fanOut.p99Ms} ms (from request: ${result.endToEnd.p50Ms}/${result.endToEnd.p99Ms}), delivered ${result.fanOut.delivered}/${result.fanOut.expected}`,
+        `${mode} ${tabs}: profile idle ${result.profile200PerHour} × 200 + ${result.profile304PerHour} × 304 per hour; tab task ${result.tabTaskMsPerMessage} ms/message (all tabs ${result.allTabsTaskMsPerMessage}), CPU main ${result.tabMainCpuMsPerMessage} process ${result.tabProcessCpuMsPerMessage} (all tabs ${result.allTabsProcessCpuMsPerMessage}), sockets ${result.socketsAtEnd} (max ${result.socketsMax}), connects ${result.connectsInStep}, profile ${result.profileRequestsPerHour}/h + ${result.profileGetsPerChange}/change, p50 ${result.fanOut.p50Ms} ms, p99 ${result.fanOut.p99Ms} ms (from request: ${result.endToEnd.p50Ms}/${result.endToEnd.p99Ms}), delivered ${result.fanOut.delivered}/${result.fanOut.expected}`,
       );
       results.push(result);
     }
@@ -260,30 +304,155 @@ async function runMode(mode: Mode, server: ServerProcess, results: StepResult[])
   }
 }
 
-function markdown(results: StepResult[], machine: ReturnType<typeof machineInfo>): string {
+interface HandoverResult {
+  kind: HandoverKind;
+  runs: number;
+  /** Leader gone → the next leader's socket accepted by the server. */
+  socket: { p50Ms: number; p99Ms: number };
+  /** Leader gone → a message sent at that moment shown in every remaining tab. */
+  firstEvent: { p50Ms: number; p99Ms: number };
+  /** Over all runs: messages missing from a remaining tab, and shown more than once. */
+  lost: number;
+  duplicated: number;
+  connectsPerHandover: number[];
+}
+
+/**
+ * Coordinated tabs only: close, crash (CDP `Page.crash`) or freeze the leader tab, then time the
+ * next socket and the first event in every remaining tab; a new tab replaces the lost one.
+ */
+async function runHandovers(server: ServerProcess, results: HandoverResult[]): Promise<void> {
+  const alice = await login(server.url, "alice");
+  const bob = await login(server.url, "bob");
+  const driven = await launchDrivenBrowser({ extensionDir: null, extraArgs: BROWSER_ARGS });
+  const url = `${server.url}/`;
+  const showConversation = async (page: Page) => {
+    await page.getByTestId(`conversation-${bob.user.id}`).click({ timeout: 20_000 });
+    await page.getByTestId("messages").waitFor({ state: "attached", timeout: 20_000 });
+    await installObserver(page);
+  };
+  try {
+    const pages: Page[] = [await driven.open(url)];
+    await signInWeb(pages[0]!, "alice");
+    await showConversation(pages[0]!);
+    while (pages.length < HANDOVER_TABS) {
+      const page = await driven.open(url);
+      await showConversation(page);
+      pages.push(page);
+    }
+    for (const kind of ["close", "crash", "freeze"] as const) {
+      const socket: number[] = [];
+      const firstEvent: number[] = [];
+      const connectsPerHandover: number[] = [];
+      let lost = 0;
+      let duplicated = 0;
+      for (let run = 0; run < HANDOVERS[kind]; run++) {
+        const leader = await leaderOf(pages, 20_000);
+        const connects = await metric(server, "switchboard_ws_connects_total");
+        // The observer's marker pattern (bench-<n>-<n>): steps use 0…199, handovers 1000 and up.
+        const marker = `bench-${1000 + ["close", "crash", "freeze"].indexOf(kind) * 100 + run}-${Date.now()}`;
+        const session = await driven.context.newCDPSession(leader);
+        const gone = Date.now();
+        let frozen: { thaw(): Promise<void> } | null = null;
+        if (kind === "close") await leader.close();
+        else if (kind === "crash") void session.send("Page.crash").catch(() => undefined);
+        else frozen = await freeze(session);
+        const remaining = pages.filter((page) => page !== leader);
+        await api(server.url, bob.accessToken, "POST", RestPath.messages, { to: alice.user.id, body: marker, clientMsgId: marker });
+        while ((await metric(server, "switchboard_ws_connects_total")) === connects && Date.now() - gone < 30_000) await sleep(20);
+        socket.push(Date.now() - gone);
+        const deadline = Date.now() + 30_000;
+        let seen: Array<number | undefined> = [];
+        while (Date.now() < deadline) {
+          seen = await Promise.all(remaining.map(async (page) => (await seenTimes(page))[marker]));
+          if (seen.every((at) => at !== undefined)) break;
+          await sleep(50);
+        }
+        firstEvent.push(Math.max(...seen.map((at) => (at ?? Number.NaN) - gone)));
+        for (const page of remaining) {
+          const count = await page.getByTestId("message").filter({ hasText: marker }).count();
+          if (count === 0) lost += 1;
+          if (count > 1) duplicated += count - 1;
+        }
+        if (frozen) {
+          await frozen.thaw();
+          await sleep(3000); // a thawed leader that wrongly reconnected would show in the connect count
+        }
+        connectsPerHandover.push((await metric(server, "switchboard_ws_connects_total")) - connects);
+        if (kind !== "freeze") {
+          pages.splice(pages.indexOf(leader), 1);
+          if (kind === "crash") await leader.close().catch(() => undefined);
+          const replacement = await driven.open(url);
+          await showConversation(replacement);
+          pages.push(replacement);
+        }
+        log(
+          `handover ${kind} ${run + 1}/${HANDOVERS[kind]}: socket ${socket.at(-1)} ms, first event in every tab ${firstEvent.at(-1)} ms, connects ${connectsPerHandover.at(-1)}`,
+        );
+      }
+      const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
+      results.push({
+        kind,
+        runs: HANDOVERS[kind],
+        socket: { p50Ms: percentile(sorted(socket), 50), p99Ms: percentile(sorted(socket), 99) },
+        firstEvent: { p50Ms: percentile(sorted(firstEvent), 50), p99Ms: percentile(sorted(firstEvent), 99) },
+        lost,
+        duplicated,
+        connectsPerHandover,
+      });
+    }
+  } finally {
+    await driven.close();
+  }
+}
+
+function markdown(results: StepResult[], handovers: HandoverResult[], machine: ReturnType<typeof machineInfo>): string {
   const row = (r: StepResult) =>
-    `| ${r.mode} | ${r.tabs} | ${r.socketsAtEnd} (max ${r.socketsMax}) | ${r.connectsInStep} | ${r.profileRequestsPerHour} | ${r.profileGetsPerChange} | ${r.fanOut.p50Ms} | ${r.fanOut.p99Ms} | ${r.endToEnd.p50Ms} / ${r.endToEnd.p99Ms} | ${r.fanOut.delivered}/${r.fanOut.expected} | ${r.tabTaskMsPerMessage} / ${r.allTabsTaskMsPerMessage} | ${r.tabMainCpuMsPerMessage} / ${r.tabProcessCpuMsPerMessage} / ${r.allTabsProcessCpuMsPerMessage} |`;
-  const ext20 = results.find((r) => r.mode === "extension" && r.tabs === Math.max(...TAB_COUNTS));
-  const extension = results.filter((r) => r.mode === "extension");
-  const verdicts = [
-    `- 1 socket whatever the tab count: ${extension.every((r) => r.socketsMax === 1) ? "**met**" : "**not met**"} (max per step: ${extension.map((r) => r.socketsMax).join(", ")})`,
-    `- profile requests independent of tab count (≤ 12/h + 1 per change): ${extension.every((r) => r.profileRequestsPerHour <= 12 && r.profileGetsPerChange <= 1) ? "**met**" : "**not met**"}`,
-    `- fan-out p99 < 100 ms at ${ext20?.tabs} tabs: ${ext20 && ext20.fanOut.p99Ms < 100 ? "**met**" : "**not met**"} (${ext20?.fanOut.p99Ms} ms)`,
-  ];
+    `| ${r.mode} | ${r.tabs} | ${r.socketsAtEnd} (max ${r.socketsMax}) | ${r.connectsInStep} | ${r.profile200PerHour} / ${r.profile304PerHour} | ${r.profileGetsPerChange} | ${r.fanOut.p50Ms} | ${r.fanOut.p99Ms} | ${r.endToEnd.p50Ms} / ${r.endToEnd.p99Ms} | ${r.fanOut.delivered}/${r.fanOut.expected} | ${r.tabTaskMsPerMessage} / ${r.allTabsTaskMsPerMessage} | ${r.tabMainCpuMsPerMessage} / ${r.tabProcessCpuMsPerMessage} / ${r.allTabsProcessCpuMsPerMessage} |`;
+  const verdicts = (["extension", "coordinated"] as const)
+    .filter((mode) => results.some((r) => r.mode === mode))
+    .flatMap((mode) => {
+      const steps = results.filter((r) => r.mode === mode);
+      const most = steps.find((r) => r.tabs === Math.max(...TAB_COUNTS));
+      return [
+        `- ${mode}: 1 socket whatever the tab count: ${steps.every((r) => r.socketsMax === 1) ? "**met**" : "**not met**"} (max per step: ${steps.map((r) => r.socketsMax).join(", ")})`,
+        `- ${mode}: profile requests independent of tab count (≤ 12/h, ± one refresh at the window's edges, + 1 per change): ${steps.every((r) => r.profileRequestsPerHour <= 12 + r.profileStepPerHour && r.profileGetsPerChange <= 1) ? "**met**" : "**not met**"} (${steps.map((r) => r.profileRequestsPerHour).join(", ")}/h)`,
+        `- ${mode}: fan-out p99 < 100 ms at ${most?.tabs} tabs: ${most && most.fanOut.p99Ms < 100 ? "**met**" : "**not met**"} (${most?.fanOut.p99Ms} ms)`,
+      ];
+    });
+  const limits: Record<HandoverKind, number> = { close: 1000, crash: 3000, freeze: 10_000 };
+  const handoverRows = handovers.map(
+    (h) =>
+      `| ${h.kind} | ${h.runs} | ${h.socket.p50Ms} / ${h.socket.p99Ms} | ${h.firstEvent.p50Ms} / ${h.firstEvent.p99Ms} | < ${limits[h.kind]} ms: ${h.firstEvent.p99Ms < limits[h.kind] ? "**met**" : "**not met**"} | ${h.lost} | ${h.duplicated} | ${h.connectsPerHandover.join(" ")} |`,
+  );
+  const handoverSection =
+    handovers.length === 0
+      ? []
+      : [
+          "",
+          `## Handover (coordinated tabs, ${HANDOVER_TABS} tabs, each showing the conversation)`,
+          "",
+          "The leader tab is closed, crashed (CDP `Page.crash`) or frozen (`Page.setWebLifecycleState` frozen plus `Debugger.pause`, as headless Chromium freezes only hidden pages); at that moment another user sends a message. Timed from the leader's end: the next socket accepted by the server, and that message shown in every remaining tab's DOM. A closed or crashed tab is replaced by a new one; a frozen one is thawed after the run (it must follow, not reconnect).",
+          "",
+          "| leader | runs | next socket p50 / p99 ms | first event in every tab p50 / p99 ms | target | lost | duplicated | connects per handover |",
+          "|---|---|---|---|---|---|---|---|",
+          ...handoverRows,
+        ];
   return [
-    "# Tabs benchmark: extension vs naive page mode",
+    "# Tabs benchmark: extension, coordinated tabs without it, naive page mode",
     "",
     `Run ${machine.date} on ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}; Chromium headless (Debian), the server as its own process (\`dist/server/src/main.js\`) with a private redis-server and PGlite.`,
     `Load average (1 min) at start ${loadAtStart.toFixed(2)}, at end ${os.loadavg()[0]!.toFixed(2)} — the machine is shared, latencies move with it.`,
     "Fan-out latency is measured from the message's server `createdAt` (stamped at insert, just before it is published) to the moment each tab's DOM shows it (a MutationObserver in the tab); \"from request\" starts before the REST call instead.",
     `Chromium flags added for both modes: ${BROWSER_ARGS.map((a) => `\`${a}\``).join(" ")} (background tabs otherwise get a lower CPU priority).`,
     `Per step: ${MESSAGES} messages (one every ${MESSAGE_SPACING_MS} ms) from another user over REST, then an idle window of ${WINDOW_MS / 1000} s (one whole naive poll period) in which profile requests are counted, then one profile change (PATCH, 3 s observed).`,
+    `Profile requests per idle hour: a hub refreshes the profile conditionally every 5 minutes while a tab is open (by design ~12 \`304\`s an hour), which a ${WINDOW_MS / 1000} s window cannot see. So the hubs (extension and coordinated) run with the freshness shortened to ${PROFILE_FRESH_MS / 1000} s, and their counts in the window are scaled by ${PROFILE_FRESH_MS} / ${PRODUCTION_PROFILE_FRESH_MS} besides the window → hour extrapolation; 200s and 304s apart. The naive mode polls every 60 s whatever that setting: not scaled.`,
     "",
-    "| mode | tabs | sockets held (max) | sockets opened (new tabs + window) | profile req/h (idle, extrapolated) | profile GETs per change | fan-out p50 ms | fan-out p99 ms | from request p50 / p99 ms | delivered (tab × message) | tab main-thread task ms per message, wall clock (mean / all tabs) | tab CPU ms per message: main thread / whole renderer (mean) / all tabs' renderers |",
+    "| mode | tabs | sockets held (max) | sockets opened (new tabs + window) | profile req/h idle: 200 / 304 (scaled, see above) | profile GETs per change | fan-out p50 ms | fan-out p99 ms | from request p50 / p99 ms | delivered (tab × message) | tab main-thread task ms per message, wall clock (mean / all tabs) | tab CPU ms per message: main thread / whole renderer (mean) / all tabs' renderers |",
     "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...results.map(row),
     "",
-    "Targets (extension):",
+    "Targets:",
     ...verdicts,
     "",
     "The last two columns are where fan-out time goes. The first is CDP `TaskDuration`: how long the",
@@ -299,6 +468,8 @@ function markdown(results: StepResult[], machine: ReturnType<typeof machineInfo>
     "the old rule (reconnect on anything but 1000) leaves closed, so only the newest tab receives",
     "events and every tab still polls the profile every 60 s with a cache-buster.",
     "",
+    ...handoverSection,
+    "",
     "![chart](tabs-bench.svg)",
   ].join("\n");
 }
@@ -306,42 +477,42 @@ function markdown(results: StepResult[], machine: ReturnType<typeof machineInfo>
 async function main(): Promise<void> {
   const server = await startE2eServer({ ACCESS_TOKEN_TTL_S: "7200" });
   const results: StepResult[] = [];
+  const handovers: HandoverResult[] = [];
   try {
     for (const mode of MODES) await runMode(mode, server, results);
+    if (MODES.includes("coordinated")) await runHandovers(server, handovers);
   } finally {
     await server.stop();
   }
-  if (MODES.length < 2) {
+  if (MODES.length < 3) {
     log("one mode only (BENCH_MODES): no report written");
     return;
   }
   const machine = machineInfo();
   const labels = TAB_COUNTS.map(String);
   const pick = (mode: Mode, value: (r: StepResult) => number) => TAB_COUNTS.map((tabs) => value(results.find((r) => r.mode === mode && r.tabs === tabs)!));
-  const svg = barChartSvg("Switchboard tabs benchmark — extension vs naive page mode", labels, [
-    {
-      title: "Sockets opened (new tabs + window)",
-      unit: "connects",
-      series: { extension: pick("extension", (r) => r.connectsInStep), naive: pick("naive", (r) => r.connectsInStep) },
-    },
+  const series = (value: (r: StepResult) => number) => ({
+    extension: pick("extension", value),
+    coordinated: pick("coordinated", value),
+    naive: pick("naive", value),
+  });
+  const svg = barChartSvg("Switchboard tabs benchmark — extension, coordinated tabs, naive page mode", labels, [
+    { title: "Sockets opened (new tabs + window)", unit: "connects", series: series((r) => r.connectsInStep) },
     {
       title: "Profile requests per hour (idle)",
       unit: "requests/h",
-      series: { extension: pick("extension", (r) => r.profileRequestsPerHour), naive: pick("naive", (r) => r.profileRequestsPerHour) },
+      series: series((r) => r.profileRequestsPerHour),
       target: { value: 12, label: "target ≤ 12/h" },
     },
     {
       title: "Fan-out p99 to each tab's DOM (naive: newest tab only)",
       unit: "ms",
-      series: { extension: pick("extension", (r) => r.fanOut.p99Ms), naive: pick("naive", (r) => r.fanOut.p99Ms) },
+      series: series((r) => r.fanOut.p99Ms),
       target: { value: 100, label: "target < 100 ms" },
     },
   ]);
-  const files = await writeReport(
-    "tabs-bench",
-    { machine, tabCounts: TAB_COUNTS, windowMs: WINDOW_MS, messages: MESSAGES, results },
-    markdown(results, machine),
-  );
+  const json = { machine, tabCounts: TAB_COUNTS, windowMs: WINDOW_MS, messages: MESSAGES, profileFreshMs: PROFILE_FRESH_MS, results, handovers };
+  const files = await writeReport("tabs-bench", json, markdown(results, handovers, machine));
   const svgPath = path.resolve("bench/results/tabs-bench.svg");
   await writeFile(svgPath, svg);
   log(`wrote ${[...files, svgPath].join(", ")}`);

@@ -24,6 +24,8 @@ export interface Config {
   jwtSecret: string;
   accessTokenTtlS: number;
   refreshTokenTtlS: number;
+  /** A used refresh token presented again within this many seconds gets the same successor (0 = off). */
+  refreshReuseIntervalS: number;
   allowedOrigins: string[];
   heartbeatIntervalMs: number;
   heartbeatMaxMissed: number;
@@ -153,6 +155,7 @@ export function loadConfig(env: Env = process.env): Config {
     jwtSecret,
     accessTokenTtlS: int(env, "ACCESS_TOKEN_TTL_S", 900, 1),
     refreshTokenTtlS: int(env, "REFRESH_TOKEN_TTL_S", 30 * 24 * 3600, 1),
+    refreshReuseIntervalS: int(env, "REFRESH_REUSE_INTERVAL_S", 10, 0),
     allowedOrigins,
     heartbeatIntervalMs: int(env, "HEARTBEAT_INTERVAL_MS", 20_000, 10),
     heartbeatMaxMissed: int(env, "HEARTBEAT_MAX_MISSED", 3, 1),

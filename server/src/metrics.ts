@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 /**
- * Prometheus metrics (DESIGN.md §8). One registry per app instance, so several servers can run
+ * Prometheus metrics (every one described in docs/metrics.md). One registry per app instance, so several servers can run
  * in one test process without clashing.
  */
 export function createMetrics(options: { defaultMetrics?: boolean } = {}) {

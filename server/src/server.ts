@@ -24,7 +24,7 @@ import { MessageService } from "./services/message-service.js";
 import { ProfileService } from "./services/profile-service.js";
 import { openDb, type Db } from "./store/db.js";
 import { migrate } from "./store/migrations.js";
-import { seedDemoUsers } from "./store/seed.js";
+import { seedDemoUsers } from "./demo-users.js";
 import { Store } from "./store/store.js";
 import { ChatSocketServer } from "./ws/chat-socket-server.js";
 
@@ -136,7 +136,12 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
     const realtime = await (options.realtime ?? redisRealtime)({ redis, config, logger, metrics, sessions });
     cleanups.push(() => realtime.close());
     const cache = new UserCache({ redis, ttlSeconds: config.userCacheTtlS, mode: config.cacheFormatMode, metrics, logger });
-    const tokens = new TokenService(config.jwtSecret, store, { accessTtlS: config.accessTokenTtlS, refreshTtlS: config.refreshTokenTtlS }, sessions);
+    const tokens = new TokenService(
+      config.jwtSecret,
+      store,
+      { accessTtlS: config.accessTokenTtlS, refreshTtlS: config.refreshTokenTtlS, reuseIntervalS: config.refreshReuseIntervalS },
+      sessions,
+    );
 
     // One set of per-user budgets for the socket's frames and the REST send.
     const budgets = new UserBudgets(config.rateLimits);
@@ -176,6 +181,7 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
       logger,
       budgets,
       allowedOrigins: config.allowedOrigins,
+      refreshTokenTtlS: config.refreshTokenTtlS,
       maxBodyBytes: config.httpMaxBodyBytes,
       webAppDir: config.webAppDir,
       trustProxy: config.trustProxy,

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "./config.js";
-import { DEMO_USERS } from "./store/seed.js";
+import { DEMO_USERS } from "./demo-users.js";
 
 /** The part of `dist/extension.build.json` (written by the extension build) the banner shows. */
 interface ExtensionBuild {

@@ -2,7 +2,7 @@ import { CloseCode, CloseReason } from "./close-codes.js";
 
 /**
  * What a client must do after its socket closed. Decided by code AND exact reason.
- * Contract: DESIGN.md §2 "Close codes".
+ * The table it implements: docs/protocol.md#close-codes.
  */
 export const CloseAction = {
   /** Another connection of this user took over: do not reconnect; offer "Use here". */

@@ -5,7 +5,7 @@
  * decide what to do. Reasons are compared exactly and never translated.
  *
  * Modelled on centrifuge-js `src/codes.ts` and engine.io-parser `commons.ts`.
- * Contract: DESIGN.md §2 "Close codes".
+ * The table with every pair and the client's action: docs/protocol.md#close-codes.
  */
 
 export const CloseCode = {
@@ -61,6 +61,11 @@ export const CloseReason = {
   // --- Sessions (issue 9 item 5): added on its own line so merges with other new reasons stay easy.
   /** With 1008: the session was logged out (logout, "log out everywhere", a reused refresh token). Sign in again. */
   sessionEnded: "Session ended",
+  /**
+   * With 1000, sent by a client: this tab stops leading the web app's tabs (it closes, or the
+   * extension takes over); the next hub connects at once. The server treats it as any normal close.
+   */
+  handedOver: "Handed over",
 } as const;
 export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];
 

@@ -3,7 +3,7 @@ import { multiLineText, singleLineText } from "./text.js";
 
 /**
  * JSON text frames of the chat socket. Every frame has `type`.
- * Contract: DESIGN.md §2 "Frames". Validators are valibot schemas so the server can reject a
+ * Described in docs/protocol.md#frames. Validators are valibot schemas so the server can reject a
  * bad frame with a precise `error` frame and the client can ignore garbage without throwing.
  */
 

@@ -86,15 +86,16 @@ export interface ProfilePatch {
   email?: string;
 }
 
-/** `POST /api/auth/login`. */
+/** `POST /api/auth/login`. `refreshTransport` defaults to `body`. */
 export interface LoginRequest {
   username: string;
   password: string;
+  refreshTransport?: RefreshTransport;
 }
 
-/** `POST /api/auth/refresh` and `POST /api/auth/logout`. */
+/** `POST /api/auth/refresh` and `POST /api/auth/logout`; with the cookie transport the body is `{}`. */
 export interface RefreshRequest {
-  refreshToken: string;
+  refreshToken?: string;
 }
 
 /** `POST /api/auth/login` and `POST /api/auth/refresh`. */
@@ -183,3 +184,23 @@ export interface ReadinessResponse {
   status: "ready" | "not ready";
   checks: Record<string, boolean>;
 }
+
+/**
+ * How the refresh token travels. `body`: in the JSON of login/refresh/logout (the extension,
+ * whose storage page script cannot read). `cookie`: an `HttpOnly` cookie the server sets on
+ * login and refresh and reads on refresh and logout, so page script never holds it (the web app
+ * without the extension); the response body then carries no `refreshToken`.
+ */
+export const RefreshTransport = {
+  body: "body",
+  cookie: "cookie",
+} as const;
+export type RefreshTransport = (typeof RefreshTransport)[keyof typeof RefreshTransport];
+
+/** The refresh cookie: `HttpOnly; SameSite=Strict; Path=REFRESH_COOKIE_PATH`, `Secure` except on localhost. */
+export const REFRESH_COOKIE_NAME = "switchboard_refresh";
+/** Sent only to the auth routes (refresh, logout), never with any other request. */
+export const REFRESH_COOKIE_PATH = "/api/auth";
+
+/** A login or refresh answered with the cookie transport: the refresh token is in the cookie only. */
+export type CookieSessionResponse = Omit<LoginResponse, "refreshToken">;

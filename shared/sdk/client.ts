@@ -1,5 +1,6 @@
 import { applyHubMessage } from "./apply-hub-message.js";
 import { flattenHubMessage, HubMessageKind, TabRequestKind, type HubMessage, type TabRequest, type TabRequestMap } from "./hub-messages.js";
+import { PendingReplies } from "./pending-replies.js";
 import type { Snapshot } from "./snapshot.js";
 import type { TabTransport } from "./tab-transport.js";
 
@@ -12,12 +13,6 @@ export interface SwitchboardClientOptions {
 
 type Listener = (message: HubMessage, snapshot: Snapshot) => void;
 
-interface Pending {
-  resolve(result: unknown): void;
-  reject(error: Error): void;
-  timer: ReturnType<typeof setTimeout>;
-}
-
 /**
  * A tab's handle on the hub: the latest snapshot, a stream of what changed, and requests
  * (send, mark read, sign in, "Use here"…). It never opens a socket and never polls.
@@ -27,7 +22,7 @@ export class SwitchboardClient {
   readonly #timeoutMs: number;
   readonly #newId: () => string;
   readonly #listeners = new Set<Listener>();
-  readonly #pending = new Map<string, Pending>();
+  readonly #pending = new PendingReplies<unknown>();
   readonly #unlisten: () => void;
   #snapshot: Snapshot | null = null;
   #firstSnapshot: Promise<Snapshot>;
@@ -47,9 +42,10 @@ export class SwitchboardClient {
     return this.#snapshot;
   }
 
-  /** Resolves with the snapshot as soon as the hub sent one. */
+  /** Resolves with the snapshot as soon as the hub sent one (the latest, if more came meanwhile). */
   ready(): Promise<Snapshot> {
-    return this.#snapshot ? Promise.resolve(this.#snapshot) : this.#firstSnapshot;
+    // The latest snapshot when the caller runs, not the first one: changes may follow it at once.
+    return this.#snapshot ? Promise.resolve(this.#snapshot) : this.#firstSnapshot.then(() => this.#snapshot as Snapshot);
   }
 
   /** Adds a listener for every hub message (after the snapshot was updated); returns its remover. */
@@ -60,14 +56,17 @@ export class SwitchboardClient {
 
   request<K extends keyof TabRequestMap>(kind: K, params: TabRequestMap[K]["params"]): Promise<TabRequestMap[K]["result"]> {
     const requestId = this.#newId();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(requestId);
-        reject(new Error(`The Switchboard extension did not answer "${kind}" within ${this.#timeoutMs} ms. Is it installed and enabled?`));
-      }, this.#timeoutMs);
-      this.#pending.set(requestId, { resolve: resolve as (result: unknown) => void, reject, timer });
-      this.#transport.post({ kind, requestId, params } as TabRequest);
-    });
+    const reply = this.#pending.wait(
+      requestId,
+      this.#timeoutMs,
+      () =>
+        new Error(
+          this.#transport.timeoutAdvice?.(kind, this.#timeoutMs) ??
+            `The Switchboard extension did not answer "${kind}" within ${this.#timeoutMs} ms. Is it installed and enabled?`,
+        ),
+    );
+    this.#transport.post({ kind, requestId, params } as TabRequest);
+    return reply as Promise<TabRequestMap[K]["result"]>;
   }
 
   /** A fresh idempotency key for `send`. */
@@ -78,21 +77,14 @@ export class SwitchboardClient {
   close(): void {
     this.#unlisten();
     this.#transport.close();
-    for (const pending of this.#pending.values()) {
-      clearTimeout(pending.timer);
-      pending.reject(new Error("The Switchboard client was closed."));
-    }
-    this.#pending.clear();
+    this.#pending.rejectAll(new Error("The Switchboard client was closed."));
   }
 
   #receive(message: HubMessage): void {
     if (message.kind === HubMessageKind.reply) {
-      const pending = this.#pending.get(message.requestId);
-      if (!pending) return; // Another tab's request (replies on a broadcast reach everyone).
-      this.#pending.delete(message.requestId);
-      clearTimeout(pending.timer);
-      if (message.ok) pending.resolve(message.result);
-      else pending.reject(new Error(message.error));
+      // Another tab's request is not ours to settle (replies on a broadcast reach everyone).
+      if (message.ok) this.#pending.resolve(message.requestId, message.result);
+      else this.#pending.reject(message.requestId, new Error(message.error));
       return;
     }
     for (const change of flattenHubMessage(message)) {

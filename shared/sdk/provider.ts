@@ -45,7 +45,11 @@ function HubSync({ children }: { children?: ReactNode }) {
   const { mutate, cache } = useSWRConfig();
   useEffect(() => {
     let snapshots = client.snapshot ? 1 : 0;
-    let previous: Snapshot | null = client.snapshot;
+    // Changes that arrived between the first render and this effect: the hooks' fetchers may
+    // still hold an older snapshot's values, so write the current slices once.
+    let previous: Snapshot | null = null;
+    if (client.snapshot) for (const [key, slice] of SLICES) void mutate(key, slice(client.snapshot), { revalidate: false });
+    previous = client.snapshot;
     return client.subscribe((message, snapshot) => {
       for (const [key, slice] of SLICES) {
         if (previous === null || slice(previous) !== slice(snapshot)) void mutate(key, slice(snapshot), { revalidate: false });

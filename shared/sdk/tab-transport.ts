@@ -6,4 +6,6 @@ export interface TabTransport {
   /** Adds a listener for what the hub sends; returns the function that removes it. */
   listen(listener: (message: HubMessage) => void): () => void;
   close(): void;
+  /** What a request that timed out should tell the user (who serves this tab, and what to check). */
+  timeoutAdvice?(kind: string, timeoutMs: number): string;
 }

@@ -8,7 +8,7 @@ import { allShow } from "./support/tabs.js";
 /** Chrome stops an idle MV3 worker after 30 s; 95 s spans three of those windows. */
 const IDLE_MS = 95_000;
 
-// Issue 5, test 7: with nothing attached (Playwright/DevTools keep a worker alive, DESIGN §7) and
+// With nothing attached (Playwright/DevTools keep a worker alive while attached) and
 // no tab open, the application keepalive alone keeps the worker, and so its one socket, alive.
 describe("keepalive keeps the idle worker's socket open", () => {
   const world = useBrowserWorld();

@@ -39,14 +39,15 @@ describe("one socket for many tabs", () => {
     await popup.screenshot({ path: path.join(artifacts, "popup.png") });
   });
 
-  it("the web app without the extension says the extension is needed (and opens no socket)", { timeout: 60_000 }, async () => {
+  it("the web app without the extension coordinates its tabs: sign-in form and a quiet hint, no socket before sign-in", { timeout: 60_000 }, async () => {
     const { server } = world;
     const plain = await launchDrivenBrowser({ extensionDir: null });
     try {
       const connects = await metric(server, "switchboard_ws_connects_total");
       const page = await plain.open(`${server.url}/`);
-      await page.getByTestId("extension-needed").waitFor({ timeout: 10_000 });
-      expect(await page.getByText("extension is needed").count()).toBe(1);
+      await page.locator('form[data-testid="sign-in"]').waitFor({ timeout: 10_000 });
+      await page.getByTestId("extension-hint").waitFor();
+      expect(await page.evaluate(() => document.documentElement.dataset.switchboardHome)).toBe("coordinator");
       expect(await metric(server, "switchboard_ws_connects_total")).toBe(connects);
     } finally {
       await plain.close();

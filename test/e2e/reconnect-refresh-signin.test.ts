@@ -12,7 +12,8 @@ const REFRESH_OK = `route="POST ${RestPath.refresh}",status="200"`;
 // Issue 5, test 6: server restart (1012) → reconnect with backoff; an expired access token is
 // refreshed silently; a refused refresh token → "Sign in", and no retry loop.
 describe("restart, silent refresh, refused refresh", () => {
-  const world = useBrowserWorld({ ACCESS_TOKEN_TTL_S: String(ACCESS_TTL_S) });
+  // The stolen token is reused after the access token expired: past a reuse interval shorter than that.
+  const world = useBrowserWorld({ ACCESS_TOKEN_TTL_S: String(ACCESS_TTL_S), REFRESH_REUSE_INTERVAL_S: "2" });
 
   it("reconnects after SIGTERM with an expired token (refresh, no user action), then asks to sign in when the refresh token is refused", {
     timeout: 150_000,

@@ -16,7 +16,7 @@ function findRepoRoot(start: string): string {
 }
 
 export const REPO_ROOT = findRepoRoot(path.dirname(fileURLToPath(import.meta.url)));
-/** DESIGN §7: Debian `chromium`; never a downloaded browser. */
+/** Debian's `chromium`; never a browser downloaded by a test tool (nothing but the package registries is reachable). */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const EXTENSION_DIR = path.join(REPO_ROOT, "dist/extension");
 export const WEB_APP_DIR = path.join(REPO_ROOT, "dist/web");
@@ -25,7 +25,7 @@ export const APP_PAGE = `${EXTENSION_URL}/src/pages/app.html`;
 export const POPUP_PAGE = `${EXTENSION_URL}/src/pages/popup.html`;
 export const OPTIONS_PAGE = `${EXTENSION_URL}/src/pages/options.html`;
 
-/** The flags of DESIGN §7, plus headless and no sandbox (CI runs as root without a display). */
+/** Flags for a quiet, deterministic browser (no first-run UI, no background networking, no GPU), plus headless and no sandbox (CI runs as root without a display). */
 const FLAGS = [
   "--headless",
   "--no-sandbox",

@@ -5,6 +5,7 @@ import { loadConfig } from "../../server/src/config.js";
 import { createLogger } from "../../server/src/log/logger.js";
 import { startLocalRedis, type LocalRedisServer } from "../../server/src/redis/local-redis-server.js";
 import { createSwitchboardServer, type CreateServerOptions, type SwitchboardServer } from "../../server/src/server.js";
+import { afterAll, beforeAll } from "vitest";
 import { seedPgliteDataDir } from "./pglite-template.js";
 
 export interface TestServer {
@@ -45,4 +46,17 @@ export async function startTestServer(env: Record<string, string> = {}, options:
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * `startTestServer` for a whole test file or `describe` block: started before its tests, stopped
+ * after them. The returned object is filled in once the server is up, so read it inside tests.
+ */
+export function useTestServer(env: Record<string, string> = {}, options: CreateServerOptions = {}): TestServer {
+  const handle = {} as TestServer;
+  beforeAll(async () => {
+    Object.assign(handle, await startTestServer(env, options));
+  });
+  afterAll(async () => handle.stop?.());
+  return handle;
 }

@@ -1,16 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EventKind, RestErrorCode, RestPath, ServerFrameType, type EventFrame } from "../../shared/protocol/index.js";
 import { api, connectLive, login } from "../helpers/chat-client.js";
-import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
+import { useTestServer } from "../helpers/in-process-server.js";
 
 // Admin routes authorise with the caller's role as the database has it now, not the role claim
 // baked into an access token that may be up to ACCESS_TOKEN_TTL_S old.
 describe("a demoted admin loses admin rights at once", () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer();
-  });
-  afterAll(async () => t?.stop());
+  const t = useTestServer();
 
   const profileEvent = (frame: { type: string }) => frame.type === ServerFrameType.event && (frame as EventFrame).event.kind === EventKind.profile;
 

@@ -1,14 +1,11 @@
 import { RestPath } from "../../shared/protocol/index.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { api, login } from "../helpers/chat-client.js";
-import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
+import { useTestServer } from "../helpers/in-process-server.js";
 
 describe("login and refresh-token rotation", () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer();
-  });
-  afterAll(async () => t?.stop());
+  // Reuse detection itself: no reuse interval here (auth-refresh-reuse-interval tests that).
+  const t = useTestServer({ REFRESH_REUSE_INTERVAL_S: "0" });
 
   const refresh = (refreshToken: string) =>
     fetch(`${t.url}/api/auth/refresh`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ refreshToken }) });

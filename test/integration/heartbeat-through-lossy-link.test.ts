@@ -12,7 +12,7 @@ import {
   type ServerFrame,
 } from "../../shared/protocol/index.js";
 import { ConnectionState } from "../../shared/sdk/connection-state.js";
-import { Connection, type SocketConstructor } from "../../extension/src/background/connection.js";
+import { Connection, type SocketConstructor } from "../../shared/hub/connection.js";
 import { api, login } from "../helpers/chat-client.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
 import { startLossyProxy, type LossyProxy } from "../helpers/lossy-proxy.js";

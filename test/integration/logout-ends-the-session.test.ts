@@ -1,17 +1,13 @@
 import request from "supertest";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RestErrorCode, RestPath, ServerClose, ServerFrameType } from "../../shared/protocol/index.js";
 import { api, connectChat, connectLive, login } from "../helpers/chat-client.js";
-import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
+import { useTestServer } from "../helpers/in-process-server.js";
 
 // Issue 9 item 5: after `POST /api/auth/logout` nothing of that session keeps working — not the
 // access token's remaining minutes, not the open socket, not a new upgrade.
 describe("logout ends the session at once", () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer();
-  });
-  afterAll(async () => t?.stop());
+  const t = useTestServer();
 
   const logout = (refreshToken: string) =>
     fetch(`${t.url}${RestPath.logout}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ refreshToken }) });

@@ -1,16 +1,12 @@
 import request from "supertest";
 import { RestPath } from "../../shared/protocol/index.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { login } from "../helpers/chat-client.js";
-import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
+import { useTestServer } from "../helpers/in-process-server.js";
 
 // supertest, not fetch: Node's fetch adds Cache-Control: no-cache and defeats 304.
 describe("GET /api/users/profile/me — ETag and 304", () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer();
-  });
-  afterAll(async () => t?.stop());
+  const t = useTestServer();
 
   const profile = (token: string, etag?: string) => {
     const r = request(t.url).get(RestPath.profileMe).set("Authorization", `Bearer ${token}`);

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ClientFrameType, FrameErrorCode, RestErrorCode, RestPath, ServerFrameType, type AckFrame, type ErrorFrame } from "../../shared/protocol/index.js";
 import { connectLive, login } from "../helpers/chat-client.js";
-import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
+import { useTestServer } from "../helpers/in-process-server.js";
 import { metric } from "../e2e/support/metrics.js";
 
 // The REST send and the socket's `send` frames spend one per-user budget: a client cannot double
@@ -10,11 +10,7 @@ const PER_SECOND = 2;
 const BURST = 3;
 
 describe("the REST send shares the socket's send budget", () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer({ RATE_LIMIT_SEND_PER_S: String(PER_SECOND), RATE_LIMIT_SEND_BURST: String(BURST) });
-  });
-  afterAll(async () => t?.stop());
+  const t = useTestServer({ RATE_LIMIT_SEND_PER_S: String(PER_SECOND), RATE_LIMIT_SEND_BURST: String(BURST) });
 
   const restSend = (token: string, to: number, clientMsgId: string) =>
     fetch(`${t.url}${RestPath.messages}`, {

@@ -1,18 +1,14 @@
 import { SignJWT } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RestErrorCode, RestPath, ServerClose } from "../../shared/protocol/index.js";
 import { DEFAULT_JWT_SECRET } from "../../server/src/config.js";
 import { api, connectChat, login } from "../helpers/chat-client.js";
-import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
+import { useTestServer } from "../helpers/in-process-server.js";
 
 // An access token signed before tokens carried `sid` (issued by the previous release) is answered
 // like an expired one: clients refresh it silently and come back with a token that names its session.
 describe("an access token without a session id", () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer();
-  });
-  afterAll(async () => t?.stop());
+  const t = useTestServer();
 
   const legacyToken = (userId: number) =>
     new SignJWT({ role: "user" })

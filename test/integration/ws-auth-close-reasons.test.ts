@@ -1,19 +1,15 @@
 import { SignJWT } from "jose";
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CloseCode, CloseReason, EXTENSION_ORIGIN, ServerFrameType, SUBPROTOCOL } from "../../shared/protocol/index.js";
 import { TokenService } from "../../server/src/auth/tokens.js";
 import { DEFAULT_JWT_SECRET } from "../../server/src/config.js";
 import type { Store } from "../../server/src/store/store.js";
 import { connectChat, login } from "../helpers/chat-client.js";
-import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
+import { useTestServer } from "../helpers/in-process-server.js";
 
 describe("socket authentication and Origin", () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer({ ALLOWED_ORIGINS: "https://chat.example.com," + EXTENSION_ORIGIN });
-  });
-  afterAll(async () => t?.stop());
+  const t = useTestServer({ ALLOWED_ORIGINS: "https://chat.example.com," + EXTENSION_ORIGIN });
 
   const closeOf = async (token: string | null, userId: number | string = 1) => {
     const client = connectChat(t.wsUrl, userId, { token });

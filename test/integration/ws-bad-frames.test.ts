@@ -1,15 +1,11 @@
 import { RestPath } from "../../shared/protocol/index.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ClientFrameType, CloseCode, CloseReason, EventKind, FrameErrorCode, ServerFrameType } from "../../shared/protocol/index.js";
 import { api, connectChat, connectLive, login } from "../helpers/chat-client.js";
-import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
+import { useTestServer } from "../helpers/in-process-server.js";
 
 describe("bad frames", () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer({ WS_MAX_PAYLOAD_BYTES: "1024" });
-  });
-  afterAll(async () => t?.stop());
+  const t = useTestServer({ WS_MAX_PAYLOAD_BYTES: "1024" });
 
   it("get an error frame (not JSON, unknown type, invalid fields, binary), a 1009 close when too big, and never disturb another user", async () => {
     const alice = await login(t.url, "alice");

@@ -1,14 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ServerFrameType } from "../../shared/protocol/index.js";
 import { connectChat, login } from "../helpers/chat-client.js";
-import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
+import { useTestServer } from "../helpers/in-process-server.js";
 
 describe("1,000 connect/close cycles", () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer({ HEARTBEAT_INTERVAL_MS: "50" });
-  });
-  afterAll(async () => t?.stop());
+  const t = useTestServer({ HEARTBEAT_INTERVAL_MS: "50" });
 
   it("leave the registry empty and no timers, listeners or handles behind", async () => {
     const alice = await login(t.url, "alice");

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ClientFrameType, CloseCode, CloseReason, FrameErrorCode, ServerFrameType, type ErrorFrame, type WelcomeFrame } from "../../shared/protocol/index.js";
 import { connectChat, connectLive, login } from "../helpers/chat-client.js";
-import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
+import { useTestServer } from "../helpers/in-process-server.js";
 import { metric } from "../e2e/support/metrics.js";
 import { DEFAULT_RATE_LIMITS } from "../../server/src/config.js";
 
@@ -10,11 +10,7 @@ import { DEFAULT_RATE_LIMITS } from "../../server/src/config.js";
 const FLOOD = 500;
 
 describe("ping, read and resume floods", () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer();
-  });
-  afterAll(async () => t?.stop());
+  const t = useTestServer();
 
   it("ping: at most the budget in pongs, rate_limited errors, then 4029 Rate limited", async () => {
     const alice = await login(t.url, "alice");

@@ -1,17 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ClientFrameType, CloseCode, CloseReason, ServerFrameType } from "../../shared/protocol/index.js";
 import { connectChat, login } from "../helpers/chat-client.js";
-import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
+import { useTestServer } from "../helpers/in-process-server.js";
 
 const INTERVAL = 100;
 const MISSES = 3;
 
 describe("protocol heartbeat", () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer({ HEARTBEAT_INTERVAL_MS: String(INTERVAL), HEARTBEAT_MAX_MISSED: String(MISSES) });
-  });
-  afterAll(async () => t?.stop());
+  const t = useTestServer({ HEARTBEAT_INTERVAL_MS: String(INTERVAL), HEARTBEAT_MAX_MISSED: String(MISSES) });
 
   it("closes a client that ignores pings with 4001 within interval × (misses + 1)", async () => {
     const alice = await login(t.url, "alice");

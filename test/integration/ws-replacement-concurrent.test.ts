@@ -1,14 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ClientFrameType, CloseReason, ServerFrameType } from "../../shared/protocol/index.js";
 import { connectChat, login } from "../helpers/chat-client.js";
-import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
+import { useTestServer } from "../helpers/in-process-server.js";
 
 describe("atomic replacement: 50 concurrent connects for one user", () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer();
-  });
-  afterAll(async () => t?.stop());
+  const t = useTestServer();
 
   it("ends with exactly one open socket; the 49 others get 1000 + the exact reason; the winner keeps working", async () => {
     const alice = await login(t.url, "alice");

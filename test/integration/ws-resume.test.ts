@@ -1,15 +1,11 @@
 import { RestPath } from "../../shared/protocol/index.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ClientFrameType, EventKind, ServerFrameType, type EventFrame, type WelcomeFrame } from "../../shared/protocol/index.js";
 import { api, connectChat, login } from "../helpers/chat-client.js";
-import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
+import { useTestServer } from "../helpers/in-process-server.js";
 
 describe("resume after a reconnect", () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer();
-  });
-  afterAll(async () => t?.stop());
+  const t = useTestServer();
 
   it("replays exactly the missed events in order, then resumed {recovered:true}; a foreign epoch → recovered:false", async () => {
     const alice = await login(t.url, "alice");

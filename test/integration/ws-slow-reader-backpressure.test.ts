@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ClientFrameType, CloseCode, CloseReason, EventKind, MAX_MESSAGE_BODY, ServerFrameType, type WelcomeFrame } from "../../shared/protocol/index.js";
 import { connectChat, connectLive, login } from "../helpers/chat-client.js";
-import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
+import { useTestServer } from "../helpers/in-process-server.js";
 import { metric, waitFor } from "../e2e/support/metrics.js";
 
 // Issue 9, item 2: a client that keeps sending `resume` and never reads made every replay pile up
@@ -14,17 +14,13 @@ const HISTORY = 1000;
 const LARGEST_FRAME = MAX_MESSAGE_BODY * 3 + 1024;
 
 describe("a slow reader that keeps sending resume", () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer({
-      WS_MAX_BUFFERED_BYTES: String(MAX_BUFFERED),
-      RESUME_MAX_EVENTS: "100",
-      HISTORY_MAX_LEN: String(HISTORY),
-      // This file is about back-pressure alone: resumes are not rate limited here.
-      RATE_LIMIT_RESUME_PER_S: "0",
-    });
+  const t = useTestServer({
+    WS_MAX_BUFFERED_BYTES: String(MAX_BUFFERED),
+    RESUME_MAX_EVENTS: "100",
+    HISTORY_MAX_LEN: String(HISTORY),
+    // This file is about back-pressure alone: resumes are not rate limited here.
+    RATE_LIMIT_RESUME_PER_S: "0",
   });
-  afterAll(async () => t?.stop());
 
   it("is closed with 4002 Slow consumer; the buffered bytes stay under the cap; others are served", async () => {
     const alice = await login(t.url, "alice");

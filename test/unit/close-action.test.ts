@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CloseAction, CloseCode, CloseReason, closeAction, isSessionEnded, ServerClose } from "../../shared/protocol/index.js";
 
-// Every row of DESIGN.md §2 "Close codes", pinned.
+// Every row of docs/protocol.md#close-codes, pinned with literal wire values on purpose.
 describe("closeAction(code, reason)", () => {
   const rows: Array<[number, string, CloseAction]> = [
     [1000, "New connection established", "stay-closed-replaced"],

@@ -1,5 +1,5 @@
 import type { Storage } from "webextension-polyfill";
-import type { KeyValueArea } from "./storage.js";
+import type { KeyValueArea } from "../../../shared/hub/key-value-area.js";
 
 /** A `storage.session` / `storage.local` area as the worker's `KeyValueArea`. */
 export function browserArea(area: Storage.StorageArea): KeyValueArea {

@@ -1,6 +1,6 @@
 /**
  * The extension's service worker: the "master tab" that holds the browser's one WebSocket.
- * Chrome stops it whenever it likes (STYLE point 11), so every listener is registered
+ * Chrome stops it whenever it likes, so every listener is registered
  * synchronously here at top level and all state is rebuilt from storage by `Hub.start`.
  */
 import { BroadcastChannel } from "broadcast-channel";
@@ -11,9 +11,10 @@ import { buildDefaults, extraWebOrigins } from "../build-config.js";
 import { contentScriptMatches } from "./content-script-matches.js";
 import { registerContentScript } from "./content-script-registration.js";
 import { browserArea } from "./browser-storage.js";
-import type { SocketConstructor, Timers } from "./connection.js";
-import { frameBatcher } from "./frame-batcher.js";
-import { Hub } from "./hub.js";
+import type { SocketConstructor, Timers } from "../../../shared/hub/connection.js";
+import { frameBatcher } from "../../../shared/hub/frame-batcher.js";
+import { Hub } from "../../../shared/hub/hub.js";
+import { storedTokens } from "../../../shared/hub/token-keeper.js";
 import { SETTINGS_KEY, type Settings } from "./settings.js";
 import { toolbarIconUpdater } from "./toolbar-icon.js";
 
@@ -59,19 +60,20 @@ void registerWebAppContentScript();
 async function startHub(): Promise<Hub> {
   const settings = await currentSettings();
   return Hub.start({
-    socket: {
+    world: {
       WebSocket: WebSocket as unknown as SocketConstructor,
       timers,
       random: Math.random,
       isOnline: () => navigator.onLine,
+      fetch: (input, init) => fetch(input, init),
+      now: Date.now,
     },
-    fetch: (input, init) => fetch(input, init),
-    session,
-    local,
+    // The snapshot in `storage.session`, so a worker Chrome killed restarts warm; tokens in `storage.local`.
+    snapshotArea: session,
+    tokens: storedTokens(local),
     settings,
     broadcast: fanOut,
     setBadge,
-    now: Date.now,
     log: (message) => console.info(`[switchboard] ${message}`),
   });
 }

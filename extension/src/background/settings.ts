@@ -1,20 +1,7 @@
-/** Runtime settings of the worker: build-time defaults, overridden from the options page. */
-export interface Settings {
-  /** Where the Switchboard server runs, e.g. `http://localhost:8080`. */
-  serverUrl: string;
-  /** Application keepalive period. @default 20000 */
-  keepaliveMs: number;
-  /** How long a cached profile counts as fresh. @default 300000 (the server's `max-age=300`) */
-  profileFreshMs: number;
-  /** Backoff base delay (shortened in tests). @default 1000 */
-  backoffBaseMs: number;
-}
+import type { HubSettings } from "../../../shared/hub/settings.js";
 
+/** The worker's settings: build-time defaults, overridden from the options page. */
+export type Settings = HubSettings;
+
+/** `storage.local` key of the options page's overrides. */
 export const SETTINGS_KEY = "settings";
-
-export function wsUrlFor(serverUrl: string, userId: number, wsPathPrefix: string): string {
-  const url = new URL(serverUrl);
-  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-  url.pathname = `${wsPathPrefix}${userId}`;
-  return url.toString();
-}

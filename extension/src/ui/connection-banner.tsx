@@ -23,6 +23,7 @@ export function ConnectionBanner() {
     <div className={`banner banner-${state}`} data-testid="connection-banner" data-state={state}>
       <span>{TEXT[state]}</span>
       {state === ConnectionState.replaced && (
+        // biome-ignore lint/correctness/useHookAtTopLevel: useHere is the SDK's "Use here" action, not a hook.
         <button type="button" data-testid="use-here" onClick={() => void useHere()}>
           Use here
         </button>

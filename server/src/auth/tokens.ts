@@ -1,12 +1,16 @@
 import { createHash, createSecretKey, type KeyObject, randomBytes, randomUUID } from "node:crypto";
 import { SignJWT, errors as joseErrors, jwtVerify } from "jose";
 import type { Store } from "../store/store.js";
+import { openSuccessor, sealSuccessor } from "./refresh-successor.js";
 import { SessionRevocations } from "./session-revocations.js";
 
 /**
  * Access tokens are short-lived HS256 JWTs (jose); refresh tokens are opaque random strings,
  * stored hashed, rotated on every use. Reusing a used refresh token revokes its whole family
- * (OAuth 2.0 Security BCP, RFC 9700 §4.14.2 "refresh token rotation").
+ * (OAuth 2.0 Security BCP, RFC 9700 §4.14.2 "refresh token rotation") — except within the
+ * reuse interval (`REFRESH_REUSE_INTERVAL_S`), where the same token gets the same successor, as
+ * identity providers offer (Okta's "grace period", Auth0's "reuse interval"): two tabs of one
+ * browser refreshing at nearly the same moment during a leader handover must not log the user out.
  *
  * A session is one refresh-token family: it starts at login and ends at logout, "log out
  * everywhere" or a detected reuse. Every access token names its session in the `sid` claim, and
@@ -64,7 +68,7 @@ export class TokenService {
   constructor(
     secret: string,
     private readonly store: Store,
-    private readonly options: { accessTtlS: number; refreshTtlS: number },
+    private readonly options: { accessTtlS: number; refreshTtlS: number; reuseIntervalS?: number },
     sessions?: SessionRevocations,
   ) {
     this.#key = createSecretKey(new TextEncoder().encode(secret));
@@ -132,23 +136,38 @@ export class TokenService {
   /** A new refresh token in a new family (login) or in `familyId` (rotation). */
   async issueRefresh(userId: number, familyId: string = randomUUID()): Promise<string> {
     const token = randomBytes(32).toString("base64url");
-    await this.store.insertRefreshToken(hashToken(token), familyId, userId, new Date(Date.now() + this.options.refreshTtlS * 1000));
+    await this.#insertRefresh(token, userId, familyId);
     return token;
+  }
+
+  async #insertRefresh(token: string, userId: number, familyId: string): Promise<void> {
+    await this.store.insertRefreshToken(hashToken(token), familyId, userId, new Date(Date.now() + this.options.refreshTtlS * 1000));
+  }
+
+  #withinReuseInterval(usedAt: string | Date | null): boolean {
+    const intervalS = this.options.reuseIntervalS ?? 0;
+    if (!usedAt || intervalS <= 0) return false;
+    return Date.now() - new Date(usedAt).getTime() < intervalS * 1000;
   }
 
   async rotateRefresh(token: string): Promise<RefreshResult> {
     if (typeof token !== "string" || token.length < 20 || token.length > 200) return { ok: false, reason: "invalid" };
-    const { consumed, row } = await this.store.consumeRefreshToken(hashToken(token));
+    // The successor is chosen first and sealed into the used row in the same UPDATE, so a second
+    // request racing this one finds it there.
+    const successor = randomBytes(32).toString("base64url");
+    const { consumed, row } = await this.store.consumeRefreshToken(hashToken(token), sealSuccessor(token, successor));
     if (consumed && row) {
-      const refreshToken = await this.issueRefresh(Number(row.user_id), row.family_id);
+      await this.#insertRefresh(successor, Number(row.user_id), row.family_id);
       // A logout of this family may have run between our consume and our insert: the new token
       // would outlive it. Checked after the insert, so one of the two always sees the other.
       if (await this.store.refreshFamilyRevoked(row.family_id)) {
         await this.store.revokeRefreshFamily(row.family_id);
         return { ok: false, reason: "invalid" };
       }
-      return { ok: true, userId: Number(row.user_id), refreshToken, sessionId: row.family_id };
+      return { ok: true, userId: Number(row.user_id), refreshToken: successor, sessionId: row.family_id };
     }
+    const again = row && !row.revoked_at && this.#withinReuseInterval(row.used_at) && row.successor_sealed ? openSuccessor(token, row.successor_sealed) : null;
+    if (row && again) return { ok: true, userId: Number(row.user_id), refreshToken: again, sessionId: row.family_id };
     if (row && row.used_at && !row.revoked_at) {
       // A used token came back: someone holds a copy. Revoke the family (both holders log in
       // again) and end the session, so the copy's access tokens stop working too.

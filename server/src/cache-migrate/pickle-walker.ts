@@ -111,10 +111,10 @@ function decodeStringRepr(text: string): string {
   if ((quote !== "'" && quote !== '"') || text.length < 2 || text[text.length - 1] !== quote) {
     throw new PickleRejectedError("STRING argument is not quoted");
   }
-  return text.slice(1, -1).replace(/\\(x[0-9a-fA-F]{2}|[0-7]{1,3}|.)/g, (_m, escape: string) => {
-    if (escape.startsWith("x") && escape.length === 3) return String.fromCharCode(parseInt(escape.slice(1), 16));
-    if (/^[0-7]+$/.test(escape)) return String.fromCharCode(parseInt(escape, 8) & 0xff);
-    return SIMPLE_ESCAPES[escape] ?? `\\${escape}`;
+  return text.slice(1, -1).replace(/\\(x[0-9a-fA-F]{2}|[0-7]{1,3}|.)/g, (_m, sequence: string) => {
+    if (sequence.startsWith("x") && sequence.length === 3) return String.fromCharCode(parseInt(sequence.slice(1), 16));
+    if (/^[0-7]+$/.test(sequence)) return String.fromCharCode(parseInt(sequence, 8) & 0xff);
+    return SIMPLE_ESCAPES[sequence] ?? `\\${sequence}`;
   });
 }
 

@@ -33,6 +33,8 @@ export interface AppDeps {
   /** Per-user budgets shared with the socket; the REST send spends `send`. Unset: unlimited. */
   budgets?: UserBudgets;
   allowedOrigins: readonly string[];
+  /** Lifetime of the refresh cookie (the refresh token's). @default 30 days */
+  refreshTokenTtlS?: number;
   maxBodyBytes: number;
   webAppDir?: string;
   /** Redis and database reachability for `/readyz`. */
@@ -78,6 +80,8 @@ export function createApp(deps: AppDeps): express.Express {
       allowedHeaders: ["Authorization", "Content-Type", "If-None-Match"],
       // The extension calls cross-origin: let it read the request id and a 429's wait.
       exposedHeaders: ["ETag", REQUEST_ID_HEADER, RETRY_AFTER_HEADER],
+      // The refresh cookie of a web app served from another allowed origin (fetch credentials: "include").
+      credentials: true,
       maxAge: 600,
     }),
   );
@@ -85,7 +89,17 @@ export function createApp(deps: AppDeps): express.Express {
   app.use([RestPath.login, RestPath.refresh, RestPath.logout, RestPath.logoutAll], noStore);
   app.use(RestPath.metrics, metricsGuard(deps.metricsAccess));
 
-  app.use(authRoutes({ store, tokens, logger, loginLimiter: deps.loginLimiter, passwordHashing: deps.passwordHashing, metrics }));
+  app.use(
+    authRoutes({
+      store,
+      tokens,
+      logger,
+      loginLimiter: deps.loginLimiter,
+      passwordHashing: deps.passwordHashing,
+      metrics,
+      refreshCookie: { allowedOrigins: deps.allowedOrigins, maxAgeS: deps.refreshTokenTtlS ?? 30 * 24 * 3600 },
+    }),
+  );
   app.use(profileRoutes({ store, tokens, profiles, metrics }));
   app.use(sessionRoutes({ tokens }));
   app.use(adminRoutes({ store, tokens, profiles }));

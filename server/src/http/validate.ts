@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { MAX_CLIENT_MSG_ID, MAX_MESSAGE_BODY, RestErrorCode, multiLineText, singleLineText } from "../../../shared/protocol/index.js";
+import { MAX_CLIENT_MSG_ID, MAX_MESSAGE_BODY, RefreshTransport, RestErrorCode, multiLineText, singleLineText } from "../../../shared/protocol/index.js";
 import { AVATAR_URL_RULE, isAllowedAvatarUrl } from "./avatar-url.js";
 import { HttpError } from "./errors.js";
 
@@ -15,8 +15,10 @@ export function parse<T>(schema: v.GenericSchema<unknown, T>, input: unknown): T
 export const LoginBody = v.object({
   username: v.pipe(v.string(), v.minLength(1), v.maxLength(100), singleLineText()),
   password: v.pipe(v.string(), v.minLength(1), v.maxLength(200)),
+  refreshTransport: v.optional(v.picklist(Object.values(RefreshTransport))),
 });
-export const RefreshBody = v.object({ refreshToken: v.pipe(v.string(), v.minLength(1), v.maxLength(200)) });
+/** Without `refreshToken` the session cookie carries it (`RefreshTransport.cookie`). */
+export const RefreshBody = v.object({ refreshToken: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(200))) });
 
 const Email = v.pipe(v.string(), v.trim(), v.email(), v.maxLength(200), singleLineText());
 export const ProfilePatchBody = v.strictObject({

@@ -26,6 +26,9 @@ export const REDACT_PATHS = [
   "headers.authorization",
   "headers.cookie",
   'headers["sec-websocket-protocol"]',
+  // The refresh cookie the server sets for the web app without the extension.
+  'res.headers["set-cookie"]',
+  'headers["set-cookie"]',
 ];
 
 function maskDeep(value: unknown, depth = 0): unknown {

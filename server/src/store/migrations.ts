@@ -73,6 +73,15 @@ export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> =
         SELECT recipient_id, count(*) FROM messages WHERE read_at IS NULL GROUP BY recipient_id;
     `,
   },
+  {
+    version: 3,
+    name: "refresh token successor for the reuse interval",
+    // A used token's successor, sealed under the used token (auth/refresh-successor.ts): a second
+    // refresh with it within REFRESH_REUSE_INTERVAL_S gets the same successor instead of revoking.
+    sql: `
+      ALTER TABLE refresh_tokens ADD COLUMN successor_sealed TEXT;
+    `,
+  },
 ];
 
 const LOCK_KEY = 7_263_001;

@@ -33,6 +33,8 @@ export interface RefreshTokenRow {
   expires_at: string;
   used_at: string | null;
   revoked_at: string | null;
+  /** The successor sealed under the used token (see auth/refresh-successor.ts); null before use. */
+  successor_sealed?: string | null;
 }
 
 export interface NewMessage {
@@ -330,14 +332,15 @@ export class Store {
 
   /**
    * Mark a refresh token used, atomically. Returns the row when this call used it; otherwise the
-   * row as it is (already used, revoked or expired) or null when it never existed.
+   * row as it is (already used, revoked or expired) or null when it never existed. `successorSealed`
+   * is stored in the same statement, for a reuse within the reuse interval.
    */
-  async consumeRefreshToken(tokenHash: string): Promise<{ consumed: boolean; row: RefreshTokenRow | null }> {
+  async consumeRefreshToken(tokenHash: string, successorSealed: string | null = null): Promise<{ consumed: boolean; row: RefreshTokenRow | null }> {
     const { rows } = await this.db.query<RefreshTokenRow>(
-      `UPDATE refresh_tokens SET used_at = clock_timestamp()
+      `UPDATE refresh_tokens SET used_at = clock_timestamp(), successor_sealed = $2
        WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > clock_timestamp()
        RETURNING *`,
-      [tokenHash],
+      [tokenHash, successorSealed],
     );
     if (rows[0]) return { consumed: true, row: { ...rows[0], user_id: Number(rows[0].user_id) } };
     const existing = await this.db.query<RefreshTokenRow>("SELECT * FROM refresh_tokens WHERE token_hash = $1", [tokenHash]);

@@ -3,7 +3,7 @@
  * a pong, `onTimeout` fires. Two small functions over one timer that is `refresh()`ed, so a
  * socket costs one timer whatever its age (engine.io `schedulePing` / `resetPingTimeout`).
  * Per-socket timers start at connect time, which spreads the pings of many sockets over the
- * interval instead of one synchronous sweep (DESIGN §9: a sweep stalled the loop 230–350 ms).
+ * interval instead of one synchronous sweep (one sweep over 20,000 sockets stalled the event loop 230–350 ms when measured on a 2-core machine).
  */
 export interface Heartbeat {
   /** A pong arrived: the peer is alive. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from "vitest";
-import { launchDrivenBrowser, type DrivenBrowser } from "../../helpers/chromium.js";
+import { launchDrivenBrowser, type DrivenBrowser, type LaunchOptions } from "../../helpers/chromium.js";
 import type { ServerProcess } from "../../helpers/server-process.js";
 import { startE2eServer } from "./e2e-server.js";
 
@@ -13,14 +13,14 @@ export interface BrowserWorld {
 
 /**
  * Registers `beforeAll`/`afterAll` for a test file: the real server (with `env`) and `browsers`
- * Chromium instances with the extension. The returned handle is filled before the tests run.
+ * Chromium instances (with the extension unless `launch` says `extensionDir: null`). The returned handle is filled before the tests run.
  */
-export function useBrowserWorld(env: Record<string, string> = {}, browsers = 1): BrowserWorld {
+export function useBrowserWorld(env: Record<string, string> = {}, browsers = 1, launch: LaunchOptions = {}): BrowserWorld {
   let server: ServerProcess | undefined;
   let started: DrivenBrowser[] = [];
   beforeAll(async () => {
     server = await startE2eServer(env);
-    started = await Promise.all(Array.from({ length: browsers }, () => launchDrivenBrowser()));
+    started = await Promise.all(Array.from({ length: browsers }, () => launchDrivenBrowser(launch)));
   });
   afterAll(async () => {
     await Promise.all(started.map((browser) => browser.close()));

@@ -1,4 +1,4 @@
-/** Reading the server's Prometheus `/metrics` (DESIGN §8) from tests and the tab benchmark. */
+/** Reading the server's Prometheus `/metrics` from tests and the tab benchmark. */
 
 /** One sample of a Prometheus metric (`labels` must match exactly as the server prints them); 0 when absent. */
 export async function metric(server: { url: string }, name: string, labels = ""): Promise<number> {

@@ -1,6 +1,14 @@
-import { Router } from "express";
-import { RETRY_AFTER_HEADER, RestErrorCode, RestPath, type LoginResponse } from "../../../../shared/protocol/index.js";
+import { type Request, type Response, Router } from "express";
+import {
+  RETRY_AFTER_HEADER,
+  RefreshTransport,
+  RestErrorCode,
+  RestPath,
+  type CookieSessionResponse,
+  type LoginResponse,
+} from "../../../../shared/protocol/index.js";
 import { PasswordHashingBusyError, type PasswordHashing } from "../../auth/password-hashing.js";
+import { assertCookieOrigin, clearRefreshCookie, readRefreshCookie, setRefreshCookie, type RefreshCookieOptions } from "../../auth/refresh-cookie.js";
 import type { StartedSession, TokenService } from "../../auth/tokens.js";
 import type { Logger } from "../../log/logger.js";
 import type { Metrics } from "../../metrics.js";
@@ -16,11 +24,21 @@ export interface AuthRouteDeps {
   loginLimiter: LoginLimiter;
   passwordHashing: PasswordHashing;
   metrics: Pick<Metrics, "loginRateLimited">;
+  /** The cookie transport of the refresh token (the web app without the extension). */
+  refreshCookie: RefreshCookieOptions;
 }
 
 /** Login, refresh-token rotation and logout. */
-export function authRoutes({ store, tokens, logger, loginLimiter, passwordHashing, metrics }: AuthRouteDeps): Router {
+export function authRoutes({ store, tokens, logger, loginLimiter, passwordHashing, metrics, refreshCookie }: AuthRouteDeps): Router {
   const router = Router();
+
+  /** With the cookie transport the refresh token goes into the cookie and out of the body. */
+  function answer(req: Request, res: Response, session: LoginResponse, cookie: boolean): void {
+    if (!cookie) return void res.json(session);
+    setRefreshCookie(req, res, session.refreshToken, refreshCookie);
+    const { refreshToken: _inCookie, ...body } = session;
+    res.json(body satisfies CookieSessionResponse);
+  }
 
   /** A login starts a session; a refresh passes the rotated one on (its access token names the same session). */
   async function issueSession(user: Pick<PublicUser, "id" | "username" | "display_name" | "role">, rotated?: StartedSession): Promise<LoginResponse> {
@@ -63,26 +81,42 @@ export function authRoutes({ store, tokens, logger, loginLimiter, passwordHashin
       return sendError(res, 401, RestErrorCode.invalidCredentials, "Wrong username or password");
     }
     await loginLimiter.recordSuccess(ip, body.username);
-    res.json(await issueSession(user));
+    const cookie = body.refreshTransport === RefreshTransport.cookie;
+    if (cookie) assertCookieOrigin(req, refreshCookie);
+    answer(req, res, await issueSession(user), cookie);
   });
 
   router.post(RestPath.refresh, async (req, res) => {
-    const body = parse(RefreshBody, req.body);
-    const result = await tokens.rotateRefresh(body.refreshToken);
+    const body = parse(RefreshBody, req.body ?? {});
+    // No token in the body: the cookie transport (checked for its origin, as a cookie rides along by itself).
+    const cookie = body.refreshToken === undefined;
+    if (cookie) assertCookieOrigin(req, refreshCookie);
+    const token = body.refreshToken ?? readRefreshCookie(req);
+    if (token === undefined)
+      return sendError(res, 401, RestErrorCode.refreshInvalid, "No refresh token (neither in the body nor as the session cookie); log in again");
+    const result = await tokens.rotateRefresh(token);
     if (!result.ok) {
+      if (cookie) clearRefreshCookie(req, res);
       return result.reason === "reused"
         ? sendError(res, 401, RestErrorCode.refreshReused, "Refresh token was already used; all sessions of this login were revoked. Log in again.")
         : sendError(res, 401, RestErrorCode.refreshInvalid, "Refresh token is invalid or expired; log in again");
     }
     const user = await store.findUserById(result.userId);
     if (!user || !user.is_active) return sendError(res, 401, RestErrorCode.refreshInvalid, "Account is not active; log in again");
-    res.json(await issueSession(user, result));
+    answer(req, res, await issueSession(user, result), cookie);
   });
 
   // Ends the session: its refresh tokens, its access tokens (at once, on every instance) and its sockets.
   router.post(RestPath.logout, async (req, res) => {
-    const body = parse(RefreshBody, req.body);
-    await tokens.revokeRefresh(body.refreshToken);
+    const body = parse(RefreshBody, req.body ?? {});
+    if (body.refreshToken === undefined) {
+      assertCookieOrigin(req, refreshCookie);
+      const token = readRefreshCookie(req);
+      if (token !== undefined) await tokens.revokeRefresh(token);
+      clearRefreshCookie(req, res);
+    } else {
+      await tokens.revokeRefresh(body.refreshToken);
+    }
     res.status(204).end();
   });
 

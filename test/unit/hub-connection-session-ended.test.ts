@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import WebSocket, { WebSocketServer, type WebSocket as ServerSocket } from "ws";
 import { ServerClose, ServerFrameType, SUBPROTOCOL } from "../../shared/protocol/index.js";
 import { ConnectionState } from "../../shared/sdk/connection-state.js";
-import { Connection, type ConnectionDeps, type SocketConstructor } from "../../extension/src/background/connection.js";
+import { Connection, type ConnectionDeps, type SocketConstructor } from "../../shared/hub/connection.js";
 
 // The service worker's connection against a real `ws` server, with the WebSocket class, timers and
 // randomness injected (as in extension-connection.test.ts): a server-ended session signs out.

@@ -4,9 +4,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import WebSocket, { WebSocketServer, type WebSocket as ServerSocket } from "ws";
 import { BEARER_PROTOCOL_PREFIX, ClientFrameType, ServerClose, ServerFrameType, SUBPROTOCOL, type ServerFrame } from "../../shared/protocol/index.js";
 import { ConnectionState } from "../../shared/sdk/connection-state.js";
-import { Connection, type ConnectionDeps, type RefreshOutcome, type SocketConstructor } from "../../extension/src/background/connection.js";
+import { Connection, type ConnectionDeps, type RefreshOutcome, type SocketConstructor } from "../../shared/hub/connection.js";
 
-// The service worker's connection logic, run in Node against a real `ws` server (STYLE point 9):
+// The service worker's connection logic, run in Node against a real `ws` server (the WebSocket constructor and timers are injected):
 // the WebSocket class, timers, randomness and connectivity are injected.
 
 interface Harness {

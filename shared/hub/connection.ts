@@ -16,8 +16,8 @@ import {
   SUBPROTOCOL,
   type ClientFrame,
   type ServerFrame,
-} from "../../../shared/protocol/index.js";
-import { ConnectionState, isParked } from "../../../shared/sdk/connection-state.js";
+} from "../protocol/index.js";
+import { ConnectionState, isParked } from "../sdk/connection-state.js";
 
 /** The browser `WebSocket` surface used here; Node tests inject the `ws` package's class. */
 export interface SocketLike {
@@ -61,6 +61,12 @@ export interface ConnectionDeps {
   timers: Timers;
   random: () => number;
   isOnline: () => boolean;
+  /**
+   * The clock. A timer in a throttled background tab fires late, so the dead-link check asks the
+   * clock how long the link really was silent instead of trusting that the timer ran on time.
+   * @default Date.now
+   */
+  now?: () => number;
   /** The current credentials, or null when signed out. */
   credentials: () => Promise<Credentials | null>;
   /** Refresh the access token (rotation): `login` when the user must sign in again, `retry` on a network failure. */
@@ -82,7 +88,7 @@ const OPEN = 1;
 
 /**
  * The one connection of this browser. A state machine changed only through `setState`; every
- * socket gets a generation and callbacks from an older one are ignored (STYLE points 4 and 5);
+ * socket gets a generation and callbacks from an older one are ignored (a late callback of a replaced socket must not change the state);
  * what to do after a close comes from `closeAction()` in shared/protocol.
  */
 export class Connection {
@@ -98,6 +104,9 @@ export class Connection {
   #deadTimer: unknown = null;
   #retryTimer: unknown = null;
   #stableTimer: unknown = null;
+  /** Clock time of the last frame on the current socket, and of the oldest ping sent since. */
+  #lastFrameAt = 0;
+  #pingUnansweredSince: number | null = null;
 
   constructor(deps: ConnectionDeps, initialState: ConnectionState, options: ConnectionOptions = {}) {
     this.#deps = deps;
@@ -128,6 +137,14 @@ export class Connection {
   connectNow(): void {
     this.#attempt = 0;
     this.#connect();
+  }
+
+  /**
+   * Close the socket without a state change: this home hands the connection over to another
+   * (the next leader tab, the extension). Whatever state the tabs saw stays until the next home speaks.
+   */
+  halt(): void {
+    this.#dropSocket(CloseCode.normal, CloseReason.handedOver);
   }
 
   /** Close for good (sign-out) or park in `next`. */
@@ -180,15 +197,17 @@ export class Connection {
     const isCurrent = () => generation === this.#generation;
     socket.onopen = () => {
       if (!isCurrent()) return;
+      this.#heard();
       this.#armDeadTimer();
       this.#scheduleKeepalive();
-      // Reset attempts only once the link proved stable, not on open (DESIGN §2 "Backoff").
+      // Reset attempts only once the link proved stable, not on open: a link that drops at once keeps backing off instead of hammering the server.
       this.#stableTimer = this.#deps.timers.setTimeout(() => {
         if (isCurrent()) this.#attempt = 0;
       }, this.#options.resetAttemptsAfterMs ?? BACKOFF_RESET_AFTER_MS);
     };
     socket.onmessage = (event) => {
       if (!isCurrent() || typeof event.data !== "string") return;
+      this.#heard();
       this.#armDeadTimer();
       const parsed = parseServerFrame(event.data);
       if (!parsed.ok) return this.#deps.log?.(`connection: ignored a bad frame (${parsed.message})`);
@@ -251,25 +270,53 @@ export class Connection {
     }, delay);
   }
 
-  /** Keepalive and dead-link detection: two small functions around two timers (STYLE point 7). */
+  /** Keepalive and dead-link detection: two small functions around two timers. */
   #scheduleKeepalive(): void {
     const generation = this.#generation;
     this.#keepaliveTimer = this.#deps.timers.setTimeout(() => {
       if (generation !== this.#generation) return;
-      this.send({ type: ClientFrameType.ping });
+      this.#ping();
       this.#scheduleKeepalive();
     }, this.#keepaliveMs);
   }
 
-  #armDeadTimer(): void {
+  #armDeadTimer(delayMs = this.#deadAfterMs): void {
     this.#deps.timers.clearTimeout(this.#deadTimer);
     const generation = this.#generation;
     this.#deadTimer = this.#deps.timers.setTimeout(() => {
       if (generation !== this.#generation) return;
+      if (!this.#silentTooLong()) return this.#armDeadTimer(this.#deadAfterMs / 2);
       this.#deps.log?.(`connection: no frame for ${this.#deadAfterMs} ms, reconnecting`);
       this.#dropSocket();
       this.#retry(false);
-    }, this.#deadAfterMs);
+    }, delayMs);
+  }
+
+  /**
+   * Dead only if the clock agrees and a ping of ours went unanswered for a whole keepalive period:
+   * in a throttled tab both timers fire late, and a pong cannot answer a ping that was never sent.
+   */
+  #silentTooLong(): boolean {
+    const now = this.#now();
+    if (now - this.#lastFrameAt < this.#deadAfterMs) return false;
+    if (this.#pingUnansweredSince === null) {
+      this.#ping();
+      return false;
+    }
+    return now - this.#pingUnansweredSince >= this.#keepaliveMs;
+  }
+
+  #ping(): void {
+    if (this.send({ type: ClientFrameType.ping })) this.#pingUnansweredSince ??= this.#now();
+  }
+
+  #heard(): void {
+    this.#lastFrameAt = this.#now();
+    this.#pingUnansweredSince = null;
+  }
+
+  #now(): number {
+    return (this.#deps.now ?? Date.now)();
   }
 
   /** Forget the current socket: later callbacks from it are stale by generation. */

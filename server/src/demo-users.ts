@@ -1,5 +1,5 @@
-import { hashPassword } from "../auth/passwords.js";
-import type { Store } from "./store.js";
+import { hashPassword } from "./auth/passwords.js";
+import type { Store } from "./store/store.js";
 
 export const DEMO_USERS = [
   { username: "alice", displayName: "Alice Chen", email: "alice@example.com", phone: "13800001111", role: "user", permissions: ["chat"] },
@@ -7,7 +7,10 @@ export const DEMO_USERS = [
   { username: "carol", displayName: "Carol Wang", email: "carol@example.com", phone: "13700003333", role: "admin", permissions: ["chat", "admin:roles"] },
 ] as const;
 
-/** Dev-only demo users (never in production); existing users are left as they are. */
+/**
+ * Start-up wiring, not storage: the demo users a development server seeds (never in production;
+ * `SEED_DEMO_USERS=false` skips them). Existing users are left as they are.
+ */
 export async function seedDemoUsers(store: Store, password: string): Promise<void> {
   const passwordHash = await hashPassword(password);
   for (const user of DEMO_USERS) {

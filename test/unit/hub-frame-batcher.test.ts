@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { HubMessageKind, type BatchedHubMessage, type HubMessage } from "../../shared/sdk/hub-messages.js";
-import { frameBatcher, FRAME_MS } from "../../extension/src/background/frame-batcher.js";
+import { frameBatcher, FRAME_MS } from "../../shared/hub/frame-batcher.js";
 
-// Time is the subject here, so fake timers (STYLE point 13).
+// Time is the subject here, so fake timers.
 const unread = (count: number): BatchedHubMessage => ({ kind: HubMessageKind.unread, count });
 const timers = {
   setTimeout: (callback: () => void, ms: number) => setTimeout(callback, ms),

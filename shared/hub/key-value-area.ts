@@ -1,4 +1,7 @@
-/** The part of `storage.session` / `storage.local` the worker uses (injected; Node tests use a Map). */
+/**
+ * Where a hub keeps what must survive its home's restart: `storage.session`/`storage.local` in
+ * the extension, IndexedDB in the elected web-app tab, a Map in Node tests (injected).
+ */
 export interface KeyValueArea {
   get(key: string): Promise<unknown>;
   set(key: string, value: unknown): Promise<void>;

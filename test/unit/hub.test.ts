@@ -15,13 +15,14 @@ import {
 import { ConnectionState } from "../../shared/sdk/connection-state.js";
 import { HubMessageKind, TabRequestKind, type HubMessage } from "../../shared/sdk/hub-messages.js";
 import { emptySnapshot, type Snapshot } from "../../shared/sdk/snapshot.js";
-import { AUTH_KEY } from "../../extension/src/background/api.js";
-import type { SocketConstructor } from "../../extension/src/background/connection.js";
-import { Hub, SNAPSHOT_KEY } from "../../extension/src/background/hub.js";
-import { memoryArea } from "../../extension/src/background/storage.js";
+import type { SocketConstructor } from "../../shared/hub/connection.js";
+import { Hub } from "../../shared/hub/hub.js";
+import { memoryArea } from "../../shared/hub/key-value-area.js";
+import { SNAPSHOT_KEY } from "../../shared/hub/snapshot-keeper.js";
+import { AUTH_KEY, storedTokens } from "../../shared/hub/token-keeper.js";
 
 // The worker's hub in Node: a real `ws` server for the socket, a scripted fetch for REST,
-// in-memory storage areas for chrome.storage (STYLE point 9).
+// in-memory storage areas for chrome.storage (the world is injected, so the real hub runs in Node).
 
 const ALICE = { id: 1, username: "alice", displayName: "Alice", role: "user" };
 const PROFILE: Profile = { ...ALICE, email: "a@example.com", phone: null, avatarUrl: null, bio: "", permissions: [], updatedAt: "2026-01-01T00:00:00Z" };
@@ -87,19 +88,19 @@ async function startHub(options: { snapshot?: Snapshot; signedIn?: boolean } = {
 /** What a (re)started worker gets: the same storage areas, fresh timers and socket class. */
 function hubDepsFor(session: ReturnType<typeof memoryArea>, local: ReturnType<typeof memoryArea>): Parameters<typeof Hub.start>[0] {
   return {
-    socket: {
+    world: {
       WebSocket: WebSocket as unknown as SocketConstructor,
       timers: { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout) },
       random: () => 0,
       isOnline: () => true,
+      fetch: fakeFetch,
+      now: Date.now,
     },
-    fetch: fakeFetch,
-    session,
-    local,
+    snapshotArea: session,
+    tokens: storedTokens(local),
     settings: { serverUrl, keepaliveMs: 20_000, profileFreshMs: 300_000, backoffBaseMs: 20 },
     broadcast: () => undefined,
     setBadge: () => undefined,
-    now: Date.now,
   };
 }
 

@@ -1,4 +1,4 @@
-import { HubMessageKind, type BatchedHubMessage, type HubMessage } from "../../../shared/sdk/hub-messages.js";
+import { HubMessageKind, type BatchedHubMessage, type HubMessage } from "../sdk/hub-messages.js";
 import type { Timers } from "./connection.js";
 
 /** One frame at 60 Hz: changes closer together than this are drawn in the same frame anyway. */

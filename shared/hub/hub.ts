@@ -1,0 +1,254 @@
+import { RefreshTransport, RestPath, WS_PATH_PREFIX, type ChatMessage } from "../protocol/index.js";
+import { ConnectionState } from "../sdk/connection-state.js";
+import { mergeConversations, withRead, type UserRow } from "../sdk/conversations.js";
+import { HubMessageKind, TabRequestKind, type BatchedHubMessage, type HubMessage, type TabRequest, type TabRequestMap } from "../sdk/hub-messages.js";
+import { emptySnapshot, type Conversation, type Snapshot } from "../sdk/snapshot.js";
+import { Api, ApiError } from "./api.js";
+import { Connection, type SocketConstructor, type Timers } from "./connection.js";
+import { EventStream } from "./event-stream.js";
+import type { KeyValueArea } from "./key-value-area.js";
+import { MessageSender } from "./message-sender.js";
+import { ProfileKeeper } from "./profile-keeper.js";
+import { wsUrlFor, type HubSettings } from "./settings.js";
+import { SnapshotKeeper } from "./snapshot-keeper.js";
+import type { TokenKeeper } from "./token-keeper.js";
+
+/** What a hub needs from the place it runs in (so the same hub runs in the worker, in a tab and in Node tests): injected by each home's adapter. */
+export interface HubWorld {
+  WebSocket: SocketConstructor;
+  timers: Timers;
+  random: () => number;
+  isOnline: () => boolean;
+  fetch: typeof fetch;
+  now: () => number;
+}
+
+export interface HubDeps {
+  world: HubWorld;
+  /** Where the snapshot and stream position survive a restart of the home (`storage.session`, IndexedDB). */
+  snapshotArea: KeyValueArea;
+  tokens: TokenKeeper;
+  settings: HubSettings;
+  /** Fan-out to every tab (the home batches per frame). */
+  broadcast: (message: BatchedHubMessage) => void;
+  /** The toolbar badge (extension only). */
+  setBadge?: (count: number) => void;
+  /**
+   * Asked before every socket is opened; false → this home is no longer the hub's (a web-app
+   * leader that lost its election while frozen) and must not connect. @default always true
+   */
+  mayConnect?: () => Promise<boolean>;
+  log?: (message: string) => void;
+}
+
+type Reply = (message: HubMessage) => void;
+
+/**
+ * The brain of a browser's one connection, in either home — the extension's service worker or
+ * the elected web-app tab. It answers tab requests and wires the pieces: `Connection` (the
+ * socket), `EventStream` (frames, resume), `MessageSender` (sends, acks, REST fallback),
+ * `ProfileKeeper` (freshness) and `SnapshotKeeper` (the snapshot, persisted and broadcast).
+ */
+export class Hub {
+  readonly #deps: HubDeps;
+  readonly #api: Api;
+  readonly #connection: Connection;
+  readonly #keeper: SnapshotKeeper;
+  readonly #profile: ProfileKeeper;
+  readonly #sender: MessageSender;
+  readonly #stream: EventStream;
+
+  private constructor(deps: HubDeps, snapshot: Snapshot) {
+    this.#deps = deps;
+    const { timers, now } = deps.world;
+    const log = (message: string) => this.#log(message);
+    this.#keeper = new SnapshotKeeper({ area: deps.snapshotArea, timers, broadcast: deps.broadcast, setBadge: deps.setBadge }, snapshot);
+    this.#api = new Api({
+      fetch: deps.world.fetch,
+      serverUrl: deps.settings.serverUrl,
+      tokens: deps.tokens,
+      mayHaveSession: () => this.#keeper.snapshot.user !== null,
+      onAuthLost: () => this.#connection.stop(ConnectionState.authRequired),
+      onSessionEnded: () => {
+        this.#connection.stop(ConnectionState.signedOut);
+        this.#keeper.apply({ kind: HubMessageKind.snapshot, snapshot: emptySnapshot() });
+      },
+    });
+    this.#connection = new Connection(
+      {
+        WebSocket: deps.world.WebSocket,
+        timers,
+        random: deps.world.random,
+        isOnline: deps.world.isOnline,
+        now,
+        credentials: async () => {
+          // A false answer comes with `abandon()`, which makes this attempt stale (its result is ignored).
+          if (deps.mayConnect && !(await deps.mayConnect())) return null;
+          const tokens = await this.#api.tokens();
+          return tokens && { url: wsUrlFor(this.#api.serverUrl, tokens.user.id, WS_PATH_PREFIX), accessToken: tokens.accessToken };
+        },
+        refresh: () => this.#api.refresh(),
+        // The server revoked the session: drop the tokens (no logout call, it is done) and the snapshot.
+        onSessionEnded: () => {
+          void this.#api.forget();
+          this.#keeper.apply({ kind: HubMessageKind.snapshot, snapshot: emptySnapshot() });
+        },
+        onState: (next) => this.#keeper.apply({ kind: HubMessageKind.state, state: next }),
+        onFrame: (frame) => void this.#stream.onFrame(frame).catch((error) => this.#log(`frame handling failed: ${String(error)}`)),
+        log: deps.log,
+      },
+      snapshot.state,
+      { keepaliveMs: deps.settings.keepaliveMs, backoffBaseMs: deps.settings.backoffBaseMs },
+    );
+    const sendFrame = this.#connection.send.bind(this.#connection);
+    this.#profile = new ProfileKeeper({ api: this.#api, keeper: this.#keeper, timers, now, freshMs: deps.settings.profileFreshMs, log });
+    this.#sender = new MessageSender({ api: this.#api, keeper: this.#keeper, timers, now, sendFrame });
+    this.#stream = new EventStream({ keeper: this.#keeper, sender: this.#sender, profile: this.#profile, sendFrame, refetch: () => this.#refetch() });
+  }
+
+  /** Rebuild from storage (a restarted home starts warm) and start connecting unless parked. */
+  static async start(deps: HubDeps): Promise<Hub> {
+    const stored = await SnapshotKeeper.load(deps.snapshotArea);
+    const tokens = await deps.tokens.load();
+    // With the cookie transport a new home has no token in memory: the stored user says a cookie may be there.
+    const user = tokens?.user ?? (deps.tokens.refreshTransport === RefreshTransport.cookie ? (stored?.user ?? null) : null);
+    let snapshot = stored ?? emptySnapshot();
+    if (!user) snapshot = emptySnapshot();
+    else if (snapshot.user?.id !== user.id) snapshot = { ...emptySnapshot(), state: ConnectionState.connecting, user };
+    else if (snapshot.state === ConnectionState.signedOut) snapshot = { ...snapshot, state: ConnectionState.connecting };
+    const hub = new Hub(deps, snapshot);
+    deps.setBadge?.(snapshot.unread);
+    hub.#connection.start();
+    return hub;
+  }
+
+  get snapshot(): Snapshot {
+    return this.#keeper.snapshot;
+  }
+
+  /** Stop for good (the server URL changed): sign out, since tokens belong to the old server. */
+  async dispose(): Promise<void> {
+    this.#connection.stop(ConnectionState.signedOut);
+    this.#profile.stop();
+    this.#sender.stop();
+    await this.#api.logout();
+    this.#keeper.apply({ kind: HubMessageKind.snapshot, snapshot: emptySnapshot() });
+  }
+
+  /**
+   * Hand over to the next home (this tab closes, loses its election, or the extension takes
+   * over): close the socket, write the snapshot and position for the next hub, and go quiet —
+   * no state change reaches the tabs. The session stays signed in.
+   */
+  async handOver(): Promise<void> {
+    this.#connection.halt();
+    this.#profile.stop();
+    this.#sender.stop();
+    await this.#keeper.stop({ flush: true });
+  }
+
+  /**
+   * Stop at once without a word or a write: another home took over while this one could not
+   * run (a frozen tab). Its snapshot in storage is the new hub's now.
+   */
+  abandon(): void {
+    this.#connection.halt();
+    this.#profile.stop();
+    this.#sender.stop();
+    void this.#keeper.stop({ flush: false });
+  }
+
+  setOnline(online: boolean): void {
+    this.#connection.setOnline(online);
+  }
+
+  /** The number of open tabs changed: the profile is only kept fresh while one is open. */
+  setTabCount(count: number): void {
+    this.#profile.setTabCount(count);
+  }
+
+  async handleRequest(request: TabRequest, reply: Reply): Promise<void> {
+    try {
+      const result = await this.#handle(request, reply);
+      reply({ kind: HubMessageKind.reply, requestId: request.requestId, ok: true, result });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      reply({ kind: HubMessageKind.reply, requestId: request.requestId, ok: false, error: message });
+    }
+  }
+
+  async #handle(request: TabRequest, reply: Reply): Promise<TabRequestMap[TabRequest["kind"]]["result"]> {
+    const keeper = this.#keeper;
+    switch (request.kind) {
+      case TabRequestKind.hello:
+        reply({ kind: HubMessageKind.snapshot, snapshot: keeper.snapshot });
+        void this.#profile.refreshIfStale();
+        return keeper.snapshot;
+      case TabRequestKind.signIn: {
+        const tokens = await this.#api.login(request.params.username, request.params.password);
+        keeper.apply({ kind: HubMessageKind.snapshot, snapshot: { ...emptySnapshot(), state: keeper.snapshot.state, user: tokens.user } });
+        // The first `welcome` (no resume position yet) fetches profile, unread and conversations.
+        this.#connection.connectNow();
+        return null;
+      }
+      case TabRequestKind.signOut:
+        this.#connection.stop(ConnectionState.signedOut);
+        await this.#api.logout();
+        keeper.apply({ kind: HubMessageKind.snapshot, snapshot: emptySnapshot() });
+        return null;
+      case TabRequestKind.useHere:
+        if ((await this.#api.tokens()) === null) throw new Error("Sign in first.");
+        this.#connection.connectNow();
+        return null;
+      case TabRequestKind.send:
+        return this.#sender.send(request.params.to, request.params.body, request.params.clientMsgId);
+      case TabRequestKind.markRead: {
+        const { peerId, upToMessageId } = request.params;
+        const response = await this.#api.request<{ unread_count: number }>(RestPath.messagesRead, { method: "POST", body: { peerId, upToMessageId } });
+        keeper.apply({ kind: HubMessageKind.conversations, conversations: withRead(keeper.snapshot.conversations, peerId) });
+        keeper.apply({ kind: HubMessageKind.unread, count: response.body.unread_count });
+        return response.body.unread_count;
+      }
+      case TabRequestKind.loadMessages: {
+        const query = new URLSearchParams({ peerId: String(request.params.peerId), limit: "50" });
+        const response = await this.#api.request<{ messages: ChatMessage[] }>(`${RestPath.messages}?${query}`);
+        return response.body.messages;
+      }
+      case TabRequestKind.updateProfile: {
+        return this.#profile.update(request.params);
+      }
+    }
+  }
+
+  /** After a gap the event stream cannot fill: unread count, profile (conditionally), conversations. */
+  async #refetch(): Promise<void> {
+    const results = await Promise.allSettled([this.#fetchUnread(), this.#profile.fetch(false), this.#fetchConversations()]);
+    for (const result of results) if (result.status === "rejected") this.#log(`refetch: ${String(result.reason)}`);
+    // A full snapshot tells open tabs to reload the conversations they show.
+    this.#keeper.apply({ kind: HubMessageKind.snapshot, snapshot: this.#keeper.snapshot });
+  }
+
+  async #fetchUnread(): Promise<void> {
+    const response = await this.#api.request<{ unread_count: number }>(RestPath.unreadCount);
+    this.#keeper.apply({ kind: HubMessageKind.unread, count: response.body.unread_count });
+  }
+
+  async #fetchConversations(): Promise<void> {
+    const me = this.#keeper.snapshot.user?.id ?? 0;
+    const [users, rows] = await Promise.all([
+      this.#api.request<{ users: UserRow[] }>(RestPath.users).then((r) => r.body.users),
+      this.#api
+        .request<{ conversations: Conversation[] }>(`${RestPath.messages}/conversations`)
+        .then((r) => r.body.conversations)
+        .catch((error: unknown) => {
+          if (error instanceof ApiError && error.status === 404) return [];
+          throw error;
+        }),
+    ]);
+    this.#keeper.apply({ kind: HubMessageKind.conversations, conversations: mergeConversations(me, users, rows) });
+  }
+
+  #log(message: string): void {
+    this.#deps.log?.(`hub: ${message}`);
+  }
+}
