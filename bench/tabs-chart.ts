@@ -12,7 +12,8 @@ export interface ChartPanel {
 const COLORS = ["#1a73e8", "#d93025", "#188038", "#f9ab00"];
 const escapeXml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;");
 
-export function barChartSvg(title: string, xLabels: string[], panels: ChartPanel[]): string {
+/** `xAxis` names what the x labels count (default: tabs). */
+export function barChartSvg(title: string, xLabels: string[], panels: ChartPanel[], xAxis = "tabs"): string {
   const panelWidth = 340;
   const panelHeight = 260;
   const top = 70;
@@ -54,7 +55,7 @@ export function barChartSvg(title: string, xLabels: string[], panels: ChartPanel
         parts.push(`<text x="${bx + barWidth / 2 - 1}" y="${y0 - h - 3}" text-anchor="middle" font-size="9">${text}</text>`);
       });
     });
-    parts.push(`<text x="${x0 + plotWidth / 2}" y="${y0 + 28}" text-anchor="middle" fill="#666">tabs (${escapeXml(panel.unit)})</text>`);
+    parts.push(`<text x="${x0 + plotWidth / 2}" y="${y0 + 28}" text-anchor="middle" fill="#666">${escapeXml(xAxis)} (${escapeXml(panel.unit)})</text>`);
     if (panel.target) {
       const ty = y0 - scale(panel.target.value);
       parts.push(`<line x1="${x0}" y1="${ty}" x2="${x0 + plotWidth}" y2="${ty}" stroke="#188038" stroke-dasharray="4 3"/>`);
