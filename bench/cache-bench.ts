@@ -78,9 +78,12 @@ function legacyValue(kind: Kind, id: number): Buffer | string {
     case "v1-json":
       return compact;
     case "v1-json-spaced": // Python's json.dumps default separators, ASCII-escaped
-      return JSON.stringify(user(id), null, 1)
-        .replace(/\n ?/g, " ")
-        .replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+      return (
+        JSON.stringify(user(id), null, 1)
+          .replace(/\n ?/g, " ")
+          // biome-ignore lint/suspicious/noControlCharactersInRegex: the range names every non-ASCII character on purpose.
+          .replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+      );
     case "v1-double-json":
       return JSON.stringify(compact);
     case "v1-gzip":

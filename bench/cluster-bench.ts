@@ -24,7 +24,7 @@
 import { randomUUID } from "node:crypto";
 import { spawn, type ChildProcess } from "node:child_process";
 import os from "node:os";
-import WebSocket from "ws";
+import type WebSocket from "ws";
 import {
   ClientFrameType,
   CloseAction,
@@ -382,7 +382,9 @@ async function reconnectStorm(
       );
     }, delay);
   };
-  clients.forEach((client, i) => client.ws.once("close", (code, reason) => reconnect(users[i]!, 0, code, reason.toString())));
+  clients.forEach((client, i) => {
+    client.ws.once("close", (code, reason) => reconnect(users[i]!, 0, code, reason.toString()));
+  });
 
   killedAt = performance.now();
   await stopInstance(victim(), signal);

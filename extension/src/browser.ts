@@ -1,4 +1,4 @@
-/** The one module that imports webextension-polyfill (DESIGN §6); everything else imports `browser` from here. */
+/** The one module that imports webextension-polyfill (one place to swap it out); everything else imports `browser` from here. */
 import browser from "webextension-polyfill";
 
 export { browser };

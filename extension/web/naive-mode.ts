@@ -14,7 +14,7 @@ import { NAIVE_AUTH_KEY } from "../../shared/sdk/naive-baseline.js";
 /**
  * The OLD app's behaviour, kept only as the baseline of `npm run bench:tabs` (`/?mode=naive`):
  * every tab opens its own socket, reconnects 5 s after any close that is not 1000, and polls the
- * profile every 60 s with a cache-buster (DESIGN §1). Never used by the real web app.
+ * profile every 60 s with a cache-buster, as the old app did. Never used by the real web app.
  */
 const RECONNECT_MS = 5000;
 const PROFILE_POLL_MS = 60_000;

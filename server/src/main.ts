@@ -7,7 +7,7 @@ import { startBanner } from "./start-banner.js";
 
 /** `npm start`: run one instance; SIGTERM/SIGINT shut it down gracefully within SHUTDOWN_TIMEOUT_MS. */
 async function main(): Promise<void> {
-  let config;
+  let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
   } catch (error) {
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, destination: stdout });
   process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
 
-  let server;
+  let server: Awaited<ReturnType<typeof createSwitchboardServer>>;
   try {
     // Owner records, event history and live delivery in Redis (the default), so instances behind
     // one load balancer agree (docs/architecture.md#where-state-lives); in-process fallbacks while Redis is down.

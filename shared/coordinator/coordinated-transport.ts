@@ -248,7 +248,7 @@ export class CoordinatedTransport implements TabTransport {
     this.#post({ kind: CoordinatorMessageKind.heartbeat, term: this.#term, leaderId: this.#tabId });
   }
 
-  /** One timer for both roles: a leader's heartbeat, a follower's silence check (STYLE point 7). */
+  /** One timer for both roles: a leader's heartbeat, a follower's silence check. */
   #scheduleTick(): void {
     this.#tick = this.#deps.timers.setTimeout(() => {
       if (this.#closed) return;

@@ -3,7 +3,7 @@ import type { HubMessage, TabRequest } from "../sdk/hub-messages.js";
 /**
  * What web-app tabs without the extension say to each other on the origin's BroadcastChannel.
  * One tab, the elected leader, runs the hub; the others are followers. Kinds are `as const`
- * so no side writes a literal (STYLE point 2).
+ * so no side writes a literal.
  */
 export const COORDINATOR_CHANNEL_NAME = "switchboard-tabs";
 /** The channel whose leader election (Web Locks where the browser has them) picks the hub's tab. */

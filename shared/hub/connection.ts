@@ -90,7 +90,7 @@ export const ONLINE_PROBE_MAX_MS = 5000;
 
 /**
  * The one connection of this browser. A state machine changed only through `setState`; every
- * socket gets a generation and callbacks from an older one are ignored (STYLE points 4 and 5);
+ * socket gets a generation and callbacks from an older one are ignored (a late callback of a replaced socket must not change the state);
  * what to do after a close comes from `closeAction()` in shared/protocol.
  */
 export class Connection {
@@ -235,7 +235,7 @@ export class Connection {
       this.#heard();
       this.#armDeadTimer();
       this.#scheduleKeepalive();
-      // Reset attempts only once the link proved stable, not on open (DESIGN §2 "Backoff").
+      // Reset attempts only once the link proved stable, not on open: a link that drops at once keeps backing off instead of hammering the server.
       this.#stableTimer = this.#deps.timers.setTimeout(() => {
         if (isCurrent()) this.#attempt = 0;
       }, this.#options.resetAttemptsAfterMs ?? BACKOFF_RESET_AFTER_MS);
@@ -305,7 +305,7 @@ export class Connection {
     }, delay);
   }
 
-  /** Keepalive and dead-link detection: two small functions around two timers (STYLE point 7). */
+  /** Keepalive and dead-link detection: two small functions around two timers. */
   #scheduleKeepalive(): void {
     const generation = this.#generation;
     this.#keepaliveTimer = this.#deps.timers.setTimeout(() => {

@@ -16,7 +16,7 @@ import { wsUrlFor, type HubSettings } from "./settings.js";
 import { SnapshotKeeper } from "./snapshot-keeper.js";
 import type { TokenKeeper } from "./token-keeper.js";
 
-/** What a hub needs from the place it runs in (STYLE point 9): injected by each home's adapter. */
+/** What a hub needs from the place it runs in (so the same hub runs in the worker, in a tab and in Node tests): injected by each home's adapter. */
 export interface HubWorld {
   WebSocket: SocketConstructor;
   timers: Timers;

@@ -10,7 +10,9 @@ import * as v from "valibot";
  * feed and carriage return; a one-line value (a name, a username, an id) keeps none of them.
  * Ranges: https://www.unicode.org/charts/PDF/U0000.pdf and U0080.pdf.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this rule's job.
 const CONTROL_IN_MULTI_LINE_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this rule's job.
 const CONTROL_IN_SINGLE_LINE_TEXT = /[\u0000-\u001F\u007F-\u009F]/;
 
 export const CONTROL_CHARACTER_MESSAGE = "must not contain NUL or other control characters";

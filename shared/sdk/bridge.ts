@@ -1,5 +1,5 @@
 /**
- * Names of the pipes between the hub and the tabs. Contract: DESIGN.md §6 "Fan-out".
+ * Names of the pipes between the hub and the tabs. How tabs hear the hub: docs/architecture.md#the-browser-side.
  * - Extension pages (app tab, popup, side panel) hear the hub on a BroadcastChannel and talk to it
  *   over a `runtime.connect` port (a port also wakes a stopped service worker; a channel does not).
  * - Web-app tabs talk through the content script's port, re-posted into the page with

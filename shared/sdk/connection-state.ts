@@ -1,6 +1,6 @@
 /**
  * The states of the one connection the extension's service worker holds, as every tab sees them.
- * Changed only through the service worker's `setState(next)` (STYLE point 4).
+ * Changed only through the service worker's `setState(next)`, which logs `old -> new` and tells every tab.
  */
 export const ConnectionState = {
   /** No credentials: the UI shows the sign-in form. */

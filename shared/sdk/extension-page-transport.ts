@@ -28,7 +28,9 @@ export interface ExtensionPageTransportOptions {
 export function extensionPageTransport(options: ExtensionPageTransportOptions): TabTransport {
   const listeners = new Set<(message: HubMessage) => void>();
   const channel = options.channel ?? new BroadcastChannel<HubMessage>(HUB_CHANNEL_NAME);
-  const emit = (message: HubMessage) => listeners.forEach((listener) => listener(message));
+  const emit = (message: HubMessage) => {
+    for (const listener of listeners) listener(message);
+  };
   channel.onmessage = emit;
   let port: PortLike | null = null;
   let closed = false;

@@ -7,7 +7,7 @@ import type { Conversation, Snapshot } from "./snapshot.js";
 
 /**
  * What travels between the service worker (the hub) and the tabs. Kinds are `as const` objects
- * so neither side writes a literal (STYLE point 2).
+ * so neither side writes a literal.
  */
 export const HubMessageKind = {
   snapshot: "snapshot",

@@ -1,5 +1,5 @@
 import useSWR from "swr";
-import { ConnectionState } from "./connection-state.js";
+import type { ConnectionState } from "./connection-state.js";
 import { TabRequestKind } from "./hub-messages.js";
 import { useSwitchboardClient } from "./provider.js";
 import type { SessionUser } from "./snapshot.js";

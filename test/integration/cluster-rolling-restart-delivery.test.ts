@@ -59,7 +59,9 @@ describe.each<RedisBackendKind>(["standalone", "cluster"])("rolling restart unde
     expect(recipient.resumedFalse).toBe(0);
     // At the protocol level too: one epoch, seqs contiguous (every event once, none skipped).
     expect(new Set(recipient.events.map((f) => f.epoch)).size).toBe(1);
-    recipient.events.forEach((frame, i) => expect(frame.seq).toBe(recipient.events[0]!.seq + i));
+    recipient.events.forEach((frame, i) => {
+      expect(frame.seq).toBe(recipient.events[0]!.seq + i);
+    });
 
     expect(restarts).toHaveLength(2);
     expect(restarts[0]!.index).not.toBe(restarts[1]!.index);

@@ -32,7 +32,13 @@ function scriptedTransport() {
     },
     close: () => listeners.clear(),
   };
-  return { transport, posted, push: (m: HubMessage) => listeners.forEach((l) => l(m)) };
+  return {
+    transport,
+    posted,
+    push: (m: HubMessage) => {
+      for (const listener of listeners) listener(m);
+    },
+  };
 }
 
 describe("tab SDK client", () => {
@@ -125,7 +131,12 @@ describe("extension page transport", () => {
     const ports: Array<{ sent: unknown[]; disconnect: () => void }> = [];
     const connect = (): PortLike => {
       const disconnectListeners: Array<() => void> = [];
-      const port = { sent: [] as unknown[], disconnect: () => disconnectListeners.forEach((l) => l()) };
+      const port = {
+        sent: [] as unknown[],
+        disconnect: () => {
+          for (const listener of disconnectListeners) listener();
+        },
+      };
       ports.push(port);
       return {
         postMessage: (m) => port.sent.push(m),
@@ -135,14 +146,14 @@ describe("extension page transport", () => {
       };
     };
     const client = new SwitchboardClient(extensionPageTransport({ connect, channel: pageSide, reconnectDelayMs: 5 }));
-    expect((ports[0]?.sent[0] as TabRequest).kind).toBe(TabRequestKind.hello);
+    expect((ports[0]!.sent[0] as TabRequest).kind).toBe(TabRequestKind.hello);
 
     await hubSide.postMessage({ kind: HubMessageKind.snapshot, snapshot: emptySnapshot() });
     await client.ready();
     ports[0]!.disconnect(); // the worker was stopped
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(ports).toHaveLength(2);
-    expect((ports[1]?.sent[0] as TabRequest).kind).toBe(TabRequestKind.hello);
+    expect((ports[1]!.sent[0] as TabRequest).kind).toBe(TabRequestKind.hello);
     client.close();
     await hubSide.close();
   });

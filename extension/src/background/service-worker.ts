@@ -1,6 +1,6 @@
 /**
  * The extension's service worker: the "master tab" that holds the browser's one WebSocket.
- * Chrome stops it whenever it likes (STYLE point 11), so every listener is registered
+ * Chrome stops it whenever it likes, so every listener is registered
  * synchronously here at top level and all state is rebuilt from storage by `Hub.start`.
  */
 import { BroadcastChannel } from "broadcast-channel";

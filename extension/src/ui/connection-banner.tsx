@@ -30,6 +30,7 @@ export function ConnectionBanner() {
         </span>
       )}
       {state === ConnectionState.replaced && (
+        // biome-ignore lint/correctness/useHookAtTopLevel: useHere is the SDK's "Use here" action, not a hook.
         <button type="button" data-testid="use-here" onClick={() => void useHere()}>
           Use here
         </button>

@@ -45,6 +45,7 @@ export function ConversationView({ peerId }: { peerId: number }) {
   };
 
   // Opening a conversation (or a new message arriving in it while shown) marks it read.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: keyed on the last incoming id and the unread count, not on object identity (a new array each render).
   useEffect(() => {
     if (lastIncoming && (conversation?.unread ?? 0) > 0 && document.visibilityState === "visible") void markRead(lastIncoming.id);
   }, [lastIncoming?.id, conversation?.unread]);

@@ -115,6 +115,7 @@ function hostPorts(raw: string): { host: string; port: number }[] {
 }
 
 export function parseCliArgs(argv: string[], env: Record<string, string | undefined> = process.env): CliOptions {
+  // biome-ignore lint/suspicious/noImplicitAnyLet: TypeScript types this from the assignment below (parseArgs infers every option).
   let values;
   try {
     ({ values } = parseArgs({

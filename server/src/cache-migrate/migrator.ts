@@ -383,20 +383,24 @@ class MigrationRun {
       await this.#settings.afterWrite?.(ops);
     }
     const again: Pending[] = [];
-    planned.forEach(({ op, from, attempt }, i) => {
-      if (written[i]) return this.#settle(op.key, op.op === "set" ? { decision: "migrated", from } : { decision: "deleted", from }, op.expected);
+    for (const [i, { op, from, attempt }] of planned.entries()) {
+      if (written[i]) {
+        this.#settle(op.key, op.op === "set" ? { decision: "migrated", from } : { decision: "deleted", from }, op.expected);
+        continue;
+      }
       this.#journal.delete(op.key);
       this.#settle(op.key, { decision: "conflict", from });
       if (attempt + 1 > this.#settings.maxRetries) {
-        return this.#settle(
+        this.#settle(
           op.key,
           { decision: "failed", format: from, category: "still-changing", reason: `value changed or expired on each of ${attempt + 1} attempts` },
           op.expected,
         );
+        continue;
       }
       this.#counters.retries += 1;
       again.push({ key: op.key, attempt: attempt + 1 });
-    });
+    }
     return again;
   }
 

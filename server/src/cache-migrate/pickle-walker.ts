@@ -42,18 +42,18 @@ class PickleDatetime {
 }
 
 const REJECTED_OPCODES: Record<number, string> = {
-  0x50: "PERSID",
-  0x51: "BINPERSID",
-  0x62: "BUILD",
-  0x69: "INST",
-  0x6f: "OBJ",
-  0x81: "NEWOBJ",
-  0x82: "EXT1",
-  0x83: "EXT2",
-  0x84: "EXT4",
-  0x92: "NEWOBJ_EX",
-  0x97: "NEXT_BUFFER",
-  0x98: "READONLY_BUFFER",
+  80: "PERSID",
+  81: "BINPERSID",
+  98: "BUILD",
+  105: "INST",
+  111: "OBJ",
+  129: "NEWOBJ",
+  130: "EXT1",
+  131: "EXT2",
+  132: "EXT4",
+  146: "NEWOBJ_EX",
+  151: "NEXT_BUFFER",
+  152: "READONLY_BUFFER",
 };
 
 class Reader {
@@ -111,10 +111,10 @@ function decodeStringRepr(text: string): string {
   if ((quote !== "'" && quote !== '"') || text.length < 2 || text[text.length - 1] !== quote) {
     throw new PickleRejectedError("STRING argument is not quoted");
   }
-  return text.slice(1, -1).replace(/\\(x[0-9a-fA-F]{2}|[0-7]{1,3}|.)/g, (_m, escape: string) => {
-    if (escape.startsWith("x") && escape.length === 3) return String.fromCharCode(parseInt(escape.slice(1), 16));
-    if (/^[0-7]+$/.test(escape)) return String.fromCharCode(parseInt(escape, 8) & 0xff);
-    return SIMPLE_ESCAPES[escape] ?? `\\${escape}`;
+  return text.slice(1, -1).replace(/\\(x[0-9a-fA-F]{2}|[0-7]{1,3}|.)/g, (_m, sequence: string) => {
+    if (sequence.startsWith("x") && sequence.length === 3) return String.fromCharCode(parseInt(sequence.slice(1), 16));
+    if (/^[0-7]+$/.test(sequence)) return String.fromCharCode(parseInt(sequence, 8) & 0xff);
+    return SIMPLE_ESCAPES[sequence] ?? `\\${sequence}`;
   });
 }
 

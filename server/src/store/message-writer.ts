@@ -67,7 +67,9 @@ export class MessageWriter {
       const batch = queue.splice(0, this.#maxBatch);
       try {
         const outcomes = await this.#insert(batch.map((p) => p.input));
-        batch.forEach((pending, i) => pending.resolve(outcomes[i]!));
+        batch.forEach((pending, i) => {
+          pending.resolve(outcomes[i]!);
+        });
       } catch (error) {
         if (batch.length === 1) batch[0]!.reject(error);
         else await this.#oneByOne(batch);

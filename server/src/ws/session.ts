@@ -1,7 +1,9 @@
+import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
 import { EventKind, ServerFrameType, type ChatEvent, type ServerFrame } from "../../../shared/protocol/index.js";
 import type { Logger } from "../log/logger.js";
 import type { EventCursor, EventLog, StoredEvent } from "../realtime/ports.js";
+import { corkUntilNextTurn } from "../net/cork-until-next-turn.js";
 import { startHeartbeat, type Heartbeat } from "./heartbeat.js";
 
 /** The heartbeat of a current session: ping every `intervalMs`, `onTimeout` after `maxMissed` unanswered. */
@@ -79,10 +81,19 @@ export class Session {
 
   send(frame: ServerFrame): void {
     if (this.#closed || this.ws.readyState !== this.ws.OPEN) return;
+    this.#corkUntilNextTurn();
     this.ws.send(JSON.stringify(frame));
     // A peer that stops reading makes every frame pile up in this process: past the cap, stop
     // and let the server close the socket (the client reconnects and resumes; nothing is lost).
     if (this.ws.bufferedAmount > (this.deps.maxBufferedBytes ?? Infinity)) this.#slowConsumer();
+  }
+
+  /**
+   * The frames of one turn of the event loop (an ack, the echo, the next event…) leave in one
+   * `writev`. ws has no public handle on its TCP socket, so it is reached through `_socket`.
+   */
+  #corkUntilNextTurn(): void {
+    corkUntilNextTurn((this.ws as unknown as { _socket?: Socket })._socket);
   }
 
   #slowConsumer(): void {
