@@ -16,7 +16,8 @@
  * BENCH_MESSAGES (per step, default 60), BENCH_MODES (default "extension,coordinated,naive"; for iterating on
  * one mode — the committed report is a full run), BENCH_PROFILE_FRESH_MS (default 10000),
  * BENCH_HANDOVER_TABS (default 5), BENCH_CLOSES (default 20), BENCH_CRASHES (default 5),
- * BENCH_FREEZES (default 3) for the coordinated mode's handover measurement.
+ * BENCH_FREEZES (default 3) for the coordinated mode's handover measurement; BENCH_OUTBOX_MESSAGES (default
+ * 100), BENCH_OUTBOX_TABS (default 5), BENCH_OUTBOX=0 (skip) for the outbox drain (bench/tabs-outbox.ts).
  */
 import { writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -32,6 +33,7 @@ import { metric, PROFILE_GET_200, PROFILE_GET_304, profileGets } from "../test/e
 import { freeze, leaderOf, signInWeb } from "../test/e2e/support/coordinated-tabs.js";
 import { log, machineInfo, percentile, writeReport } from "./lib/report.js";
 import { barChartSvg } from "./tabs-chart.js";
+import { outboxMarkdown, runOutboxDrain, type OutboxResult } from "./tabs-outbox.js";
 
 const TAB_COUNTS = (process.env.BENCH_TABS ?? "1,5,10,20").split(",").map(Number);
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 60_000);
@@ -478,9 +480,16 @@ async function main(): Promise<void> {
   const server = await startE2eServer({ ACCESS_TOKEN_TTL_S: "7200" });
   const results: StepResult[] = [];
   const handovers: HandoverResult[] = [];
+  let outbox: OutboxResult | null = null;
   try {
     for (const mode of MODES) await runMode(mode, server, results);
     if (MODES.includes("coordinated")) await runHandovers(server, handovers);
+    if (process.env.BENCH_OUTBOX !== "0") {
+      outbox = await runOutboxDrain(server, BROWSER_ARGS);
+      log(
+        `outbox: online → last ack ${outbox.onlineToLastAckMs} ms, → all stored ${outbox.onlineToAllStoredMs} ms; received ${outbox.received}/${outbox.messages}, duplicates ${outbox.duplicates}, out of order ${outbox.outOfOrder}`,
+      );
+    }
   } finally {
     await server.stop();
   }
@@ -511,8 +520,8 @@ async function main(): Promise<void> {
       target: { value: 100, label: "target < 100 ms" },
     },
   ]);
-  const json = { machine, tabCounts: TAB_COUNTS, windowMs: WINDOW_MS, messages: MESSAGES, profileFreshMs: PROFILE_FRESH_MS, results, handovers };
-  const files = await writeReport("tabs-bench", json, markdown(results, handovers, machine));
+  const json = { machine, tabCounts: TAB_COUNTS, windowMs: WINDOW_MS, messages: MESSAGES, profileFreshMs: PROFILE_FRESH_MS, results, handovers, outbox };
+  const files = await writeReport("tabs-bench", json, [markdown(results, handovers, machine), ...outboxMarkdown(outbox)].join("\n"));
   const svgPath = path.resolve("bench/results/tabs-bench.svg");
   await writeFile(svgPath, svg);
   log(`wrote ${[...files, svgPath].join(", ")}`);

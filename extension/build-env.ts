@@ -16,6 +16,10 @@ export interface BuildEnv {
   profileFreshMs: number;
   /** @default 1000 */
   backoffBaseMs: number;
+  /** Messages the outbox holds at once before it refuses a new one. @default 500 */
+  outboxMaxMessages: number;
+  /** Age after which an unsent message is marked failed. @default 604800000 (7 days) */
+  outboxMaxAgeMs: number;
 }
 
 function numberFrom(name: string, fallback: number): number {
@@ -44,5 +48,7 @@ export function readBuildEnv(): BuildEnv {
     keepaliveMs: numberFrom("SWITCHBOARD_KEEPALIVE_MS", 20_000),
     profileFreshMs: numberFrom("SWITCHBOARD_PROFILE_FRESH_MS", 300_000),
     backoffBaseMs: numberFrom("SWITCHBOARD_BACKOFF_BASE_MS", 1000),
+    outboxMaxMessages: numberFrom("SWITCHBOARD_OUTBOX_MAX_MESSAGES", 500),
+    outboxMaxAgeMs: numberFrom("SWITCHBOARD_OUTBOX_MAX_AGE_MS", 7 * 24 * 60 * 60 * 1000),
   };
 }

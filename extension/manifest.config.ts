@@ -28,7 +28,8 @@ export function manifest(env: BuildEnv, build: { version: string; store?: boolea
     side_panel: { default_path: "src/pages/app.html" },
     // `scripting`: the content script is registered at run time for the configured server's exact
     // origin (src/background/content-script-registration.ts), never for every port of a host.
-    permissions: ["storage", "alarms", "sidePanel", "scripting"],
+    // `notifications`: desktop notifications, shown only once the user turns them on in Options.
+    permissions: ["storage", "alarms", "sidePanel", "scripting", "notifications"],
     host_permissions: hosts,
   });
 }

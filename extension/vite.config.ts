@@ -31,6 +31,8 @@ export default defineConfig(({ mode }) => ({
       keepaliveMs: env.keepaliveMs,
       profileFreshMs: env.profileFreshMs,
       backoffBaseMs: env.backoffBaseMs,
+      outboxMaxMessages: env.outboxMaxMessages,
+      outboxMaxAgeMs: env.outboxMaxAgeMs,
     }),
     __SWITCHBOARD_EXTRA_WEB_ORIGINS__: JSON.stringify(env.webOrigins),
   },

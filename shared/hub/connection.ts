@@ -85,6 +85,8 @@ export interface ConnectionDeps {
 export type RefreshOutcome = "refreshed" | "login" | "retry";
 
 const OPEN = 1;
+/** The longest wait between two checks of `isOnline()` while offline. */
+export const ONLINE_PROBE_MAX_MS = 5000;
 
 /**
  * The one connection of this browser. A state machine changed only through `setState`; every
@@ -104,6 +106,8 @@ export class Connection {
   #deadTimer: unknown = null;
   #retryTimer: unknown = null;
   #stableTimer: unknown = null;
+  #onlineProbeTimer: unknown = null;
+  #onlineProbeAttempt = 0;
   /** Clock time of the last frame on the current socket, and of the oldest ping sent since. */
   #lastFrameAt = 0;
   #pingUnansweredSince: number | null = null;
@@ -144,6 +148,7 @@ export class Connection {
    * (the next leader tab, the extension). Whatever state the tabs saw stays until the next home speaks.
    */
   halt(): void {
+    this.#stopOnlineProbe();
     this.#dropSocket(CloseCode.normal, CloseReason.handedOver);
   }
 
@@ -172,10 +177,40 @@ export class Connection {
 
   #setState(next: ConnectionState): void {
     const previous = this.#state;
+    if (next === ConnectionState.offline) this.#probeOnline();
+    else this.#stopOnlineProbe();
     if (previous === next) return;
     this.#state = next;
     this.#deps.log?.(`connection: ${previous} -> ${next}`);
     this.#deps.onState(next, previous);
+  }
+
+  /**
+   * Chromium fires no `online` event in a service worker (`navigator.onLine` flips, no event
+   * arrives), so while offline the hub asks `isOnline()` again with backoff (capped at
+   * `ONLINE_PROBE_MAX_MS`: the check is a property read, not a request) and connects once it
+   * says yes. A page's `online` event still reconnects at once through `setOnline`.
+   */
+  #probeOnline(): void {
+    if (this.#onlineProbeTimer !== null) return;
+    const delay = backoff(this.#onlineProbeAttempt, this.#deps.random(), { baseMs: this.#options.backoffBaseMs, maxMs: ONLINE_PROBE_MAX_MS });
+    this.#onlineProbeAttempt += 1;
+    this.#onlineProbeTimer = this.#deps.timers.setTimeout(() => {
+      this.#onlineProbeTimer = null;
+      if (this.#state !== ConnectionState.offline) return;
+      if (this.#deps.isOnline()) {
+        this.#deps.log?.("connection: the network is back (probe)");
+        this.#connect();
+      } else {
+        this.#probeOnline();
+      }
+    }, delay);
+  }
+
+  #stopOnlineProbe(): void {
+    this.#deps.timers.clearTimeout(this.#onlineProbeTimer);
+    this.#onlineProbeTimer = null;
+    this.#onlineProbeAttempt = 0;
   }
 
   async #connect(): Promise<void> {

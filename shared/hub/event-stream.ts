@@ -90,6 +90,9 @@ export class EventStream {
       case EventKind.unread:
         this.#deps.keeper.apply({ kind: HubMessageKind.unread, count: event.count });
         return;
+      case EventKind.read:
+        this.#deps.keeper.apply({ kind: HubMessageKind.read, peerId: event.readerId, upToMessageId: event.upToMessageId, readAt: event.readAt });
+        return;
       case EventKind.profile:
         await this.#deps.profile.onProfileEvent(event.etag);
         return;

@@ -1,6 +1,7 @@
 import { RefreshTransport, RestPath, WS_PATH_PREFIX, type ChatMessage } from "../protocol/index.js";
 import { ConnectionState } from "../sdk/connection-state.js";
 import { mergeConversations, withRead, type UserRow } from "../sdk/conversations.js";
+import type { OutboxEntry } from "../sdk/outbox-entry.js";
 import { HubMessageKind, TabRequestKind, type BatchedHubMessage, type HubMessage, type TabRequest, type TabRequestMap } from "../sdk/hub-messages.js";
 import { emptySnapshot, type Conversation, type Snapshot } from "../sdk/snapshot.js";
 import { Api, ApiError } from "./api.js";
@@ -8,6 +9,8 @@ import { Connection, type SocketConstructor, type Timers } from "./connection.js
 import { EventStream } from "./event-stream.js";
 import type { KeyValueArea } from "./key-value-area.js";
 import { MessageSender } from "./message-sender.js";
+import { Outbox, OUTBOX_KEY } from "./outbox.js";
+import { OUTBOX_MAX_AGE_MS, OUTBOX_MAX_MESSAGES } from "./outbox-queue.js";
 import { ProfileKeeper } from "./profile-keeper.js";
 import { wsUrlFor, type HubSettings } from "./settings.js";
 import { SnapshotKeeper } from "./snapshot-keeper.js";
@@ -27,6 +30,11 @@ export interface HubDeps {
   world: HubWorld;
   /** Where the snapshot and stream position survive a restart of the home (`storage.session`, IndexedDB). */
   snapshotArea: KeyValueArea;
+  /**
+   * Where unsent messages survive a browser restart (`storage.local`, IndexedDB): local, never
+   * session storage. @default snapshotArea
+   */
+  outboxArea?: KeyValueArea;
   tokens: TokenKeeper;
   settings: HubSettings;
   /** Fan-out to every tab (the home batches per frame). */
@@ -56,9 +64,10 @@ export class Hub {
   readonly #keeper: SnapshotKeeper;
   readonly #profile: ProfileKeeper;
   readonly #sender: MessageSender;
+  readonly #outbox: Outbox;
   readonly #stream: EventStream;
 
-  private constructor(deps: HubDeps, snapshot: Snapshot) {
+  private constructor(deps: HubDeps, snapshot: Snapshot, outboxEntries: OutboxEntry[]) {
     this.#deps = deps;
     const { timers, now } = deps.world;
     const log = (message: string) => this.#log(message);
@@ -71,6 +80,7 @@ export class Hub {
       onAuthLost: () => this.#connection.stop(ConnectionState.authRequired),
       onSessionEnded: () => {
         this.#connection.stop(ConnectionState.signedOut);
+        void this.#outbox.clear();
         this.#keeper.apply({ kind: HubMessageKind.snapshot, snapshot: emptySnapshot() });
       },
     });
@@ -91,9 +101,13 @@ export class Hub {
         // The server revoked the session: drop the tokens (no logout call, it is done) and the snapshot.
         onSessionEnded: () => {
           void this.#api.forget();
+          void this.#outbox.clear();
           this.#keeper.apply({ kind: HubMessageKind.snapshot, snapshot: emptySnapshot() });
         },
-        onState: (next) => this.#keeper.apply({ kind: HubMessageKind.state, state: next }),
+        onState: (next) => {
+          this.#keeper.apply({ kind: HubMessageKind.state, state: next });
+          if (next === ConnectionState.open) this.#outbox.onConnected();
+        },
         onFrame: (frame) => void this.#stream.onFrame(frame).catch((error) => this.#log(`frame handling failed: ${String(error)}`)),
         log: deps.log,
       },
@@ -103,6 +117,24 @@ export class Hub {
     const sendFrame = this.#connection.send.bind(this.#connection);
     this.#profile = new ProfileKeeper({ api: this.#api, keeper: this.#keeper, timers, now, freshMs: deps.settings.profileFreshMs, log });
     this.#sender = new MessageSender({ api: this.#api, keeper: this.#keeper, timers, now, sendFrame });
+    this.#outbox = new Outbox(
+      {
+        area: deps.outboxArea ?? deps.snapshotArea,
+        sender: this.#sender,
+        keeper: this.#keeper,
+        timers,
+        now,
+        random: deps.world.random,
+        userId: () => this.#keeper.snapshot.user?.id ?? null,
+        bounds: {
+          maxMessages: deps.settings.outboxMaxMessages ?? OUTBOX_MAX_MESSAGES,
+          maxAgeMs: deps.settings.outboxMaxAgeMs ?? OUTBOX_MAX_AGE_MS,
+        },
+        backoffBaseMs: deps.settings.backoffBaseMs,
+        log,
+      },
+      outboxEntries,
+    );
     this.#stream = new EventStream({ keeper: this.#keeper, sender: this.#sender, profile: this.#profile, sendFrame, refetch: () => this.#refetch() });
   }
 
@@ -116,9 +148,16 @@ export class Hub {
     if (!user) snapshot = emptySnapshot();
     else if (snapshot.user?.id !== user.id) snapshot = { ...emptySnapshot(), state: ConnectionState.connecting, user };
     else if (snapshot.state === ConnectionState.signedOut) snapshot = { ...snapshot, state: ConnectionState.connecting };
-    const hub = new Hub(deps, snapshot);
+    // Unsent messages outlive a sign-in change only for the same user (the queue is theirs).
+    const outboxArea = deps.outboxArea ?? deps.snapshotArea;
+    const outboxEntries = user ? await Outbox.read(outboxArea, user.id) : [];
+    if (outboxEntries.length === 0) await outboxArea.remove(OUTBOX_KEY);
+    snapshot = { ...snapshot, outbox: outboxEntries };
+    const hub = new Hub(deps, snapshot, outboxEntries);
     deps.setBadge?.(snapshot.unread);
     hub.#connection.start();
+    // Sent over REST even before the socket opens; each success or failure drains again.
+    hub.#outbox.drain();
     return hub;
   }
 
@@ -130,6 +169,7 @@ export class Hub {
   async dispose(): Promise<void> {
     this.#connection.stop(ConnectionState.signedOut);
     this.#profile.stop();
+    this.#outbox.stop();
     this.#sender.stop();
     await this.#api.logout();
     this.#keeper.apply({ kind: HubMessageKind.snapshot, snapshot: emptySnapshot() });
@@ -143,6 +183,7 @@ export class Hub {
   async handOver(): Promise<void> {
     this.#connection.halt();
     this.#profile.stop();
+    this.#outbox.stop();
     this.#sender.stop();
     await this.#keeper.stop({ flush: true });
   }
@@ -154,6 +195,7 @@ export class Hub {
   abandon(): void {
     this.#connection.halt();
     this.#profile.stop();
+    this.#outbox.stop();
     this.#sender.stop();
     void this.#keeper.stop({ flush: false });
   }
@@ -185,14 +227,19 @@ export class Hub {
         void this.#profile.refreshIfStale();
         return keeper.snapshot;
       case TabRequestKind.signIn: {
+        const previousUser = keeper.snapshot.user?.id ?? null;
         const tokens = await this.#api.login(request.params.username, request.params.password);
-        keeper.apply({ kind: HubMessageKind.snapshot, snapshot: { ...emptySnapshot(), state: keeper.snapshot.state, user: tokens.user } });
+        // Signing in again as the same user (after `auth-required`) keeps what waits to be sent.
+        if (previousUser !== tokens.user.id) await this.#outbox.clear();
+        const snapshot = { ...emptySnapshot(), state: keeper.snapshot.state, user: tokens.user, outbox: [...this.#outbox.entries] };
+        keeper.apply({ kind: HubMessageKind.snapshot, snapshot });
         // The first `welcome` (no resume position yet) fetches profile, unread and conversations.
         this.#connection.connectNow();
         return null;
       }
       case TabRequestKind.signOut:
         this.#connection.stop(ConnectionState.signedOut);
+        await this.#outbox.clear();
         await this.#api.logout();
         keeper.apply({ kind: HubMessageKind.snapshot, snapshot: emptySnapshot() });
         return null;
@@ -201,7 +248,14 @@ export class Hub {
         this.#connection.connectNow();
         return null;
       case TabRequestKind.send:
-        return this.#sender.send(request.params.to, request.params.body, request.params.clientMsgId);
+        // Resolved once stored: the tab follows the message's real state through the snapshot's outbox.
+        return this.#outbox.add(request.params.to, request.params.body, request.params.clientMsgId);
+      case TabRequestKind.retrySend:
+        await this.#outbox.retry(request.params.clientMsgId);
+        return null;
+      case TabRequestKind.discardSend:
+        await this.#outbox.discard(request.params.clientMsgId);
+        return null;
       case TabRequestKind.markRead: {
         const { peerId, upToMessageId } = request.params;
         const response = await this.#api.request<{ unread_count: number }>(RestPath.messagesRead, { method: "POST", body: { peerId, upToMessageId } });

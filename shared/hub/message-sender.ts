@@ -19,6 +19,9 @@ export interface MessageSenderDeps {
 
 class AckTimeout extends Error {}
 
+/** The server refused a send on the socket (bad body, unknown peer): the same send would fail again. */
+export class SendRefusedError extends Error {}
+
 /**
  * Sends a chat message: over the socket when it is open, resolved by the server's `ack`; over
  * REST when it is not, or when no ack came within `ACK_TIMEOUT_MS`. Both are idempotent on
@@ -65,7 +68,7 @@ export class MessageSender {
   /** The server refused a send (bad body, unknown peer): the tab hears why. */
   onRefused(clientMsgId: string, reason: string): void {
     this.#drafts.delete(clientMsgId);
-    this.#acks.reject(clientMsgId, new Error(reason));
+    this.#acks.reject(clientMsgId, new SendRefusedError(reason));
   }
 
   stop(): void {

@@ -8,6 +8,10 @@ export interface HubSettings {
   profileFreshMs: number;
   /** Backoff base delay (shortened in tests). @default 1000 */
   backoffBaseMs: number;
+  /** Messages the outbox holds at once (pending and failed). @default 500 */
+  outboxMaxMessages?: number;
+  /** Age after which an unsent message is marked failed instead of retried. @default 604800000 (7 days) */
+  outboxMaxAgeMs?: number;
 }
 
 export function wsUrlFor(serverUrl: string, userId: number, wsPathPrefix: string): string {

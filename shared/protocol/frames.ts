@@ -29,6 +29,8 @@ export const EventKind = {
   message: "message",
   unread: "unread",
   profile: "profile",
+  /** To a message's sender: the recipient read their messages up to `upToMessageId`. */
+  read: "read",
 } as const;
 export type EventKind = (typeof EventKind)[keyof typeof EventKind];
 
@@ -99,7 +101,8 @@ export type ChatMessage = v.InferOutput<typeof ChatMessage>;
 export const MessageEvent = v.object({ kind: v.literal(EventKind.message), message: ChatMessage });
 export const UnreadEvent = v.object({ kind: v.literal(EventKind.unread), count: Seq });
 export const ProfileEvent = v.object({ kind: v.literal(EventKind.profile), etag: v.string() });
-export const ChatEvent = v.variant("kind", [MessageEvent, UnreadEvent, ProfileEvent]);
+export const ReadEvent = v.object({ kind: v.literal(EventKind.read), readerId: UserId, upToMessageId: v.number(), readAt: v.string() });
+export const ChatEvent = v.variant("kind", [MessageEvent, UnreadEvent, ProfileEvent, ReadEvent]);
 export type ChatEvent = v.InferOutput<typeof ChatEvent>;
 
 export const WelcomeFrame = v.object({

@@ -1,6 +1,6 @@
 import { isUnreadIncoming, withMessage } from "./conversations.js";
 import { HubMessageKind, type HubMessage } from "./hub-messages.js";
-import { mergeMessage } from "./merge-messages.js";
+import { mergeMessage, readBy } from "./merge-messages.js";
 import { RECENT_MESSAGES_MAX, type Snapshot } from "./snapshot.js";
 
 /**
@@ -35,6 +35,10 @@ export function applyHubMessage(snapshot: Snapshot, message: HubMessage): Snapsh
         unread: snapshot.unread + (counts ? 1 : 0),
       };
     }
+    case HubMessageKind.read:
+      return { ...snapshot, recent: readBy(snapshot.recent, message.peerId, message.upToMessageId, message.readAt) };
+    case HubMessageKind.outbox:
+      return { ...snapshot, outbox: message.entries };
     case HubMessageKind.batch:
       return message.messages.reduce(applyHubMessage, snapshot);
     case HubMessageKind.reply:

@@ -2,6 +2,7 @@ import type { ChatMessage, Profile, ProfilePatch } from "../protocol/index.js";
 
 export type { ProfilePatch };
 import type { ConnectionState } from "./connection-state.js";
+import type { OutboxEntry } from "./outbox-entry.js";
 import type { Conversation, Snapshot } from "./snapshot.js";
 
 /**
@@ -16,6 +17,10 @@ export const HubMessageKind = {
   conversations: "conversations",
   message: "message",
   ack: "ack",
+  /** `peerId` read my messages up to `upToMessageId`: they show "Read". */
+  read: "read",
+  /** The hub's outbox changed (queued, failed, retried, discarded, sent): the whole list, it is short. */
+  outbox: "outbox",
   reply: "reply",
   /** Several of the above, in order, that happened within one frame: a tab applies them and renders once. */
   batch: "batch",
@@ -31,6 +36,8 @@ export type HubMessage =
   | { kind: typeof HubMessageKind.conversations; conversations: Conversation[] }
   | { kind: typeof HubMessageKind.message; message: ChatMessage }
   | { kind: typeof HubMessageKind.ack; clientMsgId: string; message: ChatMessage }
+  | { kind: typeof HubMessageKind.outbox; entries: OutboxEntry[] }
+  | { kind: typeof HubMessageKind.read; peerId: number; upToMessageId: number; readAt: string }
   | { kind: typeof HubMessageKind.reply; requestId: string; ok: true; result: unknown }
   | { kind: typeof HubMessageKind.reply; requestId: string; ok: false; error: string }
   | { kind: typeof HubMessageKind.batch; messages: BatchedHubMessage[] };
@@ -50,6 +57,10 @@ export const TabRequestKind = {
   signOut: "sign-out",
   useHere: "use-here",
   send: "send",
+  /** Try a failed message again. */
+  retrySend: "retry-send",
+  /** Drop a failed message from the outbox. */
+  discardSend: "discard-send",
   markRead: "mark-read",
   loadMessages: "load-messages",
   updateProfile: "update-profile",
@@ -62,7 +73,9 @@ export interface TabRequestMap {
   [TabRequestKind.signIn]: { params: { username: string; password: string }; result: null };
   [TabRequestKind.signOut]: { params: Record<string, never>; result: null };
   [TabRequestKind.useHere]: { params: Record<string, never>; result: null };
-  [TabRequestKind.send]: { params: { to: number; body: string; clientMsgId: string }; result: ChatMessage };
+  [TabRequestKind.send]: { params: { to: number; body: string; clientMsgId: string }; result: OutboxEntry };
+  [TabRequestKind.retrySend]: { params: { clientMsgId: string }; result: null };
+  [TabRequestKind.discardSend]: { params: { clientMsgId: string }; result: null };
   [TabRequestKind.markRead]: { params: { peerId: number; upToMessageId: number }; result: number };
   [TabRequestKind.loadMessages]: { params: { peerId: number }; result: ChatMessage[] };
   [TabRequestKind.updateProfile]: { params: ProfilePatch; result: Profile };

@@ -1,5 +1,6 @@
 export * from "./connection-state.js";
 export * from "./snapshot.js";
+export * from "./outbox-entry.js";
 export * from "./hub-messages.js";
 export * from "./bridge.js";
 export * from "./merge-messages.js";
@@ -16,3 +17,4 @@ export * from "./use-profile.js";
 export * from "./use-unread-count.js";
 export * from "./use-conversations.js";
 export * from "./use-messages.js";
+export * from "./use-outbox.js";

@@ -1,7 +1,11 @@
 import type { ChatMessage } from "../protocol/index.js";
 
 /** A message as a tab shows it: `pending` until the server acknowledged it. */
-export type TabMessage = ChatMessage & { pending?: boolean };
+export type TabMessage = ChatMessage & {
+  pending?: boolean;
+  /** Why the hub's outbox gave up on it (the user may retry or discard it). */
+  failed?: string;
+};
 
 /** How many messages a tab keeps per open conversation (the newest): the list it renders stays bounded. */
 export const CONVERSATION_MESSAGES_MAX = 200;
@@ -38,4 +42,15 @@ export function mergeMessage<T extends TabMessage>(list: readonly T[], message: 
 /** Whether `message` belongs to the conversation between `userId` and `peerId`. */
 export function isInConversation(message: ChatMessage, userId: number, peerId: number): boolean {
   return (message.from === peerId && message.to === userId) || (message.from === userId && message.to === peerId);
+}
+
+/** My messages to `peerId` up to `upToMessageId` marked read at `readAt` (the list itself when none changes). */
+export function readBy<T extends ChatMessage>(list: T[], peerId: number, upToMessageId: number, readAt: string): T[] {
+  let changed = false;
+  const next = list.map((message) => {
+    if (message.to !== peerId || message.id > upToMessageId || message.readAt !== null) return message;
+    changed = true;
+    return { ...message, readAt };
+  });
+  return changed ? next : list;
 }

@@ -3,7 +3,7 @@ import { SWRConfig, useSWRConfig, type SWRConfiguration } from "swr";
 import type { SwitchboardClient } from "./client.js";
 import { flattenHubMessage, HubMessageKind } from "./hub-messages.js";
 import type { Snapshot } from "./snapshot.js";
-import { CONVERSATION_MESSAGES_MAX, mergeMessage, type TabMessage } from "./merge-messages.js";
+import { CONVERSATION_MESSAGES_MAX, mergeMessage, readBy, type TabMessage } from "./merge-messages.js";
 import { isMessagesKey, messagesKey, SwrKey } from "./swr-keys.js";
 
 const ClientContext = createContext<SwitchboardClient | null>(null);
@@ -33,6 +33,7 @@ const SLICES = [
   [SwrKey.profile, (snapshot: Snapshot) => snapshot.profile],
   [SwrKey.unread, (snapshot: Snapshot) => snapshot.unread],
   [SwrKey.conversations, (snapshot: Snapshot) => snapshot.conversations],
+  [SwrKey.outbox, (snapshot: Snapshot) => snapshot.outbox],
 ] as const;
 
 /**
@@ -59,6 +60,10 @@ function HubSync({ children }: { children?: ReactNode }) {
         if (change.kind === HubMessageKind.snapshot) {
           // A later snapshot means the hub restarted or refetched after a gap: reload open conversations.
           if (snapshots++ > 0) void mutate(isMessagesKey);
+        } else if (change.kind === HubMessageKind.read) {
+          const key = messagesKey(change.peerId);
+          if (cache.get(key)?.data !== undefined)
+            void mutate(key, (list?: TabMessage[]) => (list ? readBy(list, change.peerId, change.upToMessageId, change.readAt) : list), { revalidate: false });
         } else if (change.kind === HubMessageKind.message || change.kind === HubMessageKind.ack) {
           const chat = change.message;
           const key = messagesKey(chat.from === snapshot.user?.id ? chat.to : chat.from);

@@ -1,5 +1,6 @@
 import type { ChatMessage, Conversation, Profile } from "../protocol/index.js";
 import { ConnectionState } from "./connection-state.js";
+import type { OutboxEntry } from "./outbox-entry.js";
 
 /** The signed-in user as the login response names them. */
 export interface SessionUser {
@@ -29,6 +30,8 @@ export interface Snapshot {
   /** Resume position of the event stream; null before the first `welcome`. */
   epoch: string | null;
   seq: number;
+  /** Messages typed but not yet acknowledged (pending or failed), in the order they were typed. */
+  outbox: OutboxEntry[];
 }
 
 export const RECENT_MESSAGES_MAX = 50;
@@ -45,5 +48,6 @@ export function emptySnapshot(): Snapshot {
     recent: [],
     epoch: null,
     seq: 0,
+    outbox: [],
   };
 }

@@ -5,6 +5,7 @@ export const SwrKey = {
   unread: "switchboard/unread",
   conversations: "switchboard/conversations",
   user: "switchboard/user",
+  outbox: "switchboard/outbox",
 } as const;
 
 const MESSAGES_PREFIX = "switchboard/messages/";

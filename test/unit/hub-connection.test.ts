@@ -232,6 +232,18 @@ describe("service worker connection", () => {
     await until(() => sockets.length === 2 && harness.connection.state === ConnectionState.open);
   });
 
+  it("offline comes back by itself when the network returns without an online event (a service worker gets none)", async () => {
+    const harness = start();
+    await until(() => harness.connection.state === ConnectionState.open);
+    harness.online = false;
+    sockets[0]!.socket.terminate();
+    await until(() => harness.connection.state === ConnectionState.offline);
+    await sleep(150);
+    expect(sockets).toHaveLength(1);
+    harness.online = true; // navigator.onLine flips; no setOnline() call
+    await until(() => sockets.length === 2 && harness.connection.state === ConnectionState.open);
+  });
+
   it("ignores garbage frames without throwing", async () => {
     onConnection = (socket) => {
       socket.send("not json");

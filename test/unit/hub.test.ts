@@ -19,6 +19,8 @@ import type { SocketConstructor } from "../../shared/hub/connection.js";
 import { Hub } from "../../shared/hub/hub.js";
 import { memoryArea } from "../../shared/hub/key-value-area.js";
 import { SNAPSHOT_KEY } from "../../shared/hub/snapshot-keeper.js";
+import { OUTBOX_KEY } from "../../shared/hub/outbox.js";
+import { OutboxState } from "../../shared/sdk/outbox-entry.js";
 import { AUTH_KEY, storedTokens } from "../../shared/hub/token-keeper.js";
 
 // The worker's hub in Node: a real `ws` server for the socket, a scripted fetch for REST,
@@ -226,18 +228,43 @@ describe("service worker hub", () => {
     expect(count("GET", RestPath.profileMe)).toBe(1);
   });
 
-  it("send: over the socket, resolved by the ack", async () => {
-    const { hub } = await startHub();
+  it("send: stored in the outbox before the attempt, sent over the socket, removed on the ack", async () => {
+    const { hub, session } = await startHub();
     await until(() => hub.snapshot.state === ConnectionState.open);
+    let storedAtAttempt: unknown;
     sockets[0]!.on("message", (data) => {
       const frame = JSON.parse(String(data)) as { type: string; clientMsgId: string };
-      if (frame.type === ClientFrameType.send) sockets[0]!.send(JSON.stringify({ type: ServerFrameType.ack, clientMsgId: frame.clientMsgId, messageId: 555 }));
+      if (frame.type !== ClientFrameType.send) return;
+      storedAtAttempt = structuredClone(session.data.get(OUTBOX_KEY));
+      sockets[0]!.send(JSON.stringify({ type: ServerFrameType.ack, clientMsgId: frame.clientMsgId, messageId: 555 }));
     });
     const replies: HubMessage[] = [];
     await hub.handleRequest({ kind: TabRequestKind.send, requestId: "s1", params: { to: 2, body: "hi", clientMsgId: "c-1" } }, (m) => replies.push(m));
-    expect(replies[0]).toMatchObject({ kind: HubMessageKind.reply, ok: true, result: { id: 555, to: 2, body: "hi", clientMsgId: "c-1" } });
+    expect(replies[0]).toMatchObject({ kind: HubMessageKind.reply, ok: true, result: { to: 2, body: "hi", clientMsgId: "c-1", state: OutboxState.pending } });
+    await until(() => hub.snapshot.recent.some((m) => m.id === 555) && hub.snapshot.outbox.length === 0);
+    expect(storedAtAttempt).toMatchObject({ userId: ALICE.id, entries: [{ clientMsgId: "c-1", body: "hi" }] });
+    await until(() => !session.data.has(OUTBOX_KEY));
     expect(count("POST", RestPath.messages)).toBe(0);
   });
+
+  it("send: a message queued by a hub that stopped before its ack is sent by the next hub, once", async () => {
+    const { hub, session, local } = await startHub();
+    await until(() => hub.snapshot.state === ConnectionState.open);
+    // The first server swallows the send (no ack): the worker is stopped before the ack.
+    await hub.handleRequest({ kind: TabRequestKind.send, requestId: "s1", params: { to: 2, body: "kept", clientMsgId: "c-kept" } }, () => undefined);
+    hub.abandon();
+    const posted: string[] = [];
+    routes[`POST ${RestPath.messages}`] = () => {
+      posted.push("c-kept");
+      return Response.json({ message: { ...message(777, 1, 2), body: "kept", clientMsgId: "c-kept" } }, { status: 201 });
+    };
+    const restarted = await Hub.start({ ...hubDepsFor(session, local) });
+    hubs.push(restarted);
+    expect(restarted.snapshot.outbox.map((entry) => entry.clientMsgId)).toEqual(["c-kept"]);
+    sockets.at(-1)?.on("message", () => undefined);
+    await until(() => restarted.snapshot.outbox.length === 0, 8000);
+    expect(restarted.snapshot.recent.filter((m) => m.clientMsgId === "c-kept")).toHaveLength(1);
+  }, 15_000);
 
   it("REST token_expired → one refresh (rotation) → retried; a refused refresh parks in auth-required", async () => {
     const { hub, local } = await startHub();

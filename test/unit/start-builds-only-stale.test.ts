@@ -12,6 +12,8 @@ const SETTINGS: BuildEnv = {
   keepaliveMs: 20000,
   profileFreshMs: 300000,
   backoffBaseMs: 1000,
+  outboxMaxMessages: 500,
+  outboxMaxAgeMs: 604800000,
 };
 
 let root: string;

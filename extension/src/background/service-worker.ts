@@ -17,6 +17,7 @@ import { Hub } from "../../../shared/hub/hub.js";
 import { storedTokens } from "../../../shared/hub/token-keeper.js";
 import { SETTINGS_KEY, type Settings } from "./settings.js";
 import { toolbarIconUpdater } from "./toolbar-icon.js";
+import { NOTIFICATIONS_KEY, notificationId, notifier, peerOfNotification } from "./notifications.js";
 
 const WAKE_ALARM = "switchboard-wake";
 const session = browserArea(browser.storage.session);
@@ -29,8 +30,47 @@ const timers: Timers = { setTimeout: (callback, ms) => setTimeout(callback, ms),
 
 const updateToolbarIcon = toolbarIconUpdater((path) => void browser.action.setIcon({ path }));
 
+/** The tabs that hold a port (web-app tabs and app pages in a tab; not the popup or side panel). */
+function switchboardTabIds(): Set<number> {
+  const ids = new Set<number>();
+  for (const port of [...contentPorts, ...pagePorts]) if (port.sender?.tab?.id !== undefined) ids.add(port.sender.tab.id);
+  return ids;
+}
+
+const notify = notifier({
+  enabled: async () => (await browser.storage.local.get(NOTIFICATIONS_KEY))[NOTIFICATIONS_KEY] === true,
+  switchboardFocused: async () => {
+    const window = await browser.windows.getLastFocused({ populate: true }).catch(() => null);
+    const active = window?.focused ? window.tabs?.find((tab) => tab.active) : undefined;
+    return active?.id !== undefined && switchboardTabIds().has(active.id);
+  },
+  show: async (id, title, message) => {
+    await browser.notifications.create(id, { type: "basic", iconUrl: browser.runtime.getURL("icons/connected-128.png"), title, message });
+  },
+  clear: async (id) => {
+    await browser.notifications.clear(id);
+  },
+  shownIds: async () => Object.keys(await browser.notifications.getAll()),
+});
+
+// A click focuses the app on that conversation: an app page already open in a tab is brought to
+// the front on it (navigated to `?peer=`), otherwise a new one opens.
+browser.notifications.onClicked.addListener((id) => {
+  const peerId = peerOfNotification(id);
+  if (peerId === null) return;
+  void browser.notifications.clear(notificationId(peerId));
+  const url = browser.runtime.getURL(`src/pages/app.html?peer=${peerId}`);
+  const appPage = browser.runtime.getURL("src/pages/app.html");
+  const open = [...pagePorts].find((port) => port.sender?.tab?.id !== undefined && port.sender.url?.startsWith(appPage));
+  const shown = open?.sender?.tab?.id !== undefined ? browser.tabs.update(open.sender.tab.id, { url, active: true }) : browser.tabs.create({ url });
+  void shown.then((tab) => {
+    if (tab?.windowId !== undefined) void browser.windows.update(tab.windowId, { focused: true });
+  });
+});
+
 function broadcast(message: HubMessage): void {
   updateToolbarIcon(message);
+  void hubReady.then((hub) => notify(message, hub.snapshot)).catch(() => undefined);
   void channel.postMessage(message);
   for (const port of contentPorts) port.postMessage(message);
 }
@@ -70,6 +110,8 @@ async function startHub(): Promise<Hub> {
     },
     // The snapshot in `storage.session`, so a worker Chrome killed restarts warm; tokens in `storage.local`.
     snapshotArea: session,
+    // Unsent messages in `storage.local`: they must outlive a browser restart, which clears `session`.
+    outboxArea: local,
     tokens: storedTokens(local),
     settings,
     broadcast: fanOut,

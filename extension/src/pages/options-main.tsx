@@ -4,6 +4,7 @@ import { SETTINGS_KEY, type Settings } from "../background/settings.js";
 import { browser } from "../browser.js";
 import { CONTENT_SCRIPT_ID } from "../background/content-script-registration.js";
 import { buildDefaults } from "../build-config.js";
+import { NOTIFICATIONS_KEY } from "../background/notifications.js";
 import "../ui/styles.css";
 
 /** Sets the server URL (stored in `storage.local`; the worker restarts its hub and signs out). */
@@ -11,6 +12,14 @@ function Options() {
   const [serverUrl, setServerUrl] = useState(buildDefaults.serverUrl);
   const [saved, setSaved] = useState(false);
   const matches = useContentScriptMatches();
+  const [notifications, setNotifications] = useState(false);
+  useEffect(() => {
+    void browser.storage.local.get(NOTIFICATIONS_KEY).then((stored) => setNotifications(stored[NOTIFICATIONS_KEY] === true));
+  }, []);
+  const toggleNotifications = async (enabled: boolean) => {
+    setNotifications(enabled);
+    await browser.storage.local.set({ [NOTIFICATIONS_KEY]: enabled });
+  };
   useEffect(() => {
     void browser.storage.local.get(SETTINGS_KEY).then((stored) => {
       const settings = stored[SETTINGS_KEY] as Partial<Settings> | undefined;
@@ -31,6 +40,17 @@ function Options() {
       <button type="submit">Save</button>
       <p className="muted">Changing the server signs you out. Sign in from the extension's popup or chat page.</p>
       {saved && <p data-testid="options-saved">Saved.</p>}
+      <h2>Notifications</h2>
+      <label>
+        <input
+          type="checkbox"
+          name="notifications"
+          data-testid="notifications-toggle"
+          checked={notifications}
+          onChange={(e) => void toggleNotifications(e.target.checked)}
+        />{" "}
+        Show a desktop notification for a new message when no Switchboard tab is in front
+      </label>
       <h2>Pages the extension joins</h2>
       <p className="muted">
         Web-app pages at these addresses can read your messages and send as you through the extension. By default only the server's own web app; more only

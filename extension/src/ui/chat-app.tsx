@@ -10,7 +10,8 @@ import { UnreadCount } from "./unread-count.js";
 /** The chat, the same in the extension's app page and in the web app. */
 export function ChatApp() {
   const { state, user, signOut } = useConnectionState();
-  const [peerId, setPeerId] = useState<number | null>(null);
+  // `?peer=` opens that conversation (a notification's click lands here).
+  const [peerId, setPeerId] = useState<number | null>(() => initialPeer(location.search));
   const needsSignIn = state === ConnectionState.signedOut || state === ConnectionState.authRequired || (state !== undefined && !user);
   return (
     <div className="chat-app">
@@ -32,9 +33,14 @@ export function ChatApp() {
             <ProfilePanel />
             <ConversationList selected={peerId} onSelect={setPeerId} />
           </aside>
-          {peerId === null ? <p className="muted">Pick someone to chat with.</p> : <ConversationView peerId={peerId} />}
+          {peerId === null ? <p className="muted">Pick someone to chat with.</p> : <ConversationView key={peerId} peerId={peerId} />}
         </main>
       )}
     </div>
   );
+}
+
+function initialPeer(search: string): number | null {
+  const value = Number(new URLSearchParams(search).get("peer"));
+  return Number.isInteger(value) && value > 0 ? value : null;
 }

@@ -59,7 +59,13 @@ export class MessageService {
   async markRead(userId: number, peerId: number, upToMessageId: number): Promise<number> {
     const changed = await this.store.markRead(userId, peerId, upToMessageId);
     const count = await this.store.unreadCount(userId);
-    if (changed > 0) await this.#publish(userId, { kind: EventKind.unread, count });
+    if (changed > 0) {
+      // The sender's tabs show "Read" without asking: the reader's own count, then the sender's receipt.
+      await Promise.all([
+        this.#publish(userId, { kind: EventKind.unread, count }),
+        peerId !== userId ? this.#publish(peerId, { kind: EventKind.read, readerId: userId, upToMessageId, readAt: new Date().toISOString() }) : undefined,
+      ]);
+    }
     return count;
   }
 
