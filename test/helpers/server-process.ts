@@ -48,7 +48,7 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
     env.REDIS_URL = redis.url;
   }
   if (!env.DATABASE_URL) await seedPgliteDataDir(dataDir);
-  const port = options.port ?? (await freePort());
+  let port = options.port ?? (await freePort());
   let child!: ChildProcess;
   let output = "";
 
@@ -82,7 +82,17 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
     });
 
   try {
-    await launch();
+    // A free port can be taken by another process between choosing it and the child binding it
+    // (the suite runs files in parallel): choose again, unless the caller asked for this port.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await launch();
+        break;
+      } catch (error) {
+        if (options.port !== undefined || attempt >= 3 || !output.includes("EADDRINUSE")) throw error;
+        port = await freePort();
+      }
+    }
   } catch (error) {
     child?.kill("SIGKILL");
     await redis?.stop();
