@@ -20,7 +20,15 @@ export interface MessageSenderDeps {
 class AckTimeout extends Error {}
 
 /** The server refused a send on the socket (bad body, unknown peer): the same send would fail again. */
-export class SendRefusedError extends Error {}
+/** The server answered a `send` with an `error` frame; `code` is its `FrameErrorCode`. */
+export class SendRefusedError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Sends a chat message: over the socket when it is open, resolved by the server's `ack`; over
@@ -66,9 +74,9 @@ export class MessageSender {
   }
 
   /** The server refused a send (bad body, unknown peer): the tab hears why. */
-  onRefused(clientMsgId: string, reason: string): void {
+  onRefused(clientMsgId: string, reason: string, code?: string): void {
     this.#drafts.delete(clientMsgId);
-    this.#acks.reject(clientMsgId, new SendRefusedError(reason));
+    this.#acks.reject(clientMsgId, new SendRefusedError(reason, code));
   }
 
   stop(): void {

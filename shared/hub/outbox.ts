@@ -1,3 +1,4 @@
+import { FrameErrorCode } from "../protocol/frames.js";
 import { HubMessageKind } from "../sdk/hub-messages.js";
 import { OutboxState, type OutboxEntry } from "../sdk/outbox-entry.js";
 import { ApiError } from "./api.js";
@@ -119,8 +120,12 @@ export class Outbox {
     } catch (error) {
       this.#inFlight.delete(entry.clientMsgId);
       if (this.#stopped) return;
-      const status = error instanceof ApiError ? error.status : undefined;
-      const kind = error instanceof SendRefusedError ? FailureKind.permanent : classifyFailure(status);
+      // Over the user's send budget, or a server fault: the socket's answers that mean "later",
+      // as 429 and 5xx do over REST (a drain of many queued messages meets the budget's burst).
+      const refusedFor = error instanceof SendRefusedError ? error.code : undefined;
+      const status =
+        error instanceof ApiError ? error.status : refusedFor === FrameErrorCode.rateLimited ? 429 : refusedFor === FrameErrorCode.internal ? 503 : undefined;
+      const kind = error instanceof SendRefusedError && status === undefined ? FailureKind.permanent : classifyFailure(status);
       const message = error instanceof Error ? error.message : String(error);
       // The reason only: the body of a message never reaches a log.
       this.#deps.log?.(`outbox: attempt ${entry.attempts + 1} failed (${kind}${status ? `, ${status}` : ""})`);

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { FrameErrorCode } from "../../shared/protocol/frames.js";
 import { ApiError } from "../../shared/hub/api.js";
 import { memoryArea } from "../../shared/hub/key-value-area.js";
 import { SendRefusedError, type MessageSender } from "../../shared/hub/message-sender.js";
@@ -10,7 +11,7 @@ import { emptySnapshot } from "../../shared/sdk/snapshot.js";
 
 // The outbox's draining over a scripted sender (the socket/REST send is MessageSender's job and
 // tested in hub.test.ts): order per conversation, transient vs permanent, bounds, persistence.
-type Outcome = "ok" | "network" | "503" | "400" | "refused";
+type Outcome = "ok" | "network" | "503" | "400" | "refused" | "over-budget" | "server-fault";
 
 const outboxes: Outbox[] = [];
 afterEach(() => {
@@ -37,6 +38,8 @@ function harness(script: (clientMsgId: string, attempt: number) => Outcome, opti
       if (outcome === "503") throw new ApiError(503, "http_503", "unavailable");
       if (outcome === "400") throw new ApiError(400, "invalid_body", "Body is empty.");
       if (outcome === "refused") throw new SendRefusedError("Unknown recipient.");
+      if (outcome === "over-budget") throw new SendRefusedError("Too many sends; retry later.", FrameErrorCode.rateLimited);
+      if (outcome === "server-fault") throw new SendRefusedError("Message could not be sent; retry", FrameErrorCode.internal);
       return { id: 1, from: 1, to, body: "", clientMsgId, createdAt: "", readAt: null };
     },
   } as unknown as MessageSender;
@@ -90,6 +93,18 @@ describe("outbox draining", () => {
     await outbox.add(2, "b", "a2");
     await until(() => outbox.entries.length === 0);
     expect(attempts).toEqual(["a1", "a1", "a1", "a2"]);
+  });
+
+  it("the socket's 'over your budget' and 'server fault' refusals are transient: retried, never failed", async () => {
+    const { outbox, attempts } = harness((id, attempt) => (id === "fault" && attempt === 1 ? "server-fault" : id === "busy" ? "over-budget" : "ok"));
+    await outbox.add(2, "a", "fault");
+    await until(() => outbox.entries.length === 0);
+    expect(attempts).toEqual(["fault", "fault"]);
+    await outbox.add(3, "b", "busy");
+    await until(() => attempts.includes("busy"));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Waits out the budget (at least RATE_LIMITED_RECONNECT_MIN_MS) instead of being marked failed.
+    expect(outbox.entries.map((entry) => [entry.clientMsgId, entry.state])).toEqual([["busy", OutboxState.pending]]);
   });
 
   it("a 400 or the socket's refusal marks the message failed, not retried; Retry sends it again; Discard drops it", async () => {
