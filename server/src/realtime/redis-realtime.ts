@@ -66,7 +66,7 @@ export async function createRedisRealtime(options: CreateRedisRealtimeOptions): 
   });
   const history = { maxLen: config.historyMaxLen, maxAgeMs: config.historyMaxAgeS * 1000 };
   const owners = new ResilientOwnerRegistry(new RedisOwnerRegistry(commands, channel), new LocalOwnerRegistry(), health, instanceId, logger);
-  const redisLog = new RedisEventLog(commands, { ...history, maxReplay: config.resumeMaxEvents });
+  const redisLog = new RedisEventLog(commands, { ...history, maxReplay: config.resumeMaxEvents, instanceId });
   const eventLog = new ResilientEventLog(redisLog, () => new MemoryEventLog(history), health, logger, { oneAtATimePerUser: commands.isCluster });
   const localBus = new LocalEventBus();
   const bus = new ResilientEventBus(new RedisEventBus(commands, channel), localBus, health);
@@ -83,7 +83,8 @@ export async function createRedisRealtime(options: CreateRedisRealtimeOptions): 
     owners,
     eventLog,
     bus,
-    // Append to the user's history and route to their socket's instance in one Redis round trip.
+    // Append to the user's history and route to their socket's instance in one Redis round trip
+    // (delivered here at once when that instance is this one).
     publish: (userId, event) => eventLog.publish(userId, event, localBus),
     health,
     isReady: () => health.isUp(),

@@ -1,16 +1,21 @@
+import type { Socket } from "node:net";
+import { Cluster } from "ioredis";
+import { corkUntilNextTurn } from "../net/cork-until-next-turn.js";
 import type { RedisClient } from "./redis-keys.js";
 
 /**
  * The Lua scripts of the Redis-backed realtime modules, registered with ioredis `defineCommand`
  * (EVALSHA with a transparent EVAL fallback). Each script touches only keys of one user, all
- * carrying the same `{u:<id>}` hash tag, so it runs in one Redis Cluster slot.
+ * carrying the same `{u:<id>}` hash tag, so it runs in one Redis Cluster slot — except the batch
+ * append, which on a standalone Redis takes the events of several users in one call (and on a
+ * Cluster is given one event at a time).
  *
  * Stream entry ids are `<seq>-<unix ms>`: the seq makes `since()` a single bounded XRANGE from
  * `<cursor.seq + 1>-0`, and the milliseconds let the append script trim by age. Redis accepts any
  * strictly increasing id, and `seq` only ever increases within an epoch.
  */
 
-/** Helpers shared by the history scripts. KEYS[1] = history meta hash, KEYS[2] = stream. */
+/** Helpers shared by the history scripts (each user's meta hash and stream passed in). */
 const HISTORY_PRELUDE = `
 local function now_ms()
   local t = redis.call('TIME')
@@ -24,65 +29,80 @@ local function entry_ms(id)
 end
 -- The user's epoch; a missing meta hash (first use, expiry, a Redis restart) starts a new epoch
 -- with an empty stream, so an old cursor can never be mistaken for a covered one.
-local function ensure_epoch(fresh_epoch, ttl_ms)
-  local epoch = redis.call('HGET', KEYS[1], 'epoch')
+local function ensure_epoch(meta, stream, fresh_epoch, ttl_ms)
+  local epoch = redis.call('HGET', meta, 'epoch')
   if not epoch then
     epoch = fresh_epoch
-    redis.call('DEL', KEYS[2])
-    redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)
+    redis.call('DEL', stream)
+    redis.call('HSET', meta, 'epoch', epoch, 'seq', 0)
   end
-  redis.call('PEXPIRE', KEYS[1], ttl_ms)
+  redis.call('PEXPIRE', meta, ttl_ms)
   return epoch
 end
-`;
-
-/**
- * ARGV: payload, maxLen, maxAgeMs, freshEpoch → {epoch, seq}.
- * Seq and XADD in one step; length trimmed with `MAXLEN ~`, age trimmed from the oldest end in
- * bounded steps (at most 100 entries looked at per append), the keys expire `maxAgeMs` after the
- * last append.
- */
-const HISTORY_APPEND_BODY = `
-local max_age = tonumber(ARGV[3])
-local epoch = ensure_epoch(ARGV[4], max_age)
-local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-local now = now_ms()
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], string.format('%d-%d', seq, now), 'e', ARGV[1])
-local cutoff = now - max_age
-local oldest = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
-if oldest[1] and entry_ms(oldest[1][1]) < cutoff then
-  local batch = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 100)
-  local min_id = string.format('%d-0', entry_seq(batch[#batch][1]) + 1)
-  for _, entry in ipairs(batch) do
-    if entry_ms(entry[1]) >= cutoff then min_id = entry[1] break end
+-- Seq and XADD in one step; length trimmed with MAXLEN ~, age trimmed from the oldest end in
+-- bounded steps (at most 100 entries looked at per append); the keys expire max_age after the
+-- last append.
+local function append_entry(meta, stream, payload, max_len, max_age, fresh_epoch, now)
+  local epoch = ensure_epoch(meta, stream, fresh_epoch, max_age)
+  local seq = redis.call('HINCRBY', meta, 'seq', 1)
+  redis.call('XADD', stream, 'MAXLEN', '~', max_len, string.format('%d-%d', seq, now), 'e', payload)
+  local cutoff = now - max_age
+  local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)
+  if oldest[1] and entry_ms(oldest[1][1]) < cutoff then
+    local batch = redis.call('XRANGE', stream, '-', '+', 'COUNT', 100)
+    local min_id = string.format('%d-0', entry_seq(batch[#batch][1]) + 1)
+    for _, entry in ipairs(batch) do
+      if entry_ms(entry[1]) >= cutoff then min_id = entry[1] break end
+    end
+    redis.call('XTRIM', stream, 'MINID', min_id)
   end
-  redis.call('XTRIM', KEYS[2], 'MINID', min_id)
+  redis.call('PEXPIRE', stream, max_age)
+  return epoch, seq
 end
-redis.call('PEXPIRE', KEYS[2], max_age)
 `;
 
-const HISTORY_APPEND = `${HISTORY_PRELUDE}${HISTORY_APPEND_BODY}
+/** KEYS[1] = history meta hash, KEYS[2] = stream. ARGV: payload, maxLen, maxAgeMs, freshEpoch → {epoch, seq}. */
+const HISTORY_APPEND = `${HISTORY_PRELUDE}
+local epoch, seq = append_entry(KEYS[1], KEYS[2], ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], now_ms())
 return {epoch, seq}
 `;
 
 /**
- * KEYS[3] = owner hash. ARGV: payload, maxLen, maxAgeMs, freshEpoch, channelPrefix, userId →
- * {epoch, seq}. The append above, then the route below, in one script: one round trip (and the
- * payload sent once) per event instead of two. The instance-channel message is the one
+ * Append and route several events in one call (a turn's worth, from any users): KEYS = for each
+ * event its user's history meta hash, stream and owner hash; ARGV: maxLen, maxAgeMs, freshEpoch,
+ * channelPrefix, callerInstanceId, then per event its payload and user id →
+ * {epoch1, seq1, here1, epoch2, seq2, here2, …}, in event order (a user's events keep their order).
+ * Each event is the append above, then the route: when the user's socket is on the calling
+ * instance (`here` = 1) nothing is published — the caller delivers from this reply, without a
+ * pub/sub round trip and a second decode; otherwise the instance-channel message is the one
  * `RedisEventBus.publish` sends — `{"k":"e","u":<userId>,"s":{"epoch","seq","event"}}` — built
- * around the payload (already JSON) without decoding it.
+ * around the payload (already JSON) without decoding it. On Redis Cluster one call carries one
+ * user's keys only (one slot); a standalone Redis takes any mix.
  */
-const HISTORY_APPEND_AND_ROUTE = `${HISTORY_PRELUDE}${HISTORY_APPEND_BODY}
-local instance = redis.call('HGET', KEYS[3], 'inst')
-if instance then
-  redis.call('PUBLISH', ARGV[5] .. instance, '{"k":"e","u":' .. ARGV[6] .. ',"s":{"epoch":' .. cjson.encode(epoch) .. ',"seq":' .. string.format('%d', seq) .. ',"event":' .. ARGV[1] .. '}}')
+const HISTORY_APPEND_AND_ROUTE_MANY = `${HISTORY_PRELUDE}
+local max_len, max_age, fresh_epoch, prefix, caller = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
+local now = now_ms()
+local out = {}
+for i = 0, #KEYS / 3 - 1 do
+  local payload, user = ARGV[6 + 2 * i], ARGV[7 + 2 * i]
+  local epoch, seq = append_entry(KEYS[3 * i + 1], KEYS[3 * i + 2], payload, max_len, max_age, fresh_epoch, now)
+  local instance = redis.call('HGET', KEYS[3 * i + 3], 'inst')
+  local here = 0
+  if instance == caller then
+    here = 1
+  elseif instance then
+    redis.call('PUBLISH', prefix .. instance, '{"k":"e","u":' .. user .. ',"s":{"epoch":' .. cjson.encode(epoch) .. ',"seq":' .. string.format('%d', seq) .. ',"event":' .. payload .. '}}')
+  end
+  out[#out + 1] = epoch
+  out[#out + 1] = seq
+  out[#out + 1] = here
 end
-return {epoch, seq}
+return out
 `;
 
 /** ARGV: freshEpoch, maxAgeMs → {epoch, seq}. */
 const HISTORY_HEAD = `${HISTORY_PRELUDE}
-local epoch = ensure_epoch(ARGV[1], tonumber(ARGV[2]))
+local epoch = ensure_epoch(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]))
 return {epoch, tonumber(redis.call('HGET', KEYS[1], 'seq'))}
 `;
 
@@ -94,7 +114,7 @@ return {epoch, tonumber(redis.call('HGET', KEYS[1], 'seq'))}
  */
 const HISTORY_SINCE = `${HISTORY_PRELUDE}
 local max_age = tonumber(ARGV[5])
-local epoch = ensure_epoch(ARGV[4], max_age)
+local epoch = ensure_epoch(KEYS[1], KEYS[2], ARGV[4], max_age)
 local head = tonumber(redis.call('HGET', KEYS[1], 'seq'))
 local from = tonumber(ARGV[2])
 if epoch ~= ARGV[1] or from > head then return {0, epoch, head} end
@@ -171,7 +191,7 @@ return 0
 
 const DEFINITIONS = {
   switchboardHistoryAppend: HISTORY_APPEND,
-  switchboardHistoryAppendAndRoute: HISTORY_APPEND_AND_ROUTE,
+  switchboardHistoryAppendAndRouteMany: HISTORY_APPEND_AND_ROUTE_MANY,
   switchboardHistoryHead: HISTORY_HEAD,
   switchboardHistorySince: HISTORY_SINCE,
   switchboardOwnerClaim: OWNER_CLAIM,
@@ -185,17 +205,16 @@ type ScriptArgument = string | number;
 
 export interface RealtimeScripts {
   historyAppend(meta: string, stream: string, payload: string, maxLen: number, maxAgeMs: number, freshEpoch: string): Promise<[string, number]>;
-  historyAppendAndRoute(
-    meta: string,
-    stream: string,
-    owner: string,
-    payload: string,
+  /** `keys` = [meta, stream, owner] per event; `events` = [payload, userId] per event → [epoch, seq, here] per event, flat. */
+  historyAppendAndRouteMany(
+    keys: string[],
     maxLen: number,
     maxAgeMs: number,
     freshEpoch: string,
     channelPrefix: string,
-    userId: number,
-  ): Promise<[string, number]>;
+    callerInstanceId: string,
+    events: ScriptArgument[],
+  ): Promise<(string | number)[]>;
   historyHead(meta: string, stream: string, freshEpoch: string, maxAgeMs: number): Promise<[string, number]>;
   historySince(
     meta: string,
@@ -215,9 +234,10 @@ export interface RealtimeScripts {
 /** Registers the scripts on `redis` (once per client) and returns them typed. */
 export function realtimeScripts(redis: RedisClient): RealtimeScripts {
   const commands = redis as unknown as Record<string, ((...args: ScriptArgument[]) => Promise<unknown>) | undefined>;
-  const keyCounts: Record<ScriptName, number> = {
+  // null: a variable number of keys, given as the first argument.
+  const keyCounts: Record<ScriptName, number | null> = {
     switchboardHistoryAppend: 2,
-    switchboardHistoryAppendAndRoute: 3,
+    switchboardHistoryAppendAndRouteMany: null,
     switchboardHistoryHead: 2,
     switchboardHistorySince: 2,
     switchboardOwnerClaim: 1,
@@ -226,12 +246,24 @@ export function realtimeScripts(redis: RedisClient): RealtimeScripts {
     switchboardRouteToOwner: 1,
   };
   for (const name of Object.keys(DEFINITIONS) as ScriptName[]) {
-    if (typeof commands[name] !== "function") redis.defineCommand(name, { numberOfKeys: keyCounts[name], lua: DEFINITIONS[name] });
+    if (typeof commands[name] !== "function") {
+      const numberOfKeys = keyCounts[name];
+      redis.defineCommand(name, numberOfKeys === null ? { lua: DEFINITIONS[name] } : { numberOfKeys, lua: DEFINITIONS[name] });
+    }
   }
-  const call = <T>(name: ScriptName, ...args: ScriptArgument[]): Promise<T> => commands[name]!(...args) as Promise<T>;
+  // The scripts of one turn (a message's three events, a storm's claims) leave in one `writev`
+  // instead of a write syscall each. Not ioredis auto-pipelining: see `duplicateForCommands`. A
+  // Cluster client writes to one socket per node: left as it is. (`stream` is replaced on every
+  // reconnect, so it is read per call.)
+  const standalone = !(redis instanceof Cluster);
+  const call = <T>(name: ScriptName, ...args: ScriptArgument[]): Promise<T> => {
+    if (standalone) corkUntilNextTurn((redis as unknown as { stream?: Socket }).stream);
+    return commands[name]!(...args) as Promise<T>;
+  };
   return {
     historyAppend: (...args) => call("switchboardHistoryAppend", ...args),
-    historyAppendAndRoute: (...args) => call("switchboardHistoryAppendAndRoute", ...args),
+    historyAppendAndRouteMany: (keys, maxLen, maxAgeMs, freshEpoch, channelPrefix, callerInstanceId, events) =>
+      call("switchboardHistoryAppendAndRouteMany", keys.length, ...keys, maxLen, maxAgeMs, freshEpoch, channelPrefix, callerInstanceId, ...events),
     historyHead: (...args) => call("switchboardHistoryHead", ...args),
     historySince: (...args) => call("switchboardHistorySince", ...args),
     ownerClaim: (...args) => call("switchboardOwnerClaim", ...args),

@@ -4,7 +4,7 @@ import { RECOVERY_SLICE, inSlices } from "./in-slices.js";
 import type { LocalEventBus } from "./local-event-bus.js";
 import type { MemoryEventLog } from "./memory-event-log.js";
 import type { EventCursor, EventLog, ReplayResult, StoredEvent } from "./ports.js";
-import type { RedisEventLog } from "./redis-event-log.js";
+import type { RedisEventLog, RoutedAppend } from "./redis-event-log.js";
 import type { RedisHealth } from "./redis-health.js";
 
 /**
@@ -49,25 +49,32 @@ export class ResilientEventLog implements EventLog {
   }
 
   /**
-   * Append and deliver in one step: through Redis (one script: history + owner-routed PUBLISH);
-   * while Redis is down, to the in-process history and `local` (this instance's own sockets).
+   * Append and deliver in one step: through Redis (one script: history + owner-routed PUBLISH,
+   * or handed to `local` when the user's socket is on this instance); while Redis is down, to the
+   * in-process history and `local` (this instance's own sockets).
    */
   publish(userId: number, event: ChatEvent, local: LocalEventBus): Promise<StoredEvent> {
     const earlier = this.#publishing.get(userId);
     const send = () =>
-      this.health.run(
+      this.health.run<RoutedAppend>(
         () => this.redis.appendAndRoute(userId, event),
         async () => {
           // An earlier event of this user may still be on its way to Redis when it goes down, and
           // fall back only when that call fails: let it land first, so the in-process history and
           // the socket get the user's events in the order they were published.
           if (earlier) await earlier;
-          const stored = this.#appendInMemory(userId, event);
-          local.publishSync(userId, stored);
-          return stored;
+          return { stored: this.#appendInMemory(userId, event), here: true };
         },
       );
-    const result = earlier && this.options.oneAtATimePerUser ? earlier.then(send) : send();
+    const routed = earlier && this.options.oneAtATimePerUser ? earlier.then(send) : send();
+    // Delivered outside `health.run`: a listener's failure is not a Redis failure. Replies of one
+    // connection arrive in the order the scripts ran, so this instance's events reach the session
+    // in seq order; one published by another instance may come later over pub/sub (or earlier),
+    // and the session drops what it already sent and fills a gap from the log.
+    const result = routed.then(({ stored, here }) => {
+      if (here) local.publishSync(userId, stored);
+      return stored;
+    });
     const settled = result.then(
       () => undefined,
       () => undefined,
