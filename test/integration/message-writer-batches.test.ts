@@ -120,4 +120,18 @@ describe.each(["pglite", "postgres"] as const)("message writer batches (%s)", (e
     expect(await store.unreadCount(bob)).toBe(await counted());
     expect(await store.unreadCount(alice)).toBe(0);
   });
+
+  it("each send reports its recipient's unread count right after it, exact while batches of several lanes run at once", async () => {
+    const dave = (await store.createUser({ username: "dave", passwordHash: "-", displayName: "dave", email: "dave@example.com" })).id;
+    const writer = new MessageWriter(store, { lanes: 4 });
+    const senders = [alice, bob, carol];
+    const outcomes = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => writer.write({ from: senders[i % 3]!, to: dave, body: `lanes-${i}`, clientMsgId: `lanes-${i}` })),
+    );
+    const created = outcomes.map((o) => o as Extract<WriteOutcome, { kind: "created" }>);
+    // In store order the counts are 1, 2, …, 60: no two batches read the same count, none is skipped.
+    const byId = [...created].sort((x, y) => x.message.id - y.message.id);
+    expect(byId.map((o) => o.unread)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    expect(await store.unreadCount(dave)).toBe(60);
+  });
 });

@@ -3,7 +3,7 @@ import type { InsertOutcome, NewMessage, Store } from "./store.js";
 
 /** What a write gives back: the insert outcome, plus the recipient's unread count after a created message. */
 export type WriteOutcome =
-  | { kind: "created"; message: ChatMessage /** null when the count query failed: ask the store. */; unread: number | null }
+  | { kind: "created"; message: ChatMessage /** null when not known: ask the store. */; unread: number | null }
   | { kind: "duplicate"; message: ChatMessage }
   | { kind: "recipientNotFound" };
 
@@ -27,8 +27,8 @@ interface Pending {
 /**
  * Group commit for sends. A write joins its lane's queue; an idle lane starts a batch at once (no
  * added latency when quiet), and whatever arrives while a batch is in the database goes in the
- * next one. One batch = one multi-row INSERT (recipient check and idempotency included) + one
- * unread-count query for its recipients, instead of three round trips per message.
+ * next one. One batch = one call: a multi-row INSERT (recipient check and idempotency included)
+ * and its recipients' unread counts, instead of three round trips per message.
  *
  * A batch the database rejects as a whole (e.g. a body Postgres cannot store) is retried one
  * message at a time, so one bad message fails alone and never another user's send.
@@ -39,7 +39,7 @@ export class MessageWriter {
   readonly #maxBatch: number;
 
   constructor(
-    private readonly store: Pick<Store, "insertMessages" | "unreadCounts">,
+    private readonly store: Pick<Store, "insertMessages">,
     options: MessageWriterOptions = {},
   ) {
     const lanes = Math.max(1, options.lanes ?? 4);
@@ -90,12 +90,9 @@ export class MessageWriter {
   }
 
   async #insert(inputs: NewMessage[]): Promise<WriteOutcome[]> {
-    const inserted = await this.store.insertMessages(inputs);
-    const created = inserted.filter((o): o is Extract<InsertOutcome, { kind: "created" }> => o.kind === "created");
-    if (created.length === 0) return inserted as Exclude<InsertOutcome, { kind: "created" }>[];
-    // Counted after the commit, so the count includes this batch (and anything committed meanwhile).
+    const { outcomes: inserted, unreadAfter: counts } = await this.store.insertMessages(inputs);
+    // The count right after the batch (and anything committed before it), read in the same call.
     // A recipient's earlier messages in the batch get the count as it was right after each.
-    const counts = await this.store.unreadCounts([...new Set(created.map((o) => o.message.to))]).catch(() => null);
     const later = new Map<number, number>();
     const outcomes: WriteOutcome[] = new Array(inserted.length);
     for (let i = inserted.length - 1; i >= 0; i--) {
@@ -107,7 +104,7 @@ export class MessageWriter {
       const to = outcome.message.to;
       const after = later.get(to) ?? 0;
       later.set(to, after + 1);
-      const total = counts?.get(to);
+      const total = counts.get(to);
       outcomes[i] = { ...outcome, unread: total === undefined ? null : Math.max(0, total - after) };
     }
     return outcomes;

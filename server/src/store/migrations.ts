@@ -82,6 +82,20 @@ export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> =
       ALTER TABLE refresh_tokens ADD COLUMN successor_sealed TEXT;
     `,
   },
+  {
+    version: 4,
+    name: "insert messages and read their recipients' unread counts in one call",
+    // A batch of sends was two round trips: the INSERT, then the recipients' counters. This function
+    // does both in one call: the INSERT is its own statement, so the counter triggers have run when
+    // the second statement reads the counters, and the counter rows stay locked by this transaction
+    // until it commits — a concurrent batch for the same recipient waits and reads a count that
+    // includes this one. Inside plpgsql both statements' plans are cached per connection. The
+    // triggers stay: an older instance during a rolling deploy still inserts directly.
+    sql: `
+      CREATE FUNCTION insert_messages_counted(senders BIGINT[], recipients BIGINT[], bodies TEXT[], keys TEXT[]) RETURNS TABLE (id BIGINT, sender_id BIGINT, recipient_id BIGINT, body TEXT, client_msg_id TEXT, created_at TIMESTAMPTZ, read_at TIMESTAMPTZ, unread BIGINT) LANGUAGE plpgsql AS $$ #variable_conflict use_column
+ DECLARE ids BIGINT[]; BEGIN WITH input AS (SELECT * FROM unnest(senders, recipients, bodies, keys) WITH ORDINALITY AS t(sender_id, recipient_id, body, client_msg_id, ord)), ins AS (INSERT INTO messages (sender_id, recipient_id, body, client_msg_id) SELECT i.sender_id, i.recipient_id, i.body, i.client_msg_id FROM input i WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = i.recipient_id) ORDER BY i.ord ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING RETURNING messages.id) SELECT array_agg(ins.id) INTO ids FROM ins; RETURN QUERY SELECT m.id, m.sender_id, m.recipient_id, m.body, m.client_msg_id, m.created_at, m.read_at, COALESCE(c.n, 0) FROM messages m LEFT JOIN unread_counts c ON c.user_id = m.recipient_id WHERE m.id = ANY(ids) ORDER BY m.id; END $$;
+    `,
+  },
 ];
 
 const LOCK_KEY = 7_263_001;

@@ -169,25 +169,20 @@ export class Store {
   // ---- messages ----------------------------------------------------------------------------
 
   /**
-   * Insert many messages in one statement (the write-coalescing path, `message-writer.ts`). Ids
-   * are assigned in input order, so a sender's messages are stored in the order given. Per input,
-   * in order: `created`, `duplicate` (the same sender already used the clientMsgId — earlier, or
-   * earlier in this batch — and this is that first message) or `recipientNotFound`.
+   * Insert many messages in one call (the write-coalescing path, `message-writer.ts`). Ids are
+   * assigned in input order, so a sender's messages are stored in the order given. Per input, in
+   * order: `created`, `duplicate` (the same sender already used the clientMsgId — earlier, or
+   * earlier in this batch — and this is that first message) or `recipientNotFound`. With them, the
+   * unread count of each recipient of a created message right after this batch (read in the same
+   * call, after the counter triggers ran: `insert_messages_counted`, migration 4).
    */
-  async insertMessages(inputs: readonly NewMessage[]): Promise<InsertOutcome[]> {
-    const { rows } = await this.db.query(
-      `WITH input AS (
-         SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])
-           WITH ORDINALITY AS t(sender_id, recipient_id, body, client_msg_id, ord)
-       )
-       INSERT INTO messages (sender_id, recipient_id, body, client_msg_id)
-       SELECT i.sender_id, i.recipient_id, i.body, i.client_msg_id FROM input i
-       WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = i.recipient_id)
-       ORDER BY i.ord
-       ON CONFLICT (sender_id, client_msg_id) WHERE client_msg_id IS NOT NULL DO NOTHING
-       RETURNING *`,
+  async insertMessages(inputs: readonly NewMessage[]): Promise<{ outcomes: InsertOutcome[]; unreadAfter: Map<number, number> }> {
+    const { rows } = await this.db.query<Record<string, unknown> & { unread: number | string }>(
+      "SELECT * FROM insert_messages_counted($1::bigint[], $2::bigint[], $3::text[], $4::text[])",
       [inputs.map((m) => m.from), inputs.map((m) => m.to), inputs.map((m) => m.body), inputs.map((m) => m.clientMsgId)],
     );
+    const unreadAfter = new Map<number, number>();
+    for (const row of rows) unreadAfter.set(Number(row.recipient_id), Number(row.unread));
     // Rows come back matched by (sender, clientMsgId); rows without a clientMsgId never conflict,
     // so they are the remaining inserted rows, in id (= input) order.
     const inserted = rows.map(toMessage).sort((x, y) => x.id - y.id);
@@ -220,7 +215,7 @@ export class Store {
       }
     }
     if (missing.length > 0) await this.#explainMissing(inputs, missing, outcomes);
-    return outcomes as InsertOutcome[];
+    return { outcomes: outcomes as InsertOutcome[], unreadAfter };
   }
 
   /** Inputs that were not inserted: an unknown recipient, or a clientMsgId used before (return that message). */
