@@ -1,5 +1,6 @@
 import type { Logger } from "../log/logger.js";
 import type { Metrics } from "../metrics.js";
+import { CallDeadlines } from "./call-deadlines.js";
 import type { RedisClient } from "./redis-keys.js";
 
 /** `recovering`: Redis answers again and the recovery hooks run; calls still use the fallbacks. */
@@ -44,10 +45,12 @@ export class RedisHealth {
   readonly #detach: (() => void)[] = [];
   readonly #probeIntervalMs: number;
   readonly callTimeoutMs: number;
+  readonly #deadlines: CallDeadlines;
 
   constructor(private readonly options: RedisHealthOptions) {
     this.#probeIntervalMs = options.probeIntervalMs ?? 1000;
     this.callTimeoutMs = options.callTimeoutMs ?? 5000;
+    this.#deadlines = new CallDeadlines(this.callTimeoutMs);
     options.metrics?.redisUp.set(0);
     for (const client of options.clients) {
       const lost = () => this.#markDown("connection lost");
@@ -106,12 +109,19 @@ export class RedisHealth {
    * process is not a Redis outage).
    */
   withTimeout<T>(promise: Promise<T>): Promise<T> {
-    promise.catch(() => undefined);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => setImmediate(() => reject(new RedisCallTimeoutError(this.callTimeoutMs))), this.callTimeoutMs);
+    return new Promise<T>((resolve, reject) => {
+      const settle = this.#deadlines.add(() => setImmediate(() => reject(new RedisCallTimeoutError(this.callTimeoutMs))));
+      promise.then(
+        (value) => {
+          settle();
+          resolve(value);
+        },
+        (error: unknown) => {
+          settle();
+          reject(error);
+        },
+      );
     });
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
   }
 
   reportFailure(error: unknown): void {
@@ -180,6 +190,7 @@ export class RedisHealth {
   close(): void {
     this.#closed = true;
     if (this.#probeTimer) clearTimeout(this.#probeTimer);
+    this.#deadlines.close();
     for (const detach of this.#detach) detach();
     this.#listeners.clear();
     this.#recoveryHooks.clear();
