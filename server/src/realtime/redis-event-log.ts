@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Cluster } from "ioredis";
 import type { ChatEvent } from "../../../shared/protocol/index.js";
+import { eventJson } from "./event-json.js";
 import type { EventCursor, EventLog, ReplayResult, StoredEvent } from "./ports.js";
 import { INSTANCE_CHANNEL_PREFIX, historyMetaKey, historyStreamKey, ownerKey, type RedisClient } from "./redis-keys.js";
 import { realtimeScripts, type RealtimeScripts } from "./redis-scripts.js";
@@ -48,8 +49,6 @@ export class RedisEventLog implements EventLog {
   /** Standalone Redis: a turn's events go in one script call; a Cluster call holds one user's keys (one slot). */
   readonly #batching: boolean;
   #queued: QueuedAppend[] = [];
-  /** The message event goes to both sides: its JSON is made once. */
-  readonly #payloads = new WeakMap<ChatEvent, string>();
 
   constructor(
     private readonly redis: RedisClient,
@@ -63,7 +62,7 @@ export class RedisEventLog implements EventLog {
     const [epoch, seq] = await this.#scripts.historyAppend(
       historyMetaKey(userId),
       historyStreamKey(userId),
-      JSON.stringify(event),
+      eventJson(event),
       this.options.maxLen,
       this.options.maxAgeMs,
       randomUUID(),
@@ -81,22 +80,13 @@ export class RedisEventLog implements EventLog {
    */
   appendAndRoute(userId: number, event: ChatEvent): Promise<RoutedAppend> {
     return new Promise((resolve, reject) => {
-      const queued = { userId, event, payload: this.#payload(event), resolve, reject };
+      const queued = { userId, event, payload: eventJson(event), resolve, reject };
       if (!this.#batching) {
         void this.#call([queued]);
         return;
       }
       if (this.#queued.push(queued) === 1) setImmediate(() => this.#flush());
     });
-  }
-
-  #payload(event: ChatEvent): string {
-    let payload = this.#payloads.get(event);
-    if (payload === undefined) {
-      payload = JSON.stringify(event);
-      this.#payloads.set(event, payload);
-    }
-    return payload;
   }
 
   #flush(): void {

@@ -4,6 +4,7 @@ import { EventKind, ServerFrameType, type ChatEvent, type ServerFrame } from "..
 import type { Logger } from "../log/logger.js";
 import type { EventCursor, EventLog, StoredEvent } from "../realtime/ports.js";
 import { corkUntilNextTurn } from "../net/cork-until-next-turn.js";
+import { frameJson } from "./frame-json.js";
 import { startHeartbeat, type Heartbeat } from "./heartbeat.js";
 
 /** The heartbeat of a current session: ping every `intervalMs`, `onTimeout` after `maxMissed` unanswered. */
@@ -82,7 +83,7 @@ export class Session {
   send(frame: ServerFrame): void {
     if (this.#closed || this.ws.readyState !== this.ws.OPEN) return;
     this.#corkUntilNextTurn();
-    this.ws.send(JSON.stringify(frame));
+    this.ws.send(frameJson(frame));
     // A peer that stops reading makes every frame pile up in this process: past the cap, stop
     // and let the server close the socket (the client reconnects and resumes; nothing is lost).
     if (this.ws.bufferedAmount > (this.deps.maxBufferedBytes ?? Infinity)) this.#slowConsumer();
