@@ -28,7 +28,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -98,6 +98,8 @@ interface Target {
   child: ChildProcess;
   port: number;
   inspectorPort: number;
+  /** The processes serving this target besides its own (its Redis, its Postgres backends), looked up when a phase starts. */
+  servicePids: () => number[];
 }
 
 async function spawnServer(key: string, name: string, protocol: Protocol, script: string, env: Record<string, string>): Promise<Target> {
@@ -115,7 +117,8 @@ async function spawnServer(key: string, name: string, protocol: Protocol, script
     const text = chunk.toString();
     if (!text.includes("Debugger") && !text.includes("inspector")) process.stderr.write(`[${key}] ${text}`);
   });
-  const target: Target = { key, name, protocol, child, port, inspectorPort };
+  // By default, what the server started itself (the embedded default's private redis-server).
+  const target: Target = { key, name, protocol, child, port, inspectorPort, servicePids: () => childPids(child.pid!) };
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; attempt < 600; attempt++) {
     if (child.exitCode !== null) throw new Error(`${name} exited during start`);
@@ -167,6 +170,46 @@ function rssBytes(pid: number): number {
 function cpuMicroseconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
   return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S) * 1_000_000;
+}
+
+/** CPU time of several processes, skipping any that exited. */
+function cpuMicrosecondsOf(pids: number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      total += cpuMicroseconds(pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
+function processStats(): { pid: number; ppid: number; cmdline: string }[] {
+  const stats: { pid: number; ppid: number; cmdline: string }[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
+      stats.push({ pid: Number(entry), ppid, cmdline: readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ") });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return stats;
+}
+
+function childPids(pid: number): number[] {
+  return processStats()
+    .filter((p) => p.ppid === pid)
+    .map((p) => p.pid);
+}
+
+/** The postmaster listening on `port` (started with `-p <port>`) and its backends. */
+function postgresPids(port: number): number[] {
+  const stats = processStats();
+  const postmaster = stats.find((p) => p.cmdline.includes("postgres") && p.cmdline.includes(`-p ${port} `));
+  return postmaster ? [postmaster.pid, ...stats.filter((p) => p.ppid === postmaster.pid).map((p) => p.pid)] : [];
 }
 
 // ---- the clients ----------------------------------------------------------------------------
@@ -382,6 +425,8 @@ interface DeliveryResult {
   deliveredPerS: number;
   latencyMs: { p50: number; p99: number; max: number };
   cpuMicrosecondsPerMessage: number;
+  /** CPU of the processes serving the target (Redis; Postgres and its backends) per delivered message. */
+  serviceCpuMicrosecondsPerMessage: number;
   windowLimited: boolean;
 }
 
@@ -397,7 +442,9 @@ async function deliveryPhase(target: Target, rate: number, run: number, clients:
   };
   for (const client of clients) client.onMessage(listener);
   const pid = target.child.pid!;
+  const servicePids = target.servicePids();
   const cpuBefore = cpuMicroseconds(pid);
+  const serviceCpuBefore = cpuMicrosecondsOf(servicePids);
   let sent = 0;
   let windowLimited = false;
   const started = performance.now();
@@ -418,6 +465,7 @@ async function deliveryPhase(target: Target, rate: number, run: number, clients:
   const drainUntil = performance.now() + 20_000;
   while (latencies.length < sent && performance.now() < drainUntil) await sleep(20);
   const cpuAfter = cpuMicroseconds(pid);
+  const serviceCpuAfter = cpuMicrosecondsOf(servicePids);
   const sorted = [...latencies].sort((x, y) => x - y);
   const result: DeliveryResult = {
     offeredPerS: rate,
@@ -426,10 +474,11 @@ async function deliveryPhase(target: Target, rate: number, run: number, clients:
     deliveredPerS: Math.round(latencies.length / ((Math.max(lastDelivery, endAt) - started) / 1000)),
     latencyMs: { p50: round(percentile(sorted, 50)), p99: round(percentile(sorted, 99)), max: round(sorted.at(-1) ?? NaN) },
     cpuMicrosecondsPerMessage: Math.round((cpuAfter - cpuBefore) / Math.max(1, latencies.length)),
+    serviceCpuMicrosecondsPerMessage: Math.round((serviceCpuAfter - serviceCpuBefore) / Math.max(1, latencies.length)),
     windowLimited,
   };
   log(
-    `  ${target.name} @ ${rate}/s: ${result.deliveredPerS}/s delivered, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ${result.cpuMicrosecondsPerMessage} µs CPU/msg`,
+    `  ${target.name} @ ${rate}/s: ${result.deliveredPerS}/s delivered, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ${result.cpuMicrosecondsPerMessage} µs CPU/msg (+ ${result.serviceCpuMicrosecondsPerMessage} µs Redis/Postgres)`,
   );
   return result;
 }
@@ -481,6 +530,7 @@ async function main(): Promise<void> {
           INSTANCE_ID: "bench-postgres",
         }),
       );
+      targets.at(-1)!.servicePids = () => [redis.process.pid!, ...postgresPids(postgres.port)];
       const db = await openDb({ databaseUrl: postgres.url });
       await db.query(
         `INSERT INTO users (username, password_hash, display_name, email)
@@ -500,6 +550,7 @@ async function main(): Promise<void> {
           INSTANCE_ID: "bench-compare",
         }),
       );
+      targets.at(-1)!.servicePids = () => [compareRedis.process.pid!, ...postgresPids(postgres.port)];
     }
     if (usersDataDir) {
       const dataDir = await copyDataDir(usersDataDir);
@@ -642,11 +693,11 @@ async function main(): Promise<void> {
       ),
       ...RATES.map((rate, i) =>
         row(
-          `${rate} msg/s offered: delivered/s, p50 / p99, CPU/msg`,
+          `${rate} msg/s offered: delivered/s, p50 / p99, CPU/msg server + Redis/Postgres`,
           column(delivery, (results) => {
             const d = results[i];
             return d
-              ? `${d.deliveredPerS}, ${d.latencyMs.p50} / ${d.latencyMs.p99} ms, ${d.cpuMicrosecondsPerMessage} µs${d.windowLimited ? " (window full)" : ""}`
+              ? `${d.deliveredPerS}, ${d.latencyMs.p50} / ${d.latencyMs.p99} ms, ${d.cpuMicrosecondsPerMessage} µs + ${d.serviceCpuMicrosecondsPerMessage ?? "?"} µs${d.windowLimited ? " (window full)" : ""}`
               : "—";
           }),
         ),
@@ -663,7 +714,7 @@ async function main(): Promise<void> {
             "",
           ]
         : []),
-      "CPU per message is the server process's own user + system time (`/proc/<pid>/stat`) over the delivered messages of that rate: Redis, Postgres and the private redis-server of the embedded default are not counted.",
+      "CPU per message is the server process's own user + system time (`/proc/<pid>/stat`) over the delivered messages of that rate; after the `+`, the same for the processes serving it: its redis-server and the Postgres postmaster with its backends (with Postgres), the private redis-server it started (embedded; PGlite runs inside the server process). On 2 cores the sum bounds what the box can deliver: 1 s of CPU per core per second.",
       "Knobs and a smoke run: see the header of `bench/peers-bench.ts` and the README's benchmark section.",
     ].join("\n");
     const paths = await writeReport("peers-bench", report, md);
