@@ -1,5 +1,5 @@
 import { jwtVerify } from "jose";
-import { createSecretKey } from "node:crypto";
+import { importHs256Key } from "../../server/src/auth/hs256-key.js";
 
 /**
  * The comparison peers check the same token Switchboard does: an HS256 JWT with the same issuer
@@ -16,13 +16,14 @@ export function peerSecret(): string {
   return secret;
 }
 
-const key = createSecretKey(new TextEncoder().encode(peerSecret()));
+// The same key import Switchboard uses (the cheapest jose offers).
+const key = importHs256Key(peerSecret());
 
 /** The user id the token was issued to, or null when the token is invalid, expired or names another user. */
 export async function verifiedUser(token: string | undefined, expectedUserId: number): Promise<number | null> {
   if (!token) return null;
   try {
-    const { payload } = await jwtVerify(token, key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ["HS256"] });
+    const { payload } = await jwtVerify(token, await key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ["HS256"] });
     const userId = Number(payload.sub);
     return userId === expectedUserId ? userId : null;
   } catch {
