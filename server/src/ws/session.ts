@@ -50,6 +50,8 @@ export class Session {
   #heartbeat: Heartbeat | null = null;
   #closed = false;
   #chain: Promise<void> = Promise.resolve();
+  /** Tasks on `#chain` not finished yet: while 0, a live event in order can be sent at once. */
+  #queuedTasks = 0;
   /** The client's own commands (`send`, `read`): they finish (reply) one at a time, in the order they arrived. */
   #commands: Promise<void> = Promise.resolve();
   /** Resolves once the latest command has *started* its work (a pipelined one) or finished (any other). */
@@ -135,9 +137,15 @@ export class Session {
 
   /** Run `task` after everything queued before it; failures are logged, never thrown. */
   enqueue(task: () => Promise<void> | void): Promise<void> {
-    this.#chain = this.#chain.then(task).catch((error: unknown) => {
-      this.deps.logger.warn({ err: error, userId: this.userId }, "session task failed");
-    });
+    this.#queuedTasks++;
+    this.#chain = this.#chain
+      .then(task)
+      .catch((error: unknown) => {
+        this.deps.logger.warn({ err: error, userId: this.userId }, "session task failed");
+      })
+      .finally(() => {
+        this.#queuedTasks--;
+      });
     return this.#chain;
   }
 
@@ -203,6 +211,12 @@ export class Session {
   deliver(stored: StoredEvent): void {
     if (this.#holding) {
       if (this.#held.length < (this.deps.maxHeld ?? 1000)) this.#held.push(stored);
+      return;
+    }
+    // The usual case — the next event of the current epoch, nothing queued before it — is sent at
+    // once; anything else (a gap to fill, a new epoch, a replay in progress) takes the chain.
+    if (this.#queuedTasks === 0 && stored.epoch === this.#epoch && stored.seq === this.#lastSeq + 1) {
+      this.#sendLive(stored);
       return;
     }
     void this.enqueue(() => this.#deliverInOrder(stored));
@@ -279,6 +293,10 @@ export class Session {
         }
       }
     }
+    this.#sendLive(stored);
+  }
+
+  #sendLive(stored: StoredEvent): void {
     this.#sendEvent(stored);
     if (stored.event.kind === EventKind.message && this.deps.observeDeliveryLatency) {
       const storedAt = Date.parse(stored.event.message.createdAt);
