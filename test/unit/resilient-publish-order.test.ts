@@ -3,6 +3,7 @@ import type { ChatEvent } from "../../shared/protocol/index.js";
 import { LocalEventBus } from "../../server/src/realtime/local-event-bus.js";
 import { MemoryEventLog } from "../../server/src/realtime/memory-event-log.js";
 import type { RedisEventLog, RoutedAppend } from "../../server/src/realtime/redis-event-log.js";
+import type { StoredEvent } from "../../server/src/realtime/ports.js";
 import { RedisHealth } from "../../server/src/realtime/redis-health.js";
 import { ResilientEventLog } from "../../server/src/realtime/resilient-event-log.js";
 
@@ -25,15 +26,21 @@ async function upHealth(): Promise<RedisHealth> {
   return health;
 }
 
+/** A log whose Redis calls wait in `calls` until settled by hand, and what its local bus delivered. */
+async function logWithHeldCalls(deliveredOf: (stored: StoredEvent) => number) {
+  const health = await upHealth();
+  const calls: Array<ReturnType<typeof deferred<RoutedAppend>>> = [];
+  const redis = { appendAndRoute: () => (calls.push(deferred<RoutedAppend>()), calls.at(-1)!.promise) } as unknown as RedisEventLog;
+  const log = new ResilientEventLog(redis, () => new MemoryEventLog(), health);
+  const local = new LocalEventBus();
+  const delivered: number[] = [];
+  local.subscribe((_user, stored) => delivered.push(deliveredOf(stored)));
+  return { health, calls, log, local, delivered };
+}
+
 describe("ResilientEventLog.publish while Redis goes down", () => {
   it("keeps a user's events in publish order when an earlier call fails after a later one fell back", async () => {
-    const health = await upHealth();
-    const calls: Array<ReturnType<typeof deferred<RoutedAppend>>> = [];
-    const redis = { appendAndRoute: () => (calls.push(deferred<RoutedAppend>()), calls.at(-1)!.promise) } as unknown as RedisEventLog;
-    const log = new ResilientEventLog(redis, () => new MemoryEventLog(), health);
-    const local = new LocalEventBus();
-    const delivered: number[] = [];
-    local.subscribe((_user, stored) => delivered.push((stored.event as { count: number }).count));
+    const { health, calls, log, local, delivered } = await logWithHeldCalls((stored) => (stored.event as { count: number }).count);
 
     const first = log.publish(7, unread(1), local); // in flight to Redis
     health.reportFailure(new Error("Connection is closed.")); // Redis marked down meanwhile
@@ -95,13 +102,7 @@ describe("ResilientEventLog.publish while Redis goes down", () => {
   });
 
   it("hands an event whose socket is here to the local bus, in reply order, and not one routed elsewhere", async () => {
-    const health = await upHealth();
-    const calls: Array<ReturnType<typeof deferred<RoutedAppend>>> = [];
-    const redis = { appendAndRoute: () => (calls.push(deferred<RoutedAppend>()), calls.at(-1)!.promise) } as unknown as RedisEventLog;
-    const log = new ResilientEventLog(redis, () => new MemoryEventLog(), health);
-    const local = new LocalEventBus();
-    const delivered: number[] = [];
-    local.subscribe((_user, stored) => delivered.push(stored.seq));
+    const { health, calls, log, local, delivered } = await logWithHeldCalls((stored) => stored.seq);
     const published = [log.publish(7, unread(1), local), log.publish(7, unread(2), local), log.publish(7, unread(3), local)];
     calls[0]!.resolve({ stored: { epoch: "e", seq: 1, event: unread(1) }, here: true });
     calls[1]!.resolve({ stored: { epoch: "e", seq: 2, event: unread(2) }, here: false }); // published to another instance
