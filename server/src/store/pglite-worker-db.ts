@@ -32,7 +32,7 @@ function startWorker(workerData: PgliteWorkerData): Worker {
     const { createRequire } = require("node:module");
     const { pathToFileURL } = require("node:url");
     // The ESM build of tsx's API (its CommonJS build cannot load its own ESM half from an eval'd worker).
-    const api = pathToFileURL(createRequire(${JSON.stringify(import.meta.url)}).resolve("tsx/esm/api")).href.replace(/\.cjs$/, ".mjs");
+    const api = pathToFileURL(createRequire(${JSON.stringify(import.meta.url)}).resolve("tsx/esm/api")).href.replace(/.cjs$/, ".mjs");
     import(api).then(({ tsImport }) => tsImport(${JSON.stringify(entry)}, ${JSON.stringify(import.meta.url)}));`;
   return new Worker(bootstrap, { eval: true, workerData });
 }
@@ -54,6 +54,7 @@ export class PgliteWorkerDb implements Db {
   /** Set once the worker is gone: every call fails with it. */
   #lost: Error | null = null;
   #closing = false;
+  #closed: Promise<void> | undefined;
   #opened = false;
 
   private constructor(thread: Worker, options: PgliteWorkerOptions) {
@@ -132,11 +133,19 @@ export class PgliteWorkerDb implements Db {
     }
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  async #close(): Promise<void> {
     if (this.#lost) return;
     this.#closing = true;
+    const closed = this.#call({ op: "close" });
+    // Calls after close() fail at once; the ones sent before it finish first (PGlite waits for them).
+    this.#lost = new Error("The embedded database is closed");
     try {
-      await this.#call({ op: "close" });
+      await closed;
     } finally {
       await this.thread.terminate();
     }
