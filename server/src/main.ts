@@ -23,11 +23,22 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, destination: stdout });
   process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
 
-  let server: Awaited<ReturnType<typeof createSwitchboardServer>>;
+  let server: Awaited<ReturnType<typeof createSwitchboardServer>> | undefined;
+  // Set when the embedded database is lost: the shutdown then ends with exit code 1.
+  let exitCode = 0;
+  let signals = 0;
   try {
     // Owner records, event history and live delivery in Redis (the default), so instances behind
     // one load balancer agree (docs/architecture.md#where-state-lives); in-process fallbacks while Redis is down.
-    server = await createSwitchboardServer(config, { logger });
+    server = await createSwitchboardServer(config, {
+      logger,
+      // The embedded database is gone (its worker thread died): close the sockets with 1012 so
+      // clients reconnect, and exit 1 so the supervisor starts a fresh process on the same data.
+      onDatabaseLost: () => {
+        exitCode = 1;
+        stop("database lost");
+      },
+    });
   } catch (error) {
     if (error instanceof RedisBinaryMissingError) {
       process.stderr.write(`switchboard: ${error.message}\n`);
@@ -37,20 +48,23 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  logger.info({ url: server.url, instanceId: config.instanceId }, "switchboard listening");
+  const started = server;
+  logger.info({ url: started.url, instanceId: config.instanceId }, "switchboard listening");
   if (!process.env.SWITCHBOARD_QUIET) {
     stdout.write(
       startBanner({
-        url: server.url,
+        url: started.url,
         config,
-        localRedisPort: server.localRedis?.port,
-        metricsUrl: server.metricsListener ? `${server.metricsListener.url}/metrics` : config.metricsOnPublicListener ? `${server.url}/metrics` : null,
+        localRedisPort: started.localRedis?.port,
+        metricsUrl: started.metricsListener ? `${started.metricsListener.url}/metrics` : config.metricsOnPublicListener ? `${started.url}/metrics` : null,
       }),
     );
   }
 
-  let signals = 0;
-  const stop = (signal: NodeJS.Signals) => {
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+
+  function stop(signal: NodeJS.Signals | "database lost"): void {
     signals += 1;
     if (signals > 1) {
       logger.warn({ signal }, "second signal: exiting now");
@@ -62,10 +76,8 @@ async function main(): Promise<void> {
     }, config.shutdownTimeoutMs);
     force.unref();
     // Flush the asynchronous log destination before exiting, or the last lines are lost.
-    void server.shutdown().then(() => logger.flush(() => process.exit(0)));
-  };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
+    void (server ? server.shutdown() : Promise.resolve()).then(() => logger.flush(() => process.exit(exitCode)));
+  }
 }
 
 void main();

@@ -55,6 +55,12 @@ export interface CreateServerOptions {
    * `localRealtime` keeps everything in this process (one instance, no Redis needed).
    */
   realtime?: (deps: { redis: Redis | Cluster; config: Config; logger: Logger; metrics: Metrics; sessions: SessionRevocations }) => Promise<Realtime> | Realtime;
+  /**
+   * The embedded database (PGlite's worker thread) stopped without being closed: nothing can be
+   * stored any more in this process. Logged as fatal here; `main.ts` shuts down and exits 1 so the
+   * supervisor restarts it, as after a lost database.
+   */
+  onDatabaseLost?: (error: Error) => void;
 }
 
 /** In-process realtime: correct for one instance only (session revocations stay in this process too). */
@@ -96,7 +102,15 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
     if (!config.databaseUrl && !config.dataDir.startsWith("memory://") && !existsSync(path.join(config.dataDir, "pglite", "PG_VERSION"))) {
       logger.info({ dataDir: config.dataDir }, "creating the embedded PGlite database (first start only; this takes several seconds)");
     }
-    const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onQuery: () => metrics.dbQueries.inc() });
+    const db = await openDb({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      onQuery: () => metrics.dbQueries.inc(),
+      onLost: (error) => {
+        logger.fatal({ err: error }, "the embedded database stopped: nothing can be stored until the server restarts");
+        options.onDatabaseLost?.(error);
+      },
+    });
     cleanups.push(() => db.close());
     const applied = await migrate(db);
     if (applied.length) logger.info({ applied }, "database migrated");

@@ -2,8 +2,9 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 
 /**
- * One SQL dialect (PostgreSQL), two engines: embedded PGlite in a data folder (the default) or
- * a real Postgres through `pg` when `DATABASE_URL` is set. Everything above this file only sees
+ * One SQL dialect (PostgreSQL), two engines: embedded PGlite in a data folder (the default; it
+ * runs in a worker thread, `pglite-worker-db.ts`) or a real Postgres through `pg` when
+ * `DATABASE_URL` is set. Everything above this file only sees
  * `Db`.
  */
 export interface Db {
@@ -21,10 +22,15 @@ export interface OpenDbOptions {
   /** PGlite data folder; `memory://` for an in-memory database. */
   dataDir?: string;
   onQuery?: () => void;
+  /**
+   * PGlite only: its worker thread stopped without `close()` (crashed, out of memory). Pending and
+   * later calls are rejected; the embedded database is gone for this process.
+   */
+  onLost?: (error: Error) => void;
 }
 
 export async function openDb(options: OpenDbOptions): Promise<Db> {
-  return options.databaseUrl ? openPostgres(options.databaseUrl, options.onQuery) : openPglite(options.dataDir ?? ".data", options.onQuery);
+  return options.databaseUrl ? openPostgres(options.databaseUrl, options.onQuery) : openPglite(options.dataDir ?? ".data", options.onQuery, options.onLost);
 }
 
 /**
@@ -35,40 +41,19 @@ export async function openDb(options: OpenDbOptions): Promise<Db> {
  */
 const PGLITE_SHARED_BUFFERS = "16MB";
 
-async function openPglite(dataDir: string, onQuery?: () => void): Promise<Db> {
-  const { PGlite } = await import("@electric-sql/pglite");
+async function openPglite(dataDir: string, onQuery?: () => void, onLost?: (error: Error) => void): Promise<Db> {
+  const { PgliteWorkerDb } = await import("./pglite-worker-db.js");
   let target = dataDir;
   if (!dataDir.startsWith("memory://")) {
     target = path.resolve(dataDir, "pglite");
     await mkdir(target, { recursive: true });
   }
-  const pg = await PGlite.create(target, { startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`] });
-  const db: Db = {
-    engine: "pglite",
-    async query<T>(sql: string, params?: unknown[]) {
-      onQuery?.();
-      const result = await pg.query<T>(sql, params);
-      return { rows: result.rows };
-    },
-    async exec(sql: string) {
-      await pg.exec(sql);
-    },
-    async transaction<T>(fn: (tx: Pick<Db, "query">) => Promise<T>) {
-      return pg.transaction(async (tx) =>
-        fn({
-          async query<R>(sql: string, params?: unknown[]) {
-            onQuery?.();
-            const result = await tx.query<R>(sql, params);
-            return { rows: result.rows };
-          },
-        }),
-      );
-    },
-    async close() {
-      await pg.close();
-    },
-  };
-  return db;
+  return PgliteWorkerDb.open({
+    dataDir: target,
+    settings: { shared_buffers: PGLITE_SHARED_BUFFERS },
+    ...(onQuery ? { onQuery } : {}),
+    ...(onLost ? { onLost } : {}),
+  });
 }
 
 async function openPostgres(url: string, onQuery?: () => void): Promise<Db> {

@@ -1,0 +1,118 @@
+import { parentPort, workerData } from "node:worker_threads";
+import { PGlite, type Transaction } from "@electric-sql/pglite";
+import { toWireError, type PgliteWorkerData, type WorkerReply, type WorkerRequest } from "./pglite-worker-messages.js";
+
+/**
+ * The PGlite worker thread: owns the one PGlite instance, so its WebAssembly Postgres runs beside
+ * the server's event loop instead of on it. Requests come from `pglite-worker-db.ts` and are
+ * handed to PGlite as they arrive; PGlite itself runs one at a time, and while a transaction is
+ * open its queries go first and every other request waits (`PGlite.transaction` holds its mutex).
+ */
+
+if (!parentPort) throw new Error("pglite-worker.ts runs as a worker thread (new Worker), not as a script");
+const port = parentPort;
+const { dataDir, settings } = workerData as PgliteWorkerData;
+
+/** Thrown inside `PGlite.transaction` to make it roll back. */
+const ROLLBACK = Symbol("rollback");
+
+interface OpenTransaction {
+  tx: Transaction;
+  /** Ends the lane: commit or roll back, answered to request `replyTo`. */
+  end(commit: boolean, replyTo: number): void;
+}
+
+const transactions = new Map<number, OpenTransaction>();
+
+function reply(message: WorkerReply): void {
+  port.postMessage(message);
+}
+
+function answer(id: number, work: Promise<unknown[] | undefined>): void {
+  work.then(
+    (rows) => reply(rows ? { id, rows } : { id }),
+    (error: unknown) => reply({ id, error: toWireError(error) }),
+  );
+}
+
+function begin(id: number, pg: PGlite): void {
+  let opened = false;
+  let endedBy = id;
+  const done = pg.transaction(async (tx) => {
+    const commit = await new Promise<boolean>((resolve) => {
+      transactions.set(id, {
+        tx,
+        end(commit, replyTo) {
+          endedBy = replyTo;
+          resolve(commit);
+        },
+      });
+      opened = true;
+      reply({ id });
+    });
+    if (!commit) throw ROLLBACK;
+  });
+  done.then(
+    () => reply({ id: endedBy }),
+    (error: unknown) => {
+      // A rollback asked for is a success; a BEGIN or COMMIT that failed is the asker's error.
+      if (error === ROLLBACK) reply({ id: endedBy });
+      else reply({ id: opened ? endedBy : id, error: toWireError(error) });
+    },
+  );
+  void done.finally(() => transactions.delete(id)).catch(() => {});
+}
+
+async function main(): Promise<void> {
+  let pg: PGlite;
+  try {
+    const startParams = [...PGlite.defaultStartParams, ...Object.entries(settings).flatMap(([name, value]) => ["-c", `${name}=${value}`])];
+    pg = await PGlite.create(dataDir, { startParams });
+  } catch (error) {
+    reply({ id: 0, error: toWireError(error) });
+    return;
+  }
+  port.on("message", (request: WorkerRequest) => {
+    switch (request.op) {
+      case "query": {
+        if (request.tx === undefined) {
+          answer(
+            request.id,
+            pg.query(request.sql, request.params).then((r) => r.rows),
+          );
+          break;
+        }
+        const open = transactions.get(request.tx);
+        answer(request.id, open ? open.tx.query(request.sql, request.params).then((r) => r.rows) : Promise.reject(new Error("Transaction is closed")));
+        break;
+      }
+      case "exec":
+        answer(
+          request.id,
+          pg.exec(request.sql).then(() => undefined),
+        );
+        break;
+      case "begin":
+        begin(request.id, pg);
+        break;
+      case "commit":
+      case "rollback": {
+        const open = transactions.get(request.tx);
+        // Already ended (its COMMIT failed, say): nothing left to roll back.
+        if (!open) reply({ id: request.id });
+        else open.end(request.op === "commit", request.id);
+        break;
+      }
+      case "close":
+        // PGlite's close waits for queued work, then shuts Postgres down and flushes the folder.
+        answer(
+          request.id,
+          pg.close().then(() => undefined),
+        );
+        break;
+    }
+  });
+  reply({ id: 0 });
+}
+
+void main();
