@@ -47,13 +47,21 @@ async function connect(options: CliOptions, logger: Logger): Promise<Connection>
 }
 
 /**
+ * Lines are written in chunks of at least this many bytes (sonic-boom `minLength`; flushed at
+ * exit, and on Ctrl-C). Without it every line was its own `fs.write` — measured on the 2-core
+ * box, 15 µs a line against 8 µs, about 1 µs a key at the default 10 % sampling. A `kill -9`
+ * loses at most this much of the log tail; the checkpoint does not depend on it.
+ */
+const LOG_BUFFER_BYTES = 8 * 1024;
+
+/**
  * A plain pino logger: `DecisionLog` masks what it writes itself. The shared `createLogger`
  * would mask every string again (measured ~35 µs a line, a third of this tool's time at 10 %
  * sampling) and read 8-digit user ids in keys as phone numbers (`user:103****1014`), which would
  * leave operators unable to find a key.
  */
 function decisionLogger(options: CliOptions): { logger: Logger; flush(): void } {
-  const destination = pino.destination({ dest: options.logFile ?? 2, sync: false, mkdir: true });
+  const destination = pino.destination({ dest: options.logFile ?? 2, sync: false, mkdir: true, minLength: LOG_BUFFER_BYTES });
   const logger = pino({ name: "cache-migrate", level: options.logLevel }, destination);
   return { logger, flush: () => destination.flushSync() };
 }
