@@ -30,12 +30,25 @@ export function profileRoutes({ store, tokens, profiles, metrics }: ProfileRoute
   });
 
   router.get(RestPath.profileMe, signedIn, async (req, res) => {
-    const profile = await profiles.get(principal(req).userId);
-    if (!profile) return sendError(res, 404, RestErrorCode.notFound, "User no longer exists");
-    const { body, etag } = renderProfile(profile);
-    res.set({ ETag: etag, "Cache-Control": PROFILE_CACHE_CONTROL, Vary: PROFILE_VARY });
+    const { userId } = principal(req);
+    // The conditional refresh: answered from the ETag this instance knows is current, if any.
+    if (req.headers["if-none-match"]) {
+      const known = await profiles.knownEtag(userId);
+      if (known) {
+        res.set({ ETag: known, "Cache-Control": PROFILE_CACHE_CONTROL, Vary: PROFILE_VARY });
+        // `fresh` (through `req.fresh`) compares If-None-Match with the ETag just set.
+        if (req.fresh) {
+          res.status(304).end();
+          metrics.profileRequests.inc({ result: "304" });
+          return;
+        }
+      }
+    }
+    const rendered = await profiles.render(userId);
+    if (!rendered) return sendError(res, 404, RestErrorCode.notFound, "User no longer exists");
+    res.set({ ETag: rendered.etag, "Cache-Control": PROFILE_CACHE_CONTROL, Vary: PROFILE_VARY });
     // `res.send` keeps our ETag and, when `req.fresh` (If-None-Match matches), answers 304 with no body.
-    res.type("application/json").send(body);
+    res.type("application/json").send(rendered.body);
     metrics.profileRequests.inc({ result: res.statusCode === 200 || res.statusCode === 304 ? String(res.statusCode) : "other" });
   });
 
