@@ -89,6 +89,9 @@ export function createApp(deps: AppDeps): express.Express {
   app.use([RestPath.login, RestPath.refresh, RestPath.logout, RestPath.logoutAll], noStore);
   app.use(RestPath.metrics, metricsGuard(deps.metricsAccess));
 
+  // First: the conditional profile refresh is the most frequent request (every tab, every
+  // 5 minutes), and every router before it costs each request its path matching.
+  app.use(profileRoutes({ store, tokens, profiles, metrics }));
   app.use(
     authRoutes({
       store,
@@ -100,7 +103,6 @@ export function createApp(deps: AppDeps): express.Express {
       refreshCookie: { allowedOrigins: deps.allowedOrigins, maxAgeS: deps.refreshTokenTtlS ?? 30 * 24 * 3600 },
     }),
   );
-  app.use(profileRoutes({ store, tokens, profiles, metrics }));
   app.use(sessionRoutes({ tokens }));
   app.use(adminRoutes({ store, tokens, profiles }));
   app.use(messageRoutes({ store, tokens, messages, metrics, ...(deps.budgets ? { budgets: deps.budgets } : {}) }));

@@ -35,6 +35,7 @@ export class RedisProfileChanges implements ProfileChangeFeed {
   readonly #detach: Array<() => void> = [];
   /** Requests waiting for a PING sent after they arrived. */
   #waiting: Array<(caughtUp: boolean) => void> = [];
+  /** A PING is scheduled or in flight; requests arriving meanwhile wait for the next one. */
   #pinging = false;
   readonly #onMessage = (channel: string, message: string) => {
     if (channel === profileChangesChannel) this.#receive(message);
@@ -75,14 +76,20 @@ export class RedisProfileChanges implements ProfileChangeFeed {
     if (!this.health.isUp() || !this.etags.trusted) return Promise.resolve(false);
     return new Promise((resolve) => {
       this.#waiting.push(resolve);
-      if (!this.#pinging) this.#ping();
+      this.#schedulePing();
     });
+  }
+
+  /** At the end of this turn of the event loop, so one PING covers every request read in it. */
+  #schedulePing(): void {
+    if (this.#pinging) return;
+    this.#pinging = true;
+    setImmediate(() => this.#ping());
   }
 
   #ping(): void {
     const batch = this.#waiting;
     this.#waiting = [];
-    this.#pinging = true;
     this.health.withTimeout(this.subscriber.ping()).then(
       () => this.#settle(batch, true),
       (error: unknown) => {
@@ -97,7 +104,7 @@ export class RedisProfileChanges implements ProfileChangeFeed {
   #settle(batch: Array<(caughtUp: boolean) => void>, caughtUp: boolean): void {
     this.#pinging = false;
     for (const resolve of batch) resolve(caughtUp);
-    if (this.#waiting.length > 0) this.#ping();
+    if (this.#waiting.length > 0) this.#schedulePing();
   }
 
   async #publish(userIds: number[]): Promise<void> {
