@@ -1,4 +1,4 @@
-import { Router } from "express";
+import { type RequestHandler, Router } from "express";
 import { RestErrorCode, RestPath, type UsersResponse } from "../../../../shared/protocol/index.js";
 import type { TokenService } from "../../auth/tokens.js";
 import type { Metrics } from "../../metrics.js";
@@ -13,6 +13,8 @@ export interface ProfileRouteDeps {
   tokens: TokenService;
   profiles: ProfileService;
   metrics: Pick<Metrics, "profileRequests">;
+  /** The app's JSON body parser: these routes are mounted before it (`app.ts`). */
+  jsonBody: RequestHandler;
 }
 
 /** Profile responses: private (per user), cached by the browser for 5 min, keyed by credentials. */
@@ -20,7 +22,7 @@ const PROFILE_CACHE_CONTROL = "private, max-age=300";
 const PROFILE_VARY = "Authorization, Cookie";
 
 /** The caller's profile (strong ETag, 304) and the people they can chat with. */
-export function profileRoutes({ store, tokens, profiles, metrics }: ProfileRouteDeps): Router {
+export function profileRoutes({ store, tokens, profiles, metrics, jsonBody }: ProfileRouteDeps): Router {
   const router = Router();
   const signedIn = authenticate(tokens);
 
@@ -52,7 +54,7 @@ export function profileRoutes({ store, tokens, profiles, metrics }: ProfileRoute
     metrics.profileRequests.inc({ result: res.statusCode === 200 || res.statusCode === 304 ? String(res.statusCode) : "other" });
   });
 
-  router.patch(RestPath.profileMe, signedIn, async (req, res) => {
+  router.patch(RestPath.profileMe, jsonBody, signedIn, async (req, res) => {
     const patch = parse(ProfilePatchBody, req.body);
     const profile = await profiles.update(principal(req).userId, patch);
     if (!profile) return sendError(res, 404, RestErrorCode.notFound, "User no longer exists");
