@@ -21,6 +21,7 @@ import { UserBudgets } from "./realtime/user-budgets.js";
 import { startLocalRedis, type LocalRedisServer } from "./redis/local-redis-server.js";
 import { redisReconnectDelay } from "./redis/reconnect-delay.js";
 import { MessageService } from "./services/message-service.js";
+import { ProfileEtags } from "./services/profile-etags.js";
 import { ProfileService } from "./services/profile-service.js";
 import { openDb, type Db } from "./store/db.js";
 import { migrate } from "./store/migrations.js";
@@ -54,7 +55,14 @@ export interface CreateServerOptions {
    * instances sharing Redis agree, with in-process fallbacks while Redis is down.
    * `localRealtime` keeps everything in this process (one instance, no Redis needed).
    */
-  realtime?: (deps: { redis: Redis | Cluster; config: Config; logger: Logger; metrics: Metrics; sessions: SessionRevocations }) => Promise<Realtime> | Realtime;
+  realtime?: (deps: {
+    redis: Redis | Cluster;
+    config: Config;
+    logger: Logger;
+    metrics: Metrics;
+    sessions: SessionRevocations;
+    profileEtags: ProfileEtags;
+  }) => Promise<Realtime> | Realtime;
   /**
    * The embedded database (PGlite's worker thread) stopped without being closed: nothing can be
    * stored any more in this process. Logged as fatal here; `main.ts` shuts down and exits 1 so the
@@ -75,14 +83,24 @@ export function redisRealtime({
   logger,
   metrics,
   sessions,
+  profileEtags,
 }: {
   redis: Redis | Cluster;
   config: Config;
   logger: Logger;
   metrics: Metrics;
   sessions?: SessionRevocations;
+  profileEtags?: ProfileEtags;
 }): Promise<Realtime> {
-  return createRedisRealtime({ redis, instanceId: config.instanceId, config, logger, metrics, ...(sessions ? { sessions } : {}) });
+  return createRedisRealtime({
+    redis,
+    instanceId: config.instanceId,
+    config,
+    logger,
+    metrics,
+    ...(sessions ? { sessions } : {}),
+    ...(profileEtags ? { profileEtags } : {}),
+  });
 }
 
 export async function createSwitchboardServer(config: Config, options: CreateServerOptions = {}): Promise<SwitchboardServer> {
@@ -147,7 +165,9 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
     // Ended sessions: checked in process on every request and upgrade, shared through Redis.
     const sessions = new SessionRevocations({ accessTtlMs: config.accessTokenTtlS * 1000 });
     cleanups.push(async () => sessions.close());
-    const realtime = await (options.realtime ?? redisRealtime)({ redis, config, logger, metrics, sessions });
+    // The profile's ETag per user, for the conditional refresh; kept current across instances by the realtime layer.
+    const profileEtags = new ProfileEtags();
+    const realtime = await (options.realtime ?? redisRealtime)({ redis, config, logger, metrics, sessions, profileEtags });
     cleanups.push(() => realtime.close());
     const cache = new UserCache({ redis, ttlSeconds: config.userCacheTtlS, mode: config.cacheFormatMode, metrics, logger });
     const tokens = new TokenService(
@@ -161,7 +181,7 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
     const budgets = new UserBudgets(config.rateLimits);
     let sockets: ChatSocketServer;
     const publish = (userId: number, event: Parameters<ChatSocketServer["publish"]>[1]) => sockets.publish(userId, event);
-    const profiles = new ProfileService(store, cache, publish, logger);
+    const profiles = new ProfileService(store, cache, publish, logger, profileEtags);
     const messages = new MessageService(store, publish, logger);
     sockets = new ChatSocketServer({
       tokens,

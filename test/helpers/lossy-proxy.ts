@@ -16,6 +16,8 @@ export interface LossyProxy {
   setJitter(maxMs: number): void;
   /** Hold both directions of every connection for `ms` from now. */
   stall(ms: number): void;
+  /** Drop every open connection and refuse new ones (a lost link); returns the function that restores it. */
+  cut(): () => void;
   close(): Promise<void>;
 }
 
@@ -83,7 +85,12 @@ export async function startLossyProxy(target: { host: string; port: number }): P
   const pipes = new Set<DelayedPipe>();
   const sockets = new Set<Socket>();
   let connections = 0;
+  let refusing = false;
   const server: Server = createServer((downstream) => {
+    if (refusing) {
+      downstream.destroy();
+      return;
+    }
     connections += 1;
     const upstream = connect(target.port, target.host);
     for (const socket of [downstream, upstream]) {
@@ -121,6 +128,13 @@ export async function startLossyProxy(target: { host: string; port: number }): P
     stall(ms) {
       link.stalledUntil = Math.max(link.stalledUntil, Date.now() + ms);
       for (const pipe of pipes) pipe.poke();
+    },
+    cut() {
+      refusing = true;
+      for (const socket of sockets) socket.destroy();
+      return () => {
+        refusing = false;
+      };
     },
     async close() {
       for (const socket of sockets) socket.destroy();

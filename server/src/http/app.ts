@@ -85,7 +85,12 @@ export function createApp(deps: AppDeps): express.Express {
       maxAge: 600,
     }),
   );
-  app.use(REST_API_PREFIX, express.json({ limit: deps.maxBodyBytes, strict: true }));
+  const jsonBody = express.json({ limit: deps.maxBodyBytes, strict: true });
+  // Before the body parser and the path-scoped middleware below (the PATCH brings its own
+  // parser): the conditional profile refresh is the most frequent request — every tab, every
+  // 5 minutes — and each layer before it costs every request its path matching.
+  app.use(profileRoutes({ store, tokens, profiles, metrics, jsonBody }));
+  app.use(REST_API_PREFIX, jsonBody);
   app.use([RestPath.login, RestPath.refresh, RestPath.logout, RestPath.logoutAll], noStore);
   app.use(RestPath.metrics, metricsGuard(deps.metricsAccess));
 
@@ -100,7 +105,6 @@ export function createApp(deps: AppDeps): express.Express {
       refreshCookie: { allowedOrigins: deps.allowedOrigins, maxAgeS: deps.refreshTokenTtlS ?? 30 * 24 * 3600 },
     }),
   );
-  app.use(profileRoutes({ store, tokens, profiles, metrics }));
   app.use(sessionRoutes({ tokens }));
   app.use(adminRoutes({ store, tokens, profiles }));
   app.use(messageRoutes({ store, tokens, messages, metrics, ...(deps.budgets ? { budgets: deps.budgets } : {}) }));

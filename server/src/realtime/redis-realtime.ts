@@ -14,6 +14,8 @@ import type { RedisClient } from "./redis-keys.js";
 import type { Realtime } from "./realtime.js";
 import { RedisOwnerRegistry } from "./redis-owner-registry.js";
 import { RedisSessionRevocations } from "./redis-session-revocations.js";
+import type { ProfileEtags } from "../services/profile-etags.js";
+import { RedisProfileChanges } from "../services/redis-profile-changes.js";
 import { ResilientOwnerRegistry } from "./resilient-owner-registry.js";
 import { ResilientEventBus } from "./resilient-event-bus.js";
 import { ResilientEventLog, redeliverLatest } from "./resilient-event-log.js";
@@ -27,6 +29,8 @@ export interface CreateRedisRealtimeOptions {
   metrics?: Pick<Metrics, "redisUp">;
   /** Ended sessions of this instance, to share with the others (loaded at start, broadcast on revoke). */
   sessions?: SessionRevocations;
+  /** Profile ETags kept in this process, forgotten on every instance when a profile changes. */
+  profileEtags?: ProfileEtags;
   /** How long `createRealtime` waits for Redis before starting degraded. @default 5000 */
   startTimeoutMs?: number;
   /** @default 1000 */
@@ -73,6 +77,7 @@ export async function createRedisRealtime(options: CreateRedisRealtimeOptions): 
   // Recovery hooks run in registration order: owners, histories (both registered above), then this.
   health.onRecover(() => redeliverLatest(owners.users(), redisLog, localBus, health));
   const sessions = options.sessions ? new RedisSessionRevocations(commands, channel.subscriber, health, options.sessions, logger) : null;
+  const profileChanges = options.profileEtags ? new RedisProfileChanges(commands, channel.subscriber, health, options.profileEtags, logger) : null;
 
   if (!health.isUp()) {
     const up = await waitForUp(health, options.startTimeoutMs ?? 5000);
@@ -91,6 +96,7 @@ export async function createRedisRealtime(options: CreateRedisRealtimeOptions): 
     async close() {
       health.close();
       sessions?.close();
+      profileChanges?.close();
       eventLog.close();
       await owners.close();
       await bus.close();

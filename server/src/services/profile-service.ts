@@ -2,6 +2,7 @@ import etag from "etag";
 import { EventKind, type ChatEvent, type Profile } from "../../../shared/protocol/index.js";
 import type { Logger } from "../log/logger.js";
 import type { ProfilePatch, PublicUser, Store } from "../store/store.js";
+import { ProfileEtags } from "./profile-etags.js";
 
 /** What the server needs of the Redis user cache (server/src/cache/user-cache.ts). */
 export interface ProfileCache {
@@ -66,7 +67,27 @@ export class ProfileService {
     private readonly cache: ProfileCache,
     private readonly publish: Publish,
     private readonly logger: Logger,
+    /** Current ETags kept in process for the conditional refresh; a private one when not shared. */
+    readonly etags: ProfileEtags = new ProfileEtags(),
   ) {}
+
+  /**
+   * The user's current profile ETag when this instance knows it for sure (no Redis or database
+   * read), else undefined: build the answer with `render`.
+   */
+  knownEtag(userId: number): Promise<string | undefined> {
+    return this.etags.current(userId);
+  }
+
+  /** The response body and ETag, from the source (`get`); the ETag is remembered for `knownEtag`. */
+  async render(userId: number): Promise<{ body: string; etag: string } | null> {
+    const stamp = this.etags.stamp();
+    const profile = await this.get(userId);
+    if (!profile) return null;
+    const rendered = renderProfile(profile);
+    this.etags.remember(userId, rendered.etag, stamp);
+    return rendered;
+  }
 
   /** Cache first (0 database queries when warm); a miss or an unusable record loads from the database. */
   async get(userId: number): Promise<Profile | null> {
@@ -94,6 +115,9 @@ export class ProfileService {
     const record = toCacheRecord(user);
     await this.cache.set(user.id, record);
     const profile = profileFromRecord(record)!;
+    // Before the request returns and before the user's clients hear of it: from now on no
+    // instance answers 304 for the old ETag (RedisProfileChanges).
+    await this.etags.changed(user.id);
     try {
       await this.publish(user.id, { kind: EventKind.profile, etag: renderProfile(profile).etag });
     } catch (error) {

@@ -1,4 +1,4 @@
-import { Router } from "express";
+import { type RequestHandler, Router } from "express";
 import { RestErrorCode, RestPath, type UsersResponse } from "../../../../shared/protocol/index.js";
 import type { TokenService } from "../../auth/tokens.js";
 import type { Metrics } from "../../metrics.js";
@@ -13,6 +13,8 @@ export interface ProfileRouteDeps {
   tokens: TokenService;
   profiles: ProfileService;
   metrics: Pick<Metrics, "profileRequests">;
+  /** The app's JSON body parser: these routes are mounted before it (`app.ts`). */
+  jsonBody: RequestHandler;
 }
 
 /** Profile responses: private (per user), cached by the browser for 5 min, keyed by credentials. */
@@ -20,7 +22,7 @@ const PROFILE_CACHE_CONTROL = "private, max-age=300";
 const PROFILE_VARY = "Authorization, Cookie";
 
 /** The caller's profile (strong ETag, 304) and the people they can chat with. */
-export function profileRoutes({ store, tokens, profiles, metrics }: ProfileRouteDeps): Router {
+export function profileRoutes({ store, tokens, profiles, metrics, jsonBody }: ProfileRouteDeps): Router {
   const router = Router();
   const signedIn = authenticate(tokens);
 
@@ -30,16 +32,29 @@ export function profileRoutes({ store, tokens, profiles, metrics }: ProfileRoute
   });
 
   router.get(RestPath.profileMe, signedIn, async (req, res) => {
-    const profile = await profiles.get(principal(req).userId);
-    if (!profile) return sendError(res, 404, RestErrorCode.notFound, "User no longer exists");
-    const { body, etag } = renderProfile(profile);
-    res.set({ ETag: etag, "Cache-Control": PROFILE_CACHE_CONTROL, Vary: PROFILE_VARY });
+    const { userId } = principal(req);
+    // The conditional refresh: answered from the ETag this instance knows is current, if any.
+    if (req.headers["if-none-match"]) {
+      const known = await profiles.knownEtag(userId);
+      if (known) {
+        res.set({ ETag: known, "Cache-Control": PROFILE_CACHE_CONTROL, Vary: PROFILE_VARY });
+        // `fresh` (through `req.fresh`) compares If-None-Match with the ETag just set.
+        if (req.fresh) {
+          res.status(304).end();
+          metrics.profileRequests.inc({ result: "304" });
+          return;
+        }
+      }
+    }
+    const rendered = await profiles.render(userId);
+    if (!rendered) return sendError(res, 404, RestErrorCode.notFound, "User no longer exists");
+    res.set({ ETag: rendered.etag, "Cache-Control": PROFILE_CACHE_CONTROL, Vary: PROFILE_VARY });
     // `res.send` keeps our ETag and, when `req.fresh` (If-None-Match matches), answers 304 with no body.
-    res.type("application/json").send(body);
+    res.type("application/json").send(rendered.body);
     metrics.profileRequests.inc({ result: res.statusCode === 200 || res.statusCode === 304 ? String(res.statusCode) : "other" });
   });
 
-  router.patch(RestPath.profileMe, signedIn, async (req, res) => {
+  router.patch(RestPath.profileMe, jsonBody, signedIn, async (req, res) => {
     const patch = parse(ProfilePatchBody, req.body);
     const profile = await profiles.update(principal(req).userId, patch);
     if (!profile) return sendError(res, 404, RestErrorCode.notFound, "User no longer exists");
