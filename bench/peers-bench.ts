@@ -172,17 +172,28 @@ function cpuMicroseconds(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S) * 1_000_000;
 }
 
-/** CPU time of several processes, skipping any that exited. */
-function cpuMicrosecondsOf(pids: number[]): number {
-  let total = 0;
+/** CPU time per process of several processes, skipping any that exited. */
+function cpuByPid(pids: number[]): Map<number, number> {
+  const cpu = new Map<number, number>();
   for (const pid of pids) {
     try {
-      total += cpuMicroseconds(pid);
+      cpu.set(pid, cpuMicroseconds(pid));
     } catch {
       // gone meanwhile
     }
   }
-  return total;
+  return cpu;
+}
+
+/**
+ * CPU the processes used between two looks (the second look finds processes started meanwhile,
+ * counted from zero). A process that exited in between is not counted: a pool closing an idle
+ * backend takes that backend's share with it, so the figure is a lower bound.
+ */
+function cpuUsedSince(before: Map<number, number>, after: Map<number, number>): number {
+  let used = 0;
+  for (const [pid, cpu] of after) used += cpu - (before.get(pid) ?? 0);
+  return used;
 }
 
 function processStats(): { pid: number; ppid: number; cmdline: string }[] {
@@ -442,9 +453,8 @@ async function deliveryPhase(target: Target, rate: number, run: number, clients:
   };
   for (const client of clients) client.onMessage(listener);
   const pid = target.child.pid!;
-  const servicePids = target.servicePids();
   const cpuBefore = cpuMicroseconds(pid);
-  const serviceCpuBefore = cpuMicrosecondsOf(servicePids);
+  const serviceCpuBefore = cpuByPid(target.servicePids());
   let sent = 0;
   let windowLimited = false;
   const started = performance.now();
@@ -465,7 +475,7 @@ async function deliveryPhase(target: Target, rate: number, run: number, clients:
   const drainUntil = performance.now() + 20_000;
   while (latencies.length < sent && performance.now() < drainUntil) await sleep(20);
   const cpuAfter = cpuMicroseconds(pid);
-  const serviceCpuAfter = cpuMicrosecondsOf(servicePids);
+  const serviceCpuAfter = cpuByPid(target.servicePids());
   const sorted = [...latencies].sort((x, y) => x - y);
   const result: DeliveryResult = {
     offeredPerS: rate,
@@ -474,7 +484,7 @@ async function deliveryPhase(target: Target, rate: number, run: number, clients:
     deliveredPerS: Math.round(latencies.length / ((Math.max(lastDelivery, endAt) - started) / 1000)),
     latencyMs: { p50: round(percentile(sorted, 50)), p99: round(percentile(sorted, 99)), max: round(sorted.at(-1) ?? NaN) },
     cpuMicrosecondsPerMessage: Math.round((cpuAfter - cpuBefore) / Math.max(1, latencies.length)),
-    serviceCpuMicrosecondsPerMessage: Math.round((serviceCpuAfter - serviceCpuBefore) / Math.max(1, latencies.length)),
+    serviceCpuMicrosecondsPerMessage: Math.round(cpuUsedSince(serviceCpuBefore, serviceCpuAfter) / Math.max(1, latencies.length)),
     windowLimited,
   };
   log(
