@@ -260,10 +260,14 @@ export function realtimeScripts(redis: RedisClient): RealtimeScripts {
     if (standalone) corkUntilNextTurn((redis as unknown as { stream?: Socket }).stream);
     return commands[name]!(...args) as Promise<T>;
   };
+  // The batch append is sent from a setImmediate callback (the turn's events, gathered): corked
+  // there, it would wait for the next turn's uncork — a whole loop iteration. It is one command
+  // anyway.
+  const callUncorked = <T>(name: ScriptName, ...args: ScriptArgument[]): Promise<T> => commands[name]!(...args) as Promise<T>;
   return {
     historyAppend: (...args) => call("switchboardHistoryAppend", ...args),
     historyAppendAndRouteMany: (keys, maxLen, maxAgeMs, freshEpoch, channelPrefix, callerInstanceId, events) =>
-      call("switchboardHistoryAppendAndRouteMany", keys.length, ...keys, maxLen, maxAgeMs, freshEpoch, channelPrefix, callerInstanceId, ...events),
+      callUncorked("switchboardHistoryAppendAndRouteMany", keys.length, ...keys, maxLen, maxAgeMs, freshEpoch, channelPrefix, callerInstanceId, ...events),
     historyHead: (...args) => call("switchboardHistoryHead", ...args),
     historySince: (...args) => call("switchboardHistorySince", ...args),
     ownerClaim: (...args) => call("switchboardOwnerClaim", ...args),
