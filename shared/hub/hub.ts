@@ -239,9 +239,12 @@ export class Hub {
       }
       case TabRequestKind.signOut:
         this.#connection.stop(ConnectionState.signedOut);
+        // Nothing of the user is kept from here on: the tabs and storage get the empty snapshot in
+        // the same task as the signed-out state, not after the logout request's round trip (a tab
+        // closed meanwhile would have left the user's messages in origin storage).
+        keeper.apply({ kind: HubMessageKind.snapshot, snapshot: emptySnapshot() });
         await this.#outbox.clear();
         await this.#api.logout();
-        keeper.apply({ kind: HubMessageKind.snapshot, snapshot: emptySnapshot() });
         return null;
       case TabRequestKind.useHere:
         if ((await this.#api.tokens()) === null) throw new Error("Sign in first.");
