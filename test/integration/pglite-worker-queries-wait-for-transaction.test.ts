@@ -1,32 +1,19 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDb, type Db } from "../../server/src/store/db.js";
-import { seedPgliteDataDir } from "../helpers/pglite-template.js";
+import { describe, expect, it } from "vitest";
+import { usePgliteDb } from "../helpers/pglite-db.js";
 
 /**
  * PGlite is one connection: while a transaction is open in the worker, queries from outside it
  * wait, and run in the order sent once it commits — none of them sees half a transaction.
  */
 describe("concurrent queries during a PGlite transaction (worker thread)", () => {
-  let db: Db;
-  let dataDir: string;
-  beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "switchboard-pglite-concurrent-"));
-    await seedPgliteDataDir(dataDir);
-    db = await openDb({ dataDir });
+  const world = usePgliteDb("switchboard-pglite-concurrent-", async (db) => {
     await db.exec("CREATE TABLE ledger (id serial primary key, account int not null, amount int not null)");
-  });
-  afterAll(async () => {
-    await db?.close();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   it("outside queries wait for the commit and see all of it; two transactions do not interleave", async () => {
     const order: string[] = [];
     const transfer = (label: string) =>
-      db.transaction(async (tx) => {
+      world.db.transaction(async (tx) => {
         order.push(`${label} begin`);
         await tx.query("INSERT INTO ledger (account, amount) VALUES (1, -10)");
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -36,7 +23,7 @@ describe("concurrent queries during a PGlite transaction (worker thread)", () =>
     const first = transfer("a");
     // Sent while "a" is open: each sees either none or all of a transfer, so the sum stays 0.
     const reads = Array.from({ length: 20 }, (_, i) =>
-      db.query<{ rows: number; total: number }>("SELECT count(*)::int AS rows, coalesce(sum(amount), 0)::int AS total FROM ledger").then((r) => {
+      world.db.query<{ rows: number; total: number }>("SELECT count(*)::int AS rows, coalesce(sum(amount), 0)::int AS total FROM ledger").then((r) => {
         order.push(`read ${i}`);
         return r.rows[0]!;
       }),
@@ -50,6 +37,6 @@ describe("concurrent queries during a PGlite transaction (worker thread)", () =>
     // "b" began only after "a" ended.
     expect(order.indexOf("b begin")).toBeGreaterThan(order.indexOf("a end"));
     expect(order.indexOf("read 0")).toBeGreaterThan(order.indexOf("a end"));
-    expect((await db.query<{ n: number }>("SELECT count(*)::int AS n FROM ledger")).rows).toEqual([{ n: 4 }]);
+    expect((await world.db.query<{ n: number }>("SELECT count(*)::int AS n FROM ledger")).rows).toEqual([{ n: 4 }]);
   });
 });

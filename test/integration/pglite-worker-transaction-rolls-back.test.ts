@@ -1,31 +1,18 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDb, type Db } from "../../server/src/store/db.js";
-import { seedPgliteDataDir } from "../helpers/pglite-template.js";
+import { describe, expect, it } from "vitest";
+import { usePgliteDb } from "../helpers/pglite-db.js";
 
 describe("a PGlite transaction whose callback throws (worker thread)", () => {
-  let db: Db;
-  let dataDir: string;
-  beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "switchboard-pglite-rollback-"));
-    await seedPgliteDataDir(dataDir);
-    db = await openDb({ dataDir });
+  const world = usePgliteDb("switchboard-pglite-rollback-", async (db) => {
     await db.exec("CREATE TABLE items (id serial primary key, name text not null)");
-  });
-  afterAll(async () => {
-    await db?.close();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   it("rolls back, rethrows the callback's error, and a query sent meanwhile runs after the rollback", async () => {
     let outsideDone = false;
     let outside: Promise<{ rows: Array<{ n: number }> }> | undefined;
     const thrown = new Error("changed my mind");
-    const result = db.transaction(async (tx) => {
+    const result = world.db.transaction(async (tx) => {
       await tx.query("INSERT INTO items (name) VALUES ($1)", ["inside"]);
-      outside = db.query<{ n: number }>("SELECT count(*)::int AS n FROM items");
+      outside = world.db.query<{ n: number }>("SELECT count(*)::int AS n FROM items");
       void outside.then(() => (outsideDone = true));
       await new Promise((resolve) => setTimeout(resolve, 100));
       // Still inside the transaction: the other query waits for it.
@@ -35,15 +22,15 @@ describe("a PGlite transaction whose callback throws (worker thread)", () => {
     });
     await expect(result).rejects.toBe(thrown);
     expect((await outside!).rows).toEqual([{ n: 0 }]);
-    expect((await db.query("SELECT * FROM items")).rows).toEqual([]);
+    expect((await world.db.query("SELECT * FROM items")).rows).toEqual([]);
   });
 
   it("commits when the callback returns, and gives back its value", async () => {
-    const value = await db.transaction(async (tx) => {
+    const value = await world.db.transaction(async (tx) => {
       await tx.query("INSERT INTO items (name) VALUES ($1)", ["kept"]);
       return "done";
     });
     expect(value).toBe("done");
-    expect((await db.query<{ name: string }>("SELECT name FROM items")).rows).toEqual([{ name: "kept" }]);
+    expect((await world.db.query<{ name: string }>("SELECT name FROM items")).rows).toEqual([{ name: "kept" }]);
   });
 });
