@@ -356,15 +356,31 @@ interface ConnectResult {
   sockets: number;
   failed: number;
   connectsPerS: number;
+  /** The server process's CPU per socket opened (and closed): less sensitive to other load on the box than the rate. */
+  cpuMicrosecondsPerConnect: number;
+  /** The same for the processes serving it (its Redis; with Postgres, its backends). */
+  serviceCpuMicrosecondsPerConnect: number;
 }
 
 async function connectPhase(target: Target): Promise<ConnectResult> {
   const users = range(CONNECT_USER_BASE, CONNECT_USERS);
   await Promise.all(users.map(tokenFor));
+  const pid = target.child.pid!;
+  const cpuBefore = cpuMicroseconds(pid);
+  const serviceCpuBefore = cpuByPid(target.servicePids());
   const { clients, failed, elapsedMs } = await openMany(target, users, CONNECT_CONCURRENCY);
   await closeAll(clients);
-  const result = { sockets: CONNECT_USERS, failed, connectsPerS: Math.round((CONNECT_USERS - failed) / (elapsedMs / 1000)) };
-  log(`  ${target.name}: ${result.connectsPerS} connects/s, ${failed} failed`);
+  const opened = Math.max(1, CONNECT_USERS - failed);
+  const result: ConnectResult = {
+    sockets: CONNECT_USERS,
+    failed,
+    connectsPerS: Math.round((CONNECT_USERS - failed) / (elapsedMs / 1000)),
+    cpuMicrosecondsPerConnect: Math.round((cpuMicroseconds(pid) - cpuBefore) / opened),
+    serviceCpuMicrosecondsPerConnect: Math.round(cpuUsedSince(serviceCpuBefore, cpuByPid(target.servicePids())) / opened),
+  };
+  log(
+    `  ${target.name}: ${result.connectsPerS} connects/s, ${failed} failed, ${result.cpuMicrosecondsPerConnect} µs CPU per connect (+ ${result.serviceCpuMicrosecondsPerConnect} µs Redis/Postgres)`,
+  );
   return result;
 }
 
@@ -687,7 +703,8 @@ async function main(): Promise<void> {
         `connects/s (${CONNECT_USERS} users, ${CONNECT_CONCURRENCY} at a time, JWT checked)`,
         column(
           connects,
-          (r) => `${r.connectsPerS}${ratio(r.connectsPerS, bareWs(connects as never, "connectsPerS"))}${r.failed ? `, ${r.failed} failed` : ""}`,
+          (r) =>
+            `${r.connectsPerS}${ratio(r.connectsPerS, bareWs(connects as never, "connectsPerS"))}${r.failed ? `, ${r.failed} failed` : ""}, ${r.cpuMicrosecondsPerConnect ?? "?"} µs CPU each`,
         ),
       ),
       row(

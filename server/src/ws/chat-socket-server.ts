@@ -23,6 +23,7 @@ import { BudgetKind, ReconnectCooldown, RefusalCounter, type UserBudgets } from 
 import { planDrain } from "./drain-plan.js";
 import { ReconnectTracker } from "./reconnect-tracker.js";
 import { ReplacementLoopTracker } from "./replacement-loop-tracker.js";
+import { holdWrites } from "../net/hold-writes.js";
 import { Session } from "./session.js";
 import { authenticateUpgrade, type AuthOutcome, offeredProtocols, originAllowed, parseChatPath, selectProtocol } from "./upgrade-auth.js";
 
@@ -180,6 +181,9 @@ export class ChatSocketServer {
       return rejectUpgrade(socket, 500, "Internal Server Error");
     }
     if (socket.destroyed) return;
+    // The `101` response and the `welcome` (sent after the claim's Redis round trip) leave in one
+    // write instead of a syscall each: released once the session started or the accept failed.
+    const releaseWrites = holdWrites(socket);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       // The session may have ended while the token was being verified; from `#accept` on (it
       // registers the socket synchronously) `endSessions` finds it.
@@ -189,10 +193,11 @@ export class ChatSocketServer {
         // Accept, then close with 1008 + the exact reason, so the client can read why.
         ws.on("error", () => {});
         this.options.metrics.wsCloses.inc({ code: String(verdict.close.code) });
+        releaseWrites();
         ws.close(verdict.close.code, verdict.close.reason);
         return;
       }
-      void this.#accept(ws, verdict.userId, verdict.sessionId);
+      void this.#accept(ws, verdict.userId, verdict.sessionId).finally(releaseWrites);
     });
   }
 
@@ -247,14 +252,21 @@ export class ChatSocketServer {
     await session.enqueue(async () => {
       // The registry makes this connection current and reports what it replaced (to `onReplaced`,
       // which closes it) — including this one, if a newer connect won meanwhile.
-      const claim = await owners.claim({ userId, connId: session.connId, instanceId: options.instanceId });
+      // The head is asked in the same turn as the claim: on the one command connection both go in
+      // one round trip, and Redis reads the head after the claim ran. (Where they could pass each
+      // other — a Cluster, or one of them falling back to memory — an event in between reaches the
+      // session as a gap, which it fills from the log.)
+      const claimed = owners.claim({ userId, connId: session.connId, instanceId: options.instanceId });
+      const head = eventLog.head(userId);
+      head.catch(() => {}); // awaited below unless the claim failed or the socket closed
+      const claim = await claimed;
       if (session.closed) {
         await owners.release(userId, session.connId);
         return;
       }
       session.start({
         generation: claim.generation,
-        head: await eventLog.head(userId),
+        head: await head,
         heartbeat: {
           intervalMs: options.heartbeatIntervalMs,
           maxMissed: options.heartbeatMaxMissed,
