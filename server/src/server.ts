@@ -170,6 +170,7 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
     const realtime = await (options.realtime ?? redisRealtime)({ redis, config, logger, metrics, sessions, profileEtags });
     cleanups.push(() => realtime.close());
     const cache = new UserCache({ redis, ttlSeconds: config.userCacheTtlS, mode: config.cacheFormatMode, metrics, logger });
+    cleanups.push(async () => cache.close());
     const tokens = new TokenService(
       config.jwtSecret,
       store,

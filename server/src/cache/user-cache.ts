@@ -27,6 +27,16 @@ export interface UserCacheOptions {
   commandTimeoutMs?: number;
 }
 
+/**
+ * Keys remembered for deletion once Redis is back (a write or delete that could not reach it).
+ * ~100 bytes each; past this many the rest are left to their TTL (`USER_CACHE_TTL_S`), with a warning.
+ */
+const MAX_UNSYNCED_KEYS = 100_000;
+/** After a failed write on a connection that stayed up, the delete is tried again this much later. */
+const UNSYNCED_RETRY_MS = 1000;
+/** Deletions sent at once when Redis is back (one round trip each batch, one key per DEL so a Cluster can route them). */
+const UNSYNCED_DELETE_BATCH = 500;
+
 /** `format` label values: the detected format, or `none` (absent / not read) and `oversize`. */
 type ReadFormat = ValueFormat | "none" | "oversize";
 type ReadResult = "hit" | "miss" | "error";
@@ -45,6 +55,16 @@ export class UserCache {
   readonly #metrics: UserCacheOptions["metrics"];
   readonly #logger: Logger | undefined;
   #mode: CacheFormatMode;
+  /**
+   * Users whose record changed while their write (or delete) could not reach Redis: the old record
+   * may still be there, and every instance would serve it until its TTL ends. Deleted as soon as
+   * the connection is ready again.
+   */
+  readonly #unsynced = new Set<string>();
+  #unsyncedOverflowWarned = false;
+  #flushing: Promise<void> | null = null;
+  #retry: NodeJS.Timeout | null = null;
+  readonly #onReady = () => void this.flushUnsynced();
 
   constructor(options: UserCacheOptions) {
     this.#redis = cacheCommands(options.redis);
@@ -55,6 +75,18 @@ export class UserCache {
     this.#logger = options.logger;
     this.#mode = options.mode;
     this.setMode(options.mode);
+    this.#redis.on("ready", this.#onReady);
+  }
+
+  /** Stops listening to the connection (the server's shutdown). */
+  close(): void {
+    this.#redis.off("ready", this.#onReady);
+    if (this.#retry) clearTimeout(this.#retry);
+  }
+
+  /** Records still to delete once Redis is reachable (see `set`). */
+  get unsyncedCount(): number {
+    return this.#unsynced.size;
   }
 
   get mode(): CacheFormatMode {
@@ -117,10 +149,12 @@ export class UserCache {
     try {
       if (data.id !== userId) throw new Error(`record id ${String(data.id)} does not match user ${userId}`);
       const text = this.#mode === "v1" ? encodeV1Json(data) : encodeEnvelope(data);
-      if (this.#redis.status !== "ready") return;
+      if (this.#redis.status !== "ready") return this.#rememberUnsynced(key);
       await withTimeout(this.#redis.set(key, text, "EX", this.#ttlSeconds), this.#timeoutMs);
+      this.#unsynced.delete(key);
     } catch (error) {
-      this.#logger?.warn({ key, err: (error as Error).message }, "cache write skipped");
+      this.#rememberUnsynced(key);
+      this.#logger?.warn({ key, err: (error as Error).message }, "cache write skipped; the record is deleted once Redis is back");
     }
   }
 
@@ -128,11 +162,74 @@ export class UserCache {
   async invalidate(userId: number): Promise<void> {
     const key = this.key(userId);
     try {
-      if (this.#redis.status !== "ready") return;
+      if (this.#redis.status !== "ready") return this.#rememberUnsynced(key);
       await withTimeout(this.#redis.del(key), this.#timeoutMs);
+      this.#unsynced.delete(key);
     } catch (error) {
-      this.#logger?.warn({ key, err: (error as Error).message }, "cache invalidation failed");
+      this.#rememberUnsynced(key);
+      this.#logger?.warn({ key, err: (error as Error).message }, "cache invalidation failed; retried once Redis is back");
     }
+  }
+
+  /**
+   * Deletes every record whose write or delete missed Redis, in batches, while the connection is
+   * ready (called on each `ready`). A batch that fails stays remembered for the next `ready`.
+   * Never throws.
+   */
+  flushUnsynced(): Promise<void> {
+    this.#flushing ??= this.#flush().finally(() => {
+      this.#flushing = null;
+    });
+    return this.#flushing;
+  }
+
+  async #flush(): Promise<void> {
+    let deleted = 0;
+    while (this.#unsynced.size > 0 && this.#redis.status === "ready") {
+      const batch: string[] = [];
+      for (const key of this.#unsynced) {
+        batch.push(key);
+        if (batch.length === UNSYNCED_DELETE_BATCH) break;
+      }
+      try {
+        await withTimeout(Promise.all(batch.map((key) => this.#redis.del(key))), this.#timeoutMs * 4);
+      } catch (error) {
+        this.#logger?.warn(
+          { pending: this.#unsynced.size, err: (error as Error).message },
+          "deleting cache records changed during the outage failed; retried on reconnect",
+        );
+        this.#retryIfUp();
+        return;
+      }
+      for (const key of batch) this.#unsynced.delete(key);
+      deleted += batch.length;
+    }
+    if (deleted > 0) this.#logger?.info({ deleted }, "deleted cache records whose change had not reached Redis");
+    if (this.#unsynced.size === 0) this.#unsyncedOverflowWarned = false;
+  }
+
+  /** A call that failed on a connection still up (a timeout) sees no `ready` to retry on: try again shortly. */
+  #retryIfUp(): void {
+    if (this.#redis.status !== "ready" || this.#retry) return;
+    this.#retry = setTimeout(() => {
+      this.#retry = null;
+      void this.flushUnsynced();
+    }, UNSYNCED_RETRY_MS);
+    this.#retry.unref();
+  }
+
+  #rememberUnsynced(key: string): void {
+    if (this.#unsynced.size < MAX_UNSYNCED_KEYS || this.#unsynced.has(key)) {
+      this.#unsynced.add(key);
+      this.#retryIfUp();
+      return;
+    }
+    if (this.#unsyncedOverflowWarned) return;
+    this.#unsyncedOverflowWarned = true;
+    this.#logger?.warn(
+      { max: MAX_UNSYNCED_KEYS, ttlSeconds: this.#ttlSeconds },
+      "too many cache records changed while Redis was unreachable to delete them all on recovery; the rest expire with their TTL",
+    );
   }
 
   /** Lazy migration: replace the legacy value with v2 only if it is still the one read; TTL kept. */
