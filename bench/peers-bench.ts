@@ -24,7 +24,7 @@
  * Knobs (smoke run: BENCH_CONNECT_USERS=200 BENCH_STORM_USERS=50 BENCH_IDLE_SOCKETS=500
  * BENCH_USERS=20 BENCH_RATES=100,300 BENCH_RATE_S=2 BENCH_HTTP_S=2): defaults 2000, 500, 4, 10000,
  * 200, "1000,3000,6000", 15, 2000, 50, 10; BENCH_PHASES (connect,storm,idle,delivery,http) and
- * BENCH_TARGETS (ws,socketio,postgres,embedded) pick a subset; BENCH_COMPARE_ENTRY adds another build; BENCH_SERVER_NODE_ARGS passes Node flags to the servers (`--cpu-prof`). Results: bench/results/peers-bench.{json,md,svg}.
+ * BENCH_TARGETS (ws,socketio,postgres,embedded) pick a subset; BENCH_COMPARE_ENTRY adds another build; BENCH_SERVER_NODE_ARGS passes Node flags to the servers (`--cpu-prof`), BENCH_COMPARE_NODE_ARGS to the compared build only. Results: bench/results/peers-bench.{json,md,svg}.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -77,6 +77,8 @@ const TARGET_KEYS = new Set((process.env.BENCH_TARGETS ?? "ws,socketio,postgres,
 const COMPARE_ENTRY = process.env.BENCH_COMPARE_ENTRY;
 /** Extra Node flags for every server process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` (a profile per server, written at its exit). */
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
+/** Node flags for the BENCH_COMPARE_ENTRY targets only: with the same build as the entry, an A/B of a flag (`--max-semi-space-size=32`). */
+const COMPARE_NODE_ARGS = (process.env.BENCH_COMPARE_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const SECRET = "bench-secret-bench-secret-bench-secret-0123";
 /** Users of the connect, storm and idle phases: ids no delivery user has, a fresh range per phase. */
 const CONNECT_USER_BASE = 1_000_000;
@@ -102,10 +104,17 @@ interface Target {
   servicePids: () => number[];
 }
 
-async function spawnServer(key: string, name: string, protocol: Protocol, script: string, env: Record<string, string>): Promise<Target> {
+async function spawnServer(
+  key: string,
+  name: string,
+  protocol: Protocol,
+  script: string,
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): Promise<Target> {
   const port = await freePort();
   const inspectorPort = await freePort();
-  const child = spawn(process.execPath, [`--inspect=127.0.0.1:${inspectorPort}`, ...SERVER_NODE_ARGS, script], {
+  const child = spawn(process.execPath, [`--inspect=127.0.0.1:${inspectorPort}`, ...SERVER_NODE_ARGS, ...nodeArgs, script], {
     env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", JWT_SECRET: SECRET, NODE_ENV: "production" },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -569,12 +578,19 @@ async function main(): Promise<void> {
       const compareRedis = await startLocalRedis();
       cleanups.push(() => compareRedis.stop());
       targets.push(
-        await spawnServer("compare", `Switchboard + Postgres (${COMPARE_ENTRY})`, "switchboard", COMPARE_ENTRY, {
-          ...switchboardEnv,
-          DATABASE_URL: postgres.url,
-          REDIS_URL: compareRedis.url,
-          INSTANCE_ID: "bench-compare",
-        }),
+        await spawnServer(
+          "compare",
+          `Switchboard + Postgres (${[COMPARE_ENTRY, ...COMPARE_NODE_ARGS].join(" ")})`,
+          "switchboard",
+          COMPARE_ENTRY,
+          {
+            ...switchboardEnv,
+            DATABASE_URL: postgres.url,
+            REDIS_URL: compareRedis.url,
+            INSTANCE_ID: "bench-compare",
+          },
+          COMPARE_NODE_ARGS,
+        ),
       );
       targets.at(-1)!.servicePids = () => [compareRedis.process.pid!, ...postgresPids(postgres.port)];
     }
@@ -590,11 +606,18 @@ async function main(): Promise<void> {
       if (COMPARE_ENTRY) {
         const compareDataDir = await copyDataDir(usersDataDir);
         targets.push(
-          await spawnServer("compare-embedded", `Switchboard embedded (${COMPARE_ENTRY})`, "switchboard", COMPARE_ENTRY, {
-            ...switchboardEnv,
-            DATA_DIR: compareDataDir,
-            INSTANCE_ID: "bench-compare-embedded",
-          }),
+          await spawnServer(
+            "compare-embedded",
+            `Switchboard embedded (${[COMPARE_ENTRY, ...COMPARE_NODE_ARGS].join(" ")})`,
+            "switchboard",
+            COMPARE_ENTRY,
+            {
+              ...switchboardEnv,
+              DATA_DIR: compareDataDir,
+              INSTANCE_ID: "bench-compare-embedded",
+            },
+            COMPARE_NODE_ARGS,
+          ),
         );
       }
     }
