@@ -50,4 +50,24 @@ describe("resume after a reconnect", () => {
     expect(await third.next((f) => f.type === ServerFrameType.resumed)).toMatchObject({ recovered: false, epoch: lastSeen.epoch });
     await third.close();
   });
+
+  it('nothing to resume (epoch ""): resumed {recovered:false} at the welcome\'s position, then what was held since', async () => {
+    const alice = await login(t.url, "alice");
+    const bob = await login(t.url, "bob");
+    const socket = connectChat(t.wsUrl, bob.user.id, { token: bob.accessToken });
+    const welcome = await socket.next<WelcomeFrame>((f) => f.type === ServerFrameType.welcome);
+    // Sent after the welcome, before the resume: held for this socket.
+    await api(t.url, alice.accessToken, "POST", RestPath.messages, { to: bob.user.id, body: "held", clientMsgId: "r-held" });
+    socket.send({ type: ClientFrameType.resume, epoch: "", seq: 0 });
+    expect(await socket.next((f) => f.type === ServerFrameType.resumed)).toEqual({
+      type: ServerFrameType.resumed,
+      recovered: false,
+      epoch: welcome.epoch,
+      seq: welcome.seq,
+    });
+    const held = await socket.next<EventFrame>((f) => f.type === ServerFrameType.event && f.event.kind === EventKind.message);
+    expect(held.seq).toBe(welcome.seq + 1);
+    expect(held.event.kind === EventKind.message && held.event.message.body).toBe("held");
+    await socket.close();
+  });
 });

@@ -2,7 +2,7 @@ import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
 import { EventKind, ServerFrameType, type ChatEvent, type ServerFrame } from "../../../shared/protocol/index.js";
 import type { Logger } from "../log/logger.js";
-import type { EventCursor, EventLog, StoredEvent } from "../realtime/ports.js";
+import type { EventCursor, EventLog, ReplayResult, StoredEvent } from "../realtime/ports.js";
 import { corkUntilNextTurn } from "../net/cork-until-next-turn.js";
 import { frameJson } from "./frame-json.js";
 import { startHeartbeat, type Heartbeat } from "./heartbeat.js";
@@ -236,7 +236,13 @@ export class Session {
       cursor = this.#queuedResume ?? cursor;
       this.#queuedResume = null;
       if (this.#closed) return;
-      const first = await this.deps.eventLog.since(this.userId, cursor, this.deps.resumeMaxEvents);
+      // Nothing to resume (`epoch: ""`, a client without a position) is never recoverable: answer
+      // from the position `welcome` gave, without a round trip to the log. Live events since the
+      // welcome were held and follow the `resumed`.
+      const first: ReplayResult =
+        cursor.epoch === "" && this.#generation > 0
+          ? { recovered: false, events: [], more: false, head: { epoch: this.#epoch, seq: this.#lastSeq } }
+          : await this.deps.eventLog.since(this.userId, cursor, this.deps.resumeMaxEvents);
       if (!first.recovered) {
         this.#epoch = first.head.epoch;
         this.#lastSeq = Math.max(this.#holding ? first.head.seq : this.#lastSeq, first.head.seq);
