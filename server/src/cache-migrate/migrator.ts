@@ -407,7 +407,13 @@ class MigrationRun {
   /** Counts a key as found (on its first sighting only: a re-read after a conflict is the same key). */
   #seen(item: ReadItem, format: SeenFormat, attempt: number): void {
     if (attempt > 0) return;
-    recordSeen(this.#counters, item.key, format, item.pttlMs, item.state === "value" ? item.value.length : item.state === "oversize" ? item.length : undefined);
+    recordSeen(
+      this.#counters,
+      item.key,
+      format,
+      item.state === "absent" ? undefined : item.ttl,
+      item.state === "value" ? item.value.length : item.state === "oversize" ? item.length : undefined,
+    );
   }
 
   /**
