@@ -307,7 +307,7 @@ Where the time goes (CPU seconds during each run; the tool from \`/usr/bin/time\
 
 Over the runs the tool and Redis together used ${((result.mixed.toolCpuSeconds + result.mixed.redisCpuSeconds) / result.mixed.wallSeconds).toFixed(2)} (mixed) and ${((result.jsonFamily.toolCpuSeconds + result.jsonFamily.redisCpuSeconds) / result.jsonFamily.wallSeconds).toFixed(2)} (JSON family) of the ${machine.nproc} cores; the rest went to the online reader and to other work on the machine.
 
-Each key costs the tool one SCAN slot, one Lua read (STRLEN, PTTL, GET) and one Lua compare-and-set (GET, SET KEEPTTL) — about 5 Redis commands — so its rate is a fraction of the single-command ceiling above. At 100,000 keys/s the tool and Redis would each need under 10 µs of CPU a key with both cores to themselves.
+Each key costs the tool one SCAN slot, one Lua read (STRLEN, PTTL, GET) and one Lua compare-and-set (SET … KEEPTTL GET) — four commands inside scripts — so its rate is a fraction of the single-command ceiling above. At 100,000 keys/s the tool and Redis would each need under 10 µs of CPU a key with both cores to themselves.
 `;
     const paths = await writeReport("cache-bench", result, markdown);
     log(`wrote ${paths.join(", ")}`);

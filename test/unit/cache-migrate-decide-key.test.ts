@@ -12,7 +12,7 @@ const DELETE: DecidePolicy = { allowPickle: false, deleteUnparseable: true };
 const USER = { id: 42, username: "alice" };
 
 function valueItem(value: Buffer | string): Extract<ReadItem, { state: "value" }> {
-  return { key: "user:42", state: "value", pttlMs: 60_000, value: Buffer.from(value) };
+  return { key: "user:42", state: "value", ttl: "1m-10m", value: Buffer.from(value) };
 }
 
 /** Facts for a value as the run sees it: decoded by the real (online) decoder. */
@@ -64,7 +64,7 @@ describe("decideKey: the migration tool's per-key decision", () => {
   });
 
   it("counts a key gone after this run journaled its deletion as deleted, any other gone key as expired", () => {
-    const absent: ReadItem = { key: "user:42", state: "absent", pttlMs: -2 };
+    const absent: ReadItem = { key: "user:42", state: "absent" };
     expect(decideKey(facts(absent, { journaled: { from: "unknown", result: "deleted" } }), DELETE)).toEqual({
       action: "settle",
       seen: "unknown",
@@ -75,7 +75,7 @@ describe("decideKey: the migration tool's per-key decision", () => {
   });
 
   it("keeps oversize and non-string keys, with the reason", () => {
-    const oversize: ReadItem = { key: "user:42", state: "oversize", pttlMs: -1, length: MAX_INPUT_BYTES + 1 };
+    const oversize: ReadItem = { key: "user:42", state: "oversize", ttl: "no-ttl", length: MAX_INPUT_BYTES + 1 };
     expect(decideKey(facts(oversize), DELETE)).toEqual({
       action: "settle",
       seen: "oversize",
@@ -86,7 +86,7 @@ describe("decideKey: the migration tool's per-key decision", () => {
         reason: `${MAX_INPUT_BYTES + 1} bytes, over the ${MAX_INPUT_BYTES}-byte read cap`,
       },
     });
-    expect(decideKey(facts({ key: "user:42", state: "non-string", pttlMs: -1 }), DELETE)).toMatchObject({
+    expect(decideKey(facts({ key: "user:42", state: "non-string", ttl: "no-ttl" }), DELETE)).toMatchObject({
       action: "settle",
       seen: "non-string",
       outcome: { decision: "failed", category: "non-string" },

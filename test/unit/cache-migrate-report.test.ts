@@ -22,7 +22,7 @@ describe("migration report", () => {
     expect(keyPrefix("user:42")).toBe("user:*");
     expect(keyPrefix("user:tmp:7")).toBe("user:tmp:*");
     const counters = emptyCounters();
-    for (const key of ["user:1", "user:2", "user:tmp:1", "session:1", "user:3"]) recordSeen(counters, key, "v1-json", 1000, 300);
+    for (const key of ["user:1", "user:2", "user:tmp:1", "session:1", "user:3"]) recordSeen(counters, key, "v1-json", "<1m", 300);
     const report = buildReport({ ...counters, activeMs: 500 }, { dryRun: false, complete: true, resumed: false, top: 2 });
     expect(report.topPrefixes).toEqual([
       { prefix: "user:*", keys: 3 },

@@ -24,7 +24,7 @@ export class DecisionLog {
     private readonly onDecision?: (decision: Decision, format: string) => void,
   ) {}
 
-  record(decision: Decision, details: { key: string; format: string; value?: Buffer; reason?: string; from?: string }): void {
+  record(decision: Decision, details: { key: string; format: string; value?: Buffer | undefined; reason?: string; from?: string }): void {
     this.onDecision?.(decision, details.format);
     if (!this.logger) return;
     const always = ALWAYS.has(decision);

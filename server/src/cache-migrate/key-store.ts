@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { EnvelopeParts } from "../cache/envelope.js";
+import type { TtlBucket } from "./report.js";
 
 /**
  * How the migrator reads and conditionally writes one Redis node's keys. Two implementations:
@@ -7,11 +8,12 @@ import type { EnvelopeParts } from "../cache/envelope.js";
  * per key, pipelined; works on a Redis Cluster node, where a script may not touch keys of
  * different hash slots).
  */
+/** What was found at a key; `ttl` is the report's bucket of its remaining TTL (all the report keeps of it). */
 export type ReadItem =
-  | { key: string; state: "value"; pttlMs: number; value: Buffer }
-  | { key: string; state: "absent"; pttlMs: -2 }
-  | { key: string; state: "oversize"; pttlMs: number; length: number }
-  | { key: string; state: "non-string"; pttlMs: number };
+  | { key: string; state: "value"; ttl: TtlBucket; value: Buffer }
+  | { key: string; state: "absent" }
+  | { key: string; state: "oversize"; ttl: TtlBucket; length: number }
+  | { key: string; state: "non-string"; ttl: TtlBucket };
 
 /**
  * Set the v2 envelope around `json` keeping the TTL, or delete — only if the value is still

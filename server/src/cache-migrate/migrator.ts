@@ -3,7 +3,7 @@ import type { Logger } from "../log/logger.js";
 import type { Metrics } from "../metrics.js";
 import type { DecodeOutcome } from "../cache/decode-value.js";
 import type { ValueFormat } from "../cache/detect-format.js";
-import { envelopeParts } from "../cache/envelope.js";
+import { envelopeParts, type EnvelopeParts } from "../cache/envelope.js";
 import { DEFAULT_KEY_PREFIX, MAX_INPUT_BYTES } from "../cache/limits.js";
 import { userIdFromKey } from "../cache/user-record.js";
 import { decodeMigrationValue, decodeMigrationValueNow, type MigrationDecodeOptions } from "./decode-migration-value.js";
@@ -168,7 +168,8 @@ async function startingPoint(settings: Settings, checkpoint: Checkpoint): Promis
 /**
  * One run. Its only state is what cannot be derived: the checkpoint state (cursors, counters,
  * the stamp), the journal of the page in progress, the adaptive call size and the pending
- * commit. Everything else (the envelope's bytes, the counters) is read from `#state`.
+ * commit. Everything else is read from `#state` (the counters), or derived from it once (the
+ * envelope's bytes, from the stamp: checking and encoding it twice a call was needless work).
  */
 class MigrationRun {
   readonly #settings: Settings;
@@ -180,6 +181,8 @@ class MigrationRun {
   readonly #limiter: RateLimiter;
   readonly #log: DecisionLog;
   readonly #inflating = new Semaphore(DECOMPRESS_CONCURRENCY);
+  /** The bytes around every envelope this run writes: its stamp is fixed for the run. */
+  readonly #envelope: EnvelopeParts;
   /** Keys per call, halved when a call takes longer than `batchMs` (the time bound). */
   #callKeys: number;
   /** Settles when the previous page's checkpoint is committed (its journal cleared). */
@@ -194,6 +197,7 @@ class MigrationRun {
     this.#limiter = new RateLimiter(settings.rate ?? 0);
     this.#log = new DecisionLog(settings.logger, settings.logSampleRate ?? 0.1, settings.random, settings.onDecision);
     this.#callKeys = settings.keysPerCall;
+    this.#envelope = envelopeParts(start.state.stamp);
   }
 
   get #counters(): MigrationCounters {
@@ -334,7 +338,7 @@ class MigrationRun {
         (inflating ??= []).push(this.#inflating.use(() => decodeMigrationValue(item.value, options)).then((outcome) => void (outcomes[i] = outcome)));
     }
     if (inflating) await Promise.all(inflating);
-    const envelope = envelopeParts(this.#state.stamp);
+    const envelope = this.#envelope;
     const planned: Planned[] = [];
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
@@ -360,7 +364,7 @@ class MigrationRun {
     const entries = planned.map(({ op, from }): [string, JournalEntry] => [op.key, { from, result: op.op === "set" ? "set" : "deleted" }]);
     for (const [key, entry] of entries) this.#journal.set(key, entry);
     const ops = planned.map((p) => p.op);
-    const envelope = envelopeParts(this.#state.stamp);
+    const envelope = this.#envelope;
     let written: boolean[];
     if (this.#settings.dryRun) {
       written = planned.map(() => true);
@@ -407,7 +411,13 @@ class MigrationRun {
   /** Counts a key as found (on its first sighting only: a re-read after a conflict is the same key). */
   #seen(item: ReadItem, format: SeenFormat, attempt: number): void {
     if (attempt > 0) return;
-    recordSeen(this.#counters, item.key, format, item.pttlMs, item.state === "value" ? item.value.length : item.state === "oversize" ? item.length : undefined);
+    recordSeen(
+      this.#counters,
+      item.key,
+      format,
+      item.state === "absent" ? undefined : item.ttl,
+      item.state === "value" ? item.value.length : item.state === "oversize" ? item.length : undefined,
+    );
   }
 
   /**
@@ -422,10 +432,10 @@ class MigrationRun {
         counters.migrated += 1;
         increment(counters.migratedFrom, outcome.from);
         if (!this.#settings.dryRun) this.#settings.metrics?.cacheMigrations.inc({ from: outcome.from });
-        return this.#log.record("migrated", { key, format: outcome.from, ...(value ? { value } : {}) });
+        return this.#log.record("migrated", { key, format: outcome.from, value });
       case "deleted":
         counters.deleted += 1;
-        return this.#log.record("deleted", { key, format: outcome.from, ...(value ? { value } : {}) });
+        return this.#log.record("deleted", { key, format: outcome.from, value });
       case "skipped":
         counters.skipped += 1;
         return this.#log.record("skipped", { key, format: "v2" });
@@ -440,7 +450,7 @@ class MigrationRun {
         return this.#log.record("duplicate", { key, format: "v2" });
       case "failed":
         recordFailure(counters, outcome.category);
-        return this.#log.record("failed", { key, format: outcome.format, reason: outcome.reason, ...(value ? { value } : {}) });
+        return this.#log.record("failed", { key, format: outcome.format, reason: outcome.reason, value });
       case "conflict":
         counters.conflicts += 1;
         return this.#log.record("conflict", { key, format: outcome.from, reason: "value changed or expired since it was read" });

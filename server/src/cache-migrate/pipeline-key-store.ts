@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import { cacheCommands, type CacheCommandsPipeline } from "../cache/cache-commands.js";
 import type { EnvelopeParts } from "../cache/envelope.js";
 import { NodeKeyStore, type ReadItem, type ReadResult, type WriteOp } from "./key-store.js";
+import { ttlBucket, type TtlBucket } from "./report.js";
 
 /**
  * One command per key, pipelined: `STRLEN` + `PTTL` for every key, then `GET` for the keys that
@@ -20,7 +21,7 @@ export class PipelineKeyStore extends NodeKeyStore {
     const sizes = this.#redis.pipeline();
     for (const key of keys) sizes.strlen(key).pttl(key);
     const sized = (await sizes.exec()) ?? [];
-    const items: (ReadItem | { key: string; state: "to-read"; pttlMs: number })[] = [];
+    const items: (ReadItem | { key: string; state: "to-read"; ttl: TtlBucket })[] = [];
     const unread: string[] = [];
     let used = 0;
     for (let i = 0; i < keys.length; i++) {
@@ -29,16 +30,17 @@ export class PipelineKeyStore extends NodeKeyStore {
       const [pttlError, pttl] = sized[i * 2 + 1] ?? [];
       if (pttlError) throw pttlError;
       const pttlMs = pttl as number;
-      if (lengthError) items.push({ key, state: "non-string", pttlMs });
-      else if (pttlMs === -2) items.push({ key, state: "absent", pttlMs: -2 });
-      else if ((length as number) > maxValueBytes) items.push({ key, state: "oversize", pttlMs, length: length as number });
+      const ttl = ttlBucket(pttlMs);
+      if (lengthError) items.push({ key, state: "non-string", ttl });
+      else if (pttlMs === -2) items.push({ key, state: "absent" });
+      else if ((length as number) > maxValueBytes) items.push({ key, state: "oversize", ttl, length: length as number });
       else {
         if (i > 0 && used + (length as number) > budgetBytes) {
           unread.push(...keys.slice(i));
           break;
         }
         used += length as number;
-        items.push({ key, state: "to-read", pttlMs });
+        items.push({ key, state: "to-read", ttl });
       }
     }
     const gets = this.#redis.pipeline();
@@ -50,7 +52,7 @@ export class PipelineKeyStore extends NodeKeyStore {
       const [error, value] = values[next++] ?? [];
       if (error) throw error;
       // Deleted between STRLEN and GET: absent, like any key that expires mid-run.
-      return value === null ? { key: item.key, state: "absent", pttlMs: -2 } : { key: item.key, state: "value", pttlMs: item.pttlMs, value: value as Buffer };
+      return value === null ? { key: item.key, state: "absent" } : { key: item.key, state: "value", ttl: item.ttl, value: value as Buffer };
     });
     return { items: read, unread };
   }

@@ -10,10 +10,11 @@ export type SeenFormat = ValueFormat | "absent" | "oversize" | "non-string";
 
 export const TTL_BUCKETS = ["no-ttl", "<1m", "1m-10m", "10m-1h", "1h-1d", "1d-7d", ">=7d"] as const;
 export const SIZE_BUCKETS = ["0B", "<256B", "256B-1KB", "1KB-4KB", "4KB-16KB", "16KB-64KB", "64KB-1MB", "1MB-10MB", ">10MB"] as const;
-type TtlBucket = (typeof TTL_BUCKETS)[number];
+export type TtlBucket = (typeof TTL_BUCKETS)[number];
 type SizeBucket = (typeof SIZE_BUCKETS)[number];
 
-const TTL_LIMITS_MS: [number, TtlBucket][] = [
+/** Upper bounds (exclusive) of the TTL buckets after "no-ttl"; a TTL past the last is ">=7d". */
+export const TTL_LIMITS_MS: readonly [number, TtlBucket][] = [
   [60e3, "<1m"],
   [600e3, "1m-10m"],
   [3600e3, "10m-1h"],
@@ -121,11 +122,11 @@ export function keyPrefix(key: string): string {
   return at < 0 ? "(no prefix)" : `${key.slice(0, at + 1)}*`;
 }
 
-/** Records a key as found: its format, TTL, size and prefix. */
-export function recordSeen(counters: MigrationCounters, key: string, format: SeenFormat, pttlMs: number, bytes: number | undefined): void {
+/** Records a key as found: its format, TTL bucket (none for a key that is gone), size and prefix. */
+export function recordSeen(counters: MigrationCounters, key: string, format: SeenFormat, ttl: TtlBucket | undefined, bytes: number | undefined): void {
   counters.keys += 1;
   increment(counters.formats, format);
-  if (format !== "absent") increment(counters.ttl, ttlBucket(pttlMs));
+  if (ttl !== undefined) increment(counters.ttl, ttl);
   if (bytes !== undefined) increment(counters.size, sizeBucket(bytes));
   const prefix = keyPrefix(key);
   const known = Object.hasOwn(counters.prefixes, prefix);
