@@ -340,9 +340,12 @@ async function openMany(target: Target, userIds: number[], concurrency: number):
   await Promise.all(
     Array.from({ length: Math.min(concurrency, userIds.length) }, async () => {
       while (next < userIds.length) {
-        const userId = userIds[next++]!;
+        // In the order of `userIds`, whichever connect finishes first: the delivery phase
+        // addresses user i + 1 through clients[i].
+        const index = next++;
+        const userId = userIds[index]!;
         const client = connect(target, userId, await tokenFor(userId));
-        clients.push(client);
+        clients[index] = client;
         await client.ready.catch(() => failed++);
       }
     }),
