@@ -21,6 +21,12 @@ export interface Config {
   /** Unset → embedded PGlite in `dataDir`. */
   databaseUrl: string | undefined;
   dataDir: string;
+  /**
+   * `PGLITE_WASM_TIER_UP=true`: let V8 recompile PGlite's hot WebAssembly with its optimizing
+   * compiler (TurboFan). Off, it stays on the baseline compiler (Liftoff): about 50 MiB less
+   * resident memory, no compile burst when traffic starts, about 15 % less peak throughput.
+   */
+  pgliteWasmTierUp: boolean;
   jwtSecret: string;
   accessTokenTtlS: number;
   refreshTokenTtlS: number;
@@ -152,6 +158,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisCluster: env.REDIS_CLUSTER === "true" || env.REDIS_CLUSTER === "1",
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.DATA_DIR ?? ".data",
+    pgliteWasmTierUp: env.PGLITE_WASM_TIER_UP === "true" || env.PGLITE_WASM_TIER_UP === "1",
     jwtSecret,
     accessTokenTtlS: int(env, "ACCESS_TOKEN_TTL_S", 900, 1),
     refreshTokenTtlS: int(env, "REFRESH_TOKEN_TTL_S", 30 * 24 * 3600, 1),

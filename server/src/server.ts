@@ -123,6 +123,7 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
     const db = await openDb({
       databaseUrl: config.databaseUrl,
       dataDir: config.dataDir,
+      pgliteWasmTierUp: config.pgliteWasmTierUp,
       onQuery: () => metrics.dbQueries.inc(),
       onLost: (error) => {
         logger.fatal({ err: error }, "the embedded database stopped: nothing can be stored until the server restarts");
