@@ -15,8 +15,9 @@ if (!parentPort) throw new Error("pglite-worker.ts runs as a worker thread (new 
 const port = parentPort;
 const { dataDir, settings, wasmTierUp } = workerData as PgliteWorkerData;
 
-// Before PGlite compiles its module (in `PGlite.create`): see `PgliteWorkerData.wasmTierUp`.
-if (!wasmTierUp) setFlagsFromString("--liftoff-only");
+// Before PGlite compiles its module (in `PGlite.create`): see `PgliteWorkerData.wasmTierUp`. Set
+// either way: V8 flags are per process, and an earlier worker in this process may have set it.
+setFlagsFromString(wasmTierUp ? "--no-liftoff-only" : "--liftoff-only");
 
 /** Thrown inside `PGlite.transaction` to make it roll back. */
 const ROLLBACK = Symbol("rollback");
