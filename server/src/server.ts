@@ -27,6 +27,7 @@ import { openDb, type Db } from "./store/db.js";
 import { migrate } from "./store/migrations.js";
 import { seedDemoUsers } from "./demo-users.js";
 import { Store } from "./store/store.js";
+import { warmUpDatabase } from "./store/warm-up.js";
 import { ChatSocketServer } from "./ws/chat-socket-server.js";
 
 export interface SwitchboardServer {
@@ -123,6 +124,7 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
     const db = await openDb({
       databaseUrl: config.databaseUrl,
       dataDir: config.dataDir,
+      pgliteWasmTierUp: config.pgliteWasmTierUp,
       onQuery: () => metrics.dbQueries.inc(),
       onLost: (error) => {
         logger.fatal({ err: error }, "the embedded database stopped: nothing can be stored until the server restarts");
@@ -134,6 +136,9 @@ export async function createSwitchboardServer(config: Config, options: CreateSer
     if (applied.length) logger.info({ applied }, "database migrated");
     const store = new Store(db);
     if (config.seedDemoUsers) await seedDemoUsers(store, config.demoPassword);
+    // Before the listener (and so before /readyz answers): the first messages find a warm database.
+    // PGlite only: see warm-up.ts for why Postgres is left alone.
+    if (db.engine === "pglite" && config.dbWarmUpRounds > 0) await warmUpDatabase(db, logger, config.dbWarmUpRounds);
 
     // Fail fast while Redis is down (callers fall back to the database); reconnect forever, gently.
     const redis: Redis | Cluster = config.redisCluster

@@ -30,8 +30,11 @@ describe("loadConfig", () => {
       reconnectWindowS: 30,
       replacementLoopThreshold: 10,
       replacementLoopWindowS: 300,
+      dbWarmUpRounds: 1,
+      pgliteWasmTierUp: false,
     });
     expect(loadConfig({ SHUTDOWN_DRAIN_RATE: "0" }).shutdownDrainRate).toBe(0); // 0: all at once
+    expect(loadConfig({ DB_WARM_UP_ROUNDS: "0", PGLITE_WASM_TIER_UP: "true" })).toMatchObject({ dbWarmUpRounds: 0, pgliteWasmTierUp: true });
   });
   it("reads every budget from RATE_LIMIT_<KIND>_PER_S / _BURST (0 per second = unlimited)", () => {
     const c = loadConfig({ RATE_LIMIT_SEND_PER_S: "0", RATE_LIMIT_PING_BURST: "3", WS_MAX_BUFFERED_BYTES: "4096" });

@@ -21,6 +21,8 @@ export interface OpenDbOptions {
   databaseUrl?: string;
   /** PGlite data folder; `memory://` for an in-memory database. */
   dataDir?: string;
+  /** PGlite only: see `PgliteWorkerData.wasmTierUp`. @default false */
+  pgliteWasmTierUp?: boolean;
   onQuery?: () => void;
   /**
    * PGlite only: its worker thread stopped without `close()` (crashed, out of memory). Pending and
@@ -30,7 +32,9 @@ export interface OpenDbOptions {
 }
 
 export async function openDb(options: OpenDbOptions): Promise<Db> {
-  return options.databaseUrl ? openPostgres(options.databaseUrl, options.onQuery) : openPglite(options.dataDir ?? ".data", options.onQuery, options.onLost);
+  return options.databaseUrl
+    ? openPostgres(options.databaseUrl, options.onQuery)
+    : openPglite(options.dataDir ?? ".data", options.pgliteWasmTierUp ?? false, options.onQuery, options.onLost);
 }
 
 /**
@@ -41,7 +45,7 @@ export async function openDb(options: OpenDbOptions): Promise<Db> {
  */
 const PGLITE_SHARED_BUFFERS = "16MB";
 
-async function openPglite(dataDir: string, onQuery?: () => void, onLost?: (error: Error) => void): Promise<Db> {
+async function openPglite(dataDir: string, wasmTierUp: boolean, onQuery?: () => void, onLost?: (error: Error) => void): Promise<Db> {
   const { PgliteWorkerDb } = await import("./pglite-worker-db.js");
   let target = dataDir;
   if (!dataDir.startsWith("memory://")) {
@@ -51,6 +55,7 @@ async function openPglite(dataDir: string, onQuery?: () => void, onLost?: (error
   return PgliteWorkerDb.open({
     dataDir: target,
     settings: { shared_buffers: PGLITE_SHARED_BUFFERS },
+    wasmTierUp,
     ...(onQuery ? { onQuery } : {}),
     ...(onLost ? { onLost } : {}),
   });

@@ -87,7 +87,8 @@ function toMessage(row: Record<string, unknown>): ChatMessage {
 }
 
 export class Store {
-  constructor(readonly db: Db) {}
+  /** Only `query` is used here (a transaction's `query` will do: `warm-up.ts`); `engine` tells the message writer what it writes to. */
+  constructor(readonly db: Pick<Db, "query" | "engine">) {}
 
   // ---- users -------------------------------------------------------------------------------
 
