@@ -52,6 +52,7 @@ import type { Store } from "../server/src/store/store.js";
 import { startPostgres } from "../test/helpers/postgres.js";
 import { copyDataDir, createBenchUsersDataDir } from "./lib/bench-users.js";
 import { log, machineInfo, percentile, writeReport } from "./lib/report.js";
+import { SERVER_NODE_FLAGS } from "./lib/server-node-flags.js";
 import { barChartSvg } from "./tabs-chart.js";
 
 const knob = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -114,7 +115,7 @@ async function spawnServer(
 ): Promise<Target> {
   const port = await freePort();
   const inspectorPort = await freePort();
-  const child = spawn(process.execPath, [`--inspect=127.0.0.1:${inspectorPort}`, ...SERVER_NODE_ARGS, ...nodeArgs, script], {
+  const child = spawn(process.execPath, [`--inspect=127.0.0.1:${inspectorPort}`, ...SERVER_NODE_FLAGS, ...SERVER_NODE_ARGS, ...nodeArgs, script], {
     env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", JWT_SECRET: SECRET, NODE_ENV: "production" },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -716,7 +717,7 @@ async function main(): Promise<void> {
       "# Switchboard against bare ws and Socket.IO (`npm run bench:peers`)",
       "",
       `Machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.redis}. ${machine.date}.`,
-      "Every server its own process, this load generator another, loopback only; phases interleaved (each server in turn). The peers relay one frame and store nothing; Switchboard validates, stores (Postgres or PGlite), acks and fans out.",
+      `Every server its own process (Node flags: \`${[...SERVER_NODE_FLAGS, ...SERVER_NODE_ARGS].join(" ")}\`), this load generator another, loopback only; phases interleaved (each server in turn). The peers relay one frame and store nothing; Switchboard validates, stores (Postgres or PGlite), acks and fans out.`,
       `Load average (1/5/15 min) before: ${loadavgBefore.map((l) => l.toFixed(2)).join(" / ")}; after: ${loadavgAfter.map((l) => l.toFixed(2)).join(" / ")}.`,
       "",
       `| | ${names.join(" | ")} |`,
