@@ -8,9 +8,21 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** From the response's `Retry-After` (seconds or an HTTP date), when it had one. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
+}
+
+/** `Retry-After` in milliseconds from `now`: delay-seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (value === null || value.trim() === "") return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // All three HTTP-date forms start with a day name; Date.parse alone would take "1.5" as a date.
+  const at = /^[A-Za-z]{3}/.test(trimmed) ? Date.parse(trimmed) : Number.NaN;
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 export interface ApiResponse<T> {
@@ -168,6 +180,7 @@ export class Api {
         response.status,
         error?.code ?? `http_${response.status}`,
         error?.message ?? `${request.method ?? "GET"} ${path} failed with ${response.status}`,
+        parseRetryAfter(response.headers.get("retry-after"), Date.now()),
       );
     }
     return { status: response.status, body: body as T, headers: response.headers };

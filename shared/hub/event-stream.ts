@@ -70,7 +70,7 @@ export class EventStream {
         return;
       case ServerFrameType.error:
         if (frame.clientMsgId) {
-          this.#deps.sender.onRefused(frame.clientMsgId, frame.message, frame.code);
+          this.#deps.sender.onRefused(frame.clientMsgId, frame.message, frame.code, frame.retryAfterMs);
         } else if (frame.code === FrameErrorCode.unknownType && this.#welcome) {
           // A server without history does not know `resume`: refetch over REST instead.
           keeper.setPosition(this.#welcome.epoch, this.#welcome.seq);

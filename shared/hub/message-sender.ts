@@ -19,12 +19,15 @@ export interface MessageSenderDeps {
 
 class AckTimeout extends Error {}
 
-/** The server refused a send on the socket (bad body, unknown peer): the same send would fail again. */
-/** The server answered a `send` with an `error` frame; `code` is its `FrameErrorCode`. */
+/**
+ * The server answered a `send` with an `error` frame; `code` is its `FrameErrorCode`, and
+ * `retryAfterMs` (with `rate_limited`) says when the budget allows a send again.
+ */
 export class SendRefusedError extends Error {
   constructor(
     message: string,
     readonly code?: string,
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -74,9 +77,9 @@ export class MessageSender {
   }
 
   /** The server refused a send (bad body, unknown peer): the tab hears why. */
-  onRefused(clientMsgId: string, reason: string, code?: string): void {
+  onRefused(clientMsgId: string, reason: string, code?: string, retryAfterMs?: number): void {
     this.#drafts.delete(clientMsgId);
-    this.#acks.reject(clientMsgId, new SendRefusedError(reason, code));
+    this.#acks.reject(clientMsgId, new SendRefusedError(reason, code, retryAfterMs));
   }
 
   stop(): void {

@@ -1,6 +1,9 @@
 import { backoff, RATE_LIMITED_RECONNECT_MIN_MS } from "../protocol/backoff.js";
 import { OutboxState, type OutboxEntry } from "../sdk/outbox-entry.js";
 
+/** The longest wait a server's `Retry-After` can impose on one queued message. */
+export const RETRY_AFTER_MAX_MS = 10 * 60_000;
+
 /** The outbox's bounds (configurable per build, see the README's configuration table). */
 export interface OutboxBounds {
   /** Messages queued at once (pending and failed) before a new one is refused. @default 500 */
@@ -80,15 +83,25 @@ export function nextAttemptAt(entries: readonly OutboxEntry[], inFlight: Readonl
 /** The entry after a failed attempt: failed for good, or pending with its next attempt pushed back. */
 export function afterFailure(
   entry: OutboxEntry,
-  failure: { kind: FailureKind; message: string; status?: number },
+  failure: { kind: FailureKind; message: string; status?: number; retryAfterMs?: number },
   now: number,
   random: number,
   backoffBaseMs?: number,
 ): OutboxEntry {
   if (failure.kind === FailureKind.permanent) return { ...entry, state: OutboxState.failed, failure: failure.message };
   const delay = backoff(entry.attempts, random, { baseMs: backoffBaseMs });
-  const minimum = failure.status === 429 ? RATE_LIMITED_RECONNECT_MIN_MS : 0;
-  return { ...entry, attempts: entry.attempts + 1, nextAttemptAt: now + Math.max(delay, minimum) };
+  return { ...entry, attempts: entry.attempts + 1, nextAttemptAt: now + Math.max(delay, waitAtLeast(failure)) };
+}
+
+/**
+ * The server's own "not before" (`Retry-After`, or `retryAfterMs` on a refused send), capped at
+ * `RETRY_AFTER_MAX_MS` so a wrong header cannot park a message for days; a 429 without one waits
+ * the budgets' whole burst window.
+ */
+function waitAtLeast(failure: { status?: number; retryAfterMs?: number }): number {
+  const told = failure.retryAfterMs;
+  if (told !== undefined && Number.isFinite(told) && told >= 0) return Math.min(told, RETRY_AFTER_MAX_MS);
+  return failure.status === 429 ? RATE_LIMITED_RECONNECT_MIN_MS : 0;
 }
 
 /** The user's Retry: pending again, tried at once, with a fresh age. */

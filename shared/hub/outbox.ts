@@ -127,12 +127,13 @@ export class Outbox {
         error instanceof ApiError ? error.status : refusedFor === FrameErrorCode.rateLimited ? 429 : refusedFor === FrameErrorCode.internal ? 503 : undefined;
       const kind = error instanceof SendRefusedError && status === undefined ? FailureKind.permanent : classifyFailure(status);
       const message = error instanceof Error ? error.message : String(error);
+      const retryAfterMs = error instanceof ApiError || error instanceof SendRefusedError ? error.retryAfterMs : undefined;
       // The reason only: the body of a message never reaches a log.
       this.#deps.log?.(`outbox: attempt ${entry.attempts + 1} failed (${kind}${status ? `, ${status}` : ""})`);
       const now = this.#deps.now();
       const current = this.#entries.find((existing) => existing.clientMsgId === entry.clientMsgId);
       if (!current) return; // discarded or cleared meanwhile
-      const next = afterFailure(current, { kind, message, status }, now, this.#deps.random(), this.#deps.backoffBaseMs);
+      const next = afterFailure(current, { kind, message, status, retryAfterMs }, now, this.#deps.random(), this.#deps.backoffBaseMs);
       await this.#commit(this.#entries.map((existing) => (existing === current ? next : existing)));
     }
     this.drain();

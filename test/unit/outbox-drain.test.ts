@@ -11,7 +11,7 @@ import { emptySnapshot } from "../../shared/sdk/snapshot.js";
 
 // The outbox's draining over a scripted sender (the socket/REST send is MessageSender's job and
 // tested in hub.test.ts): order per conversation, transient vs permanent, bounds, persistence.
-type Outcome = "ok" | "network" | "503" | "400" | "refused" | "over-budget" | "server-fault";
+type Outcome = "ok" | "network" | "503" | "400" | "refused" | "over-budget" | "over-budget-for-40ms" | "429-for-40ms" | "server-fault";
 
 const outboxes: Outbox[] = [];
 afterEach(() => {
@@ -21,6 +21,7 @@ afterEach(() => {
 function harness(script: (clientMsgId: string, attempt: number) => Outcome, options: { maxMessages?: number } = {}) {
   const area = memoryArea();
   const attempts: string[] = [];
+  const times: number[] = [];
   const counts = new Map<string, number>();
   const inFlight = new Set<number>();
   let overlapped = false;
@@ -31,6 +32,7 @@ function harness(script: (clientMsgId: string, attempt: number) => Outcome, opti
       const attempt = (counts.get(clientMsgId) ?? 0) + 1;
       counts.set(clientMsgId, attempt);
       attempts.push(clientMsgId);
+      times.push(Date.now());
       await new Promise((resolve) => setTimeout(resolve, 2));
       inFlight.delete(to);
       const outcome = script(clientMsgId, attempt);
@@ -39,6 +41,8 @@ function harness(script: (clientMsgId: string, attempt: number) => Outcome, opti
       if (outcome === "400") throw new ApiError(400, "invalid_body", "Body is empty.");
       if (outcome === "refused") throw new SendRefusedError("Unknown recipient.");
       if (outcome === "over-budget") throw new SendRefusedError("Too many sends; retry later.", FrameErrorCode.rateLimited);
+      if (outcome === "over-budget-for-40ms") throw new SendRefusedError("Too many sends; retry later.", FrameErrorCode.rateLimited, 40);
+      if (outcome === "429-for-40ms") throw new ApiError(429, "rate_limited", "Too many messages sent", 40);
       if (outcome === "server-fault") throw new SendRefusedError("Message could not be sent; retry", FrameErrorCode.internal);
       return { id: 1, from: 1, to, body: "", clientMsgId, createdAt: "", readAt: null };
     },
@@ -63,7 +67,7 @@ function harness(script: (clientMsgId: string, attempt: number) => Outcome, opti
     [],
   );
   outboxes.push(outbox);
-  return { outbox, area, attempts, keeper, overlapped: () => overlapped };
+  return { outbox, area, attempts, times, keeper, overlapped: () => overlapped };
 }
 
 async function until(predicate: () => boolean, timeoutMs = 3000): Promise<void> {
@@ -106,6 +110,17 @@ describe("outbox draining", () => {
     // Waits out the budget (at least RATE_LIMITED_RECONNECT_MIN_MS) instead of being marked failed.
     expect(outbox.entries.map((entry) => [entry.clientMsgId, entry.state])).toEqual([["busy", OutboxState.pending]]);
   });
+
+  for (const told of ["over-budget-for-40ms", "429-for-40ms"] as const) {
+    it(`a refusal that says when to come back (${told === "429-for-40ms" ? "Retry-After on a 429" : "the error frame's retryAfterMs"}) is retried then, not after the 10 s default`, async () => {
+      const { outbox, attempts, times } = harness((_id, attempt) => (attempt === 1 ? told : "ok"));
+      await outbox.add(2, "a", "told");
+      await until(() => outbox.entries.length === 0);
+      expect(attempts).toEqual(["told", "told"]);
+      // The attempt returns 2 ms after it starts; the retry waits out the 40 ms the server named.
+      expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(40);
+    });
+  }
 
   it("a 400 or the socket's refusal marks the message failed, not retried; Retry sends it again; Discard drops it", async () => {
     let fixed = false;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   afterFailure,
+  RETRY_AFTER_MAX_MS,
   classifyFailure,
   dueNow,
   enqueue,
@@ -11,6 +12,7 @@ import {
   OutboxFullError,
   retried,
 } from "../../shared/hub/outbox-queue.js";
+import { parseRetryAfter } from "../../shared/hub/api.js";
 import { OutboxState, type OutboxEntry } from "../../shared/sdk/outbox-entry.js";
 
 const bounds = { maxMessages: 3, maxAgeMs: 60_000 };
@@ -83,10 +85,25 @@ describe("outbox queue", () => {
     const second = afterFailure(first, { kind: FailureKind.transient, message: "503" }, 2000, 1);
     expect(second.nextAttemptAt).toBe(4000);
     expect(afterFailure(entry("a", 1), { kind: FailureKind.transient, message: "slow down", status: 429 }, 0, 0).nextAttemptAt).toBe(10_000);
+    // The server's own figure wins over the 10 s default, capped so a wrong one cannot park a message.
+    expect(afterFailure(entry("a", 1), { kind: FailureKind.transient, message: "slow down", status: 429, retryAfterMs: 2500 }, 0, 0).nextAttemptAt).toBe(2500);
+    expect(afterFailure(entry("a", 1), { kind: FailureKind.transient, message: "slow down", status: 429, retryAfterMs: 86_400_000 }, 0, 0).nextAttemptAt).toBe(
+      RETRY_AFTER_MAX_MS,
+    );
+    expect(afterFailure(entry("a", 1), { kind: FailureKind.transient, message: "slow down", status: 429, retryAfterMs: 10 }, 0, 1).nextAttemptAt).toBe(1000);
     expect(afterFailure(entry("a", 1), { kind: FailureKind.permanent, message: "Body too long" }, 0, 0)).toMatchObject({
       state: OutboxState.failed,
       failure: "Body too long",
     });
+  });
+
+  it("Retry-After is read as delay-seconds or an HTTP date; anything else is ignored", () => {
+    const now = Date.parse("2026-12-02T12:00:00Z");
+    expect(parseRetryAfter("3", now)).toBe(3000);
+    expect(parseRetryAfter(" 0 ", now)).toBe(0);
+    expect(parseRetryAfter("Wed, 02 Dec 2026 12:00:07 GMT", now)).toBe(7000);
+    expect(parseRetryAfter("Wed, 02 Dec 2026 11:00:00 GMT", now)).toBe(0);
+    for (const bad of [null, "", "soon", "-5", "1.5"]) expect(parseRetryAfter(bad, now)).toBeUndefined();
   });
 
   it("Retry makes a failed message pending and due at once; reconnecting makes waiting ones due", () => {
