@@ -12,7 +12,8 @@
  *  5. the naive loop (per key GET, PTTL, SET, PEXPIRE in sequence) on BENCH_NAIVE_KEYS (50,000)
  *     of the same mix → the tool's speed-up.
  * Writes bench/results/cache-bench.json and .md. BENCH_KEYS / BENCH_JSON_KEYS / BENCH_NAIVE_KEYS
- * scale it down for quick iterations.
+ * scale it down for quick iterations; BENCH_TOOL_ARGS adds tool options, BENCH_TOOL_NODE_ARGS Node
+ * flags for the tool's process (`--cpu-prof --cpu-prof-dir=…`).
  */
 import { execFile, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -34,6 +35,8 @@ const JSON_KEYS = Number(process.env.BENCH_JSON_KEYS ?? 500_000);
 const NAIVE_KEYS = Number(process.env.BENCH_NAIVE_KEYS ?? 50_000);
 /** Extra `cache:migrate` options for experiments, e.g. "--keys-per-call 100". */
 const TOOL_ARGS = (process.env.BENCH_TOOL_ARGS ?? "").split(" ").filter(Boolean);
+/** Node flags for the tool's process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (a profile per run). */
+const TOOL_NODE_ARGS = (process.env.BENCH_TOOL_NODE_ARGS ?? "").split(" ").filter(Boolean);
 /** Run the tool under `nice -n BENCH_NICE` (an operator's choice on a box shared with the service). */
 const NICE = process.env.BENCH_NICE;
 const TARGETS = { jsonFamilyKeysPerSecond: 100_000, speedupVsNaive: 5, onlineReadP99Ms: 5 };
@@ -138,7 +141,7 @@ async function runTool(redis: Redis, url: string, logFile: string): Promise<Tool
   const redisCpuBefore = await redisCpuSeconds(redis);
   const started = performance.now();
   const args = [CLI, "--redis-url", url, "--json", "--no-progress", "--log-file", logFile, ...TOOL_ARGS];
-  const command = [...(NICE ? ["nice", "-n", NICE] : []), process.execPath, ...args];
+  const command = [...(NICE ? ["nice", "-n", NICE] : []), process.execPath, ...TOOL_NODE_ARGS, ...args];
   const child = spawn("/usr/bin/time", ["-f", "TOOL_CPU %U %S", ...command], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
