@@ -13,7 +13,7 @@ describe("cache:migrate arguments", () => {
       batchBytes: 5 * 1024 * 1024,
       batchMs: 100,
       rate: 0,
-      scanCount: 1000,
+      scanCount: 4000,
       json: false,
       top: 10,
       logSample: 0.1,

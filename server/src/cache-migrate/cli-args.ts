@@ -26,7 +26,7 @@ Pace
                            halves the next ones (default: 100)
   --rate <n>               Max keys per second (default: 0 = unlimited)
   --scan-count <n>         Keys per page, checkpointed after each; gathered by SCAN calls
-                           of COUNT ≤ 250 (default: 1000)
+                           of COUNT ≤ 250 (default: 4000)
   --keys-per-call <n>      Keys per Redis call (default: 100; smaller = shorter Redis stalls)
   --calls-in-flight <n>    Redis calls in flight at once (default: 2; 1 = gentlest)
   --strategy <s>           bulk (Lua, many keys per call; standalone only) | pipeline
@@ -176,7 +176,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
     batchBytes: count("batch-bytes", values["batch-bytes"], 5 * 1024 * 1024, 1),
     batchMs: count("batch-ms", values["batch-ms"], 100, 1),
     rate: count("rate", values.rate, 0),
-    scanCount: count("scan-count", values["scan-count"], 1000, 1),
+    scanCount: count("scan-count", values["scan-count"], 4000, 1),
     keysPerCall: count("keys-per-call", values["keys-per-call"], 100, 1),
     callsInFlight: count("calls-in-flight", values["calls-in-flight"], 2, 1),
     strategy,
