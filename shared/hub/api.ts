@@ -1,4 +1,12 @@
-import { REFRESH_COOKIE_PATH, RefreshTransport, RestErrorCode, RestPath, type LoginRequest, type LoginResponse } from "../protocol/index.js";
+import {
+  REFRESH_COOKIE_PATH,
+  RETRY_AFTER_HEADER,
+  RefreshTransport,
+  RestErrorCode,
+  RestPath,
+  type LoginRequest,
+  type LoginResponse,
+} from "../protocol/index.js";
 import type { RefreshOutcome } from "./connection.js";
 import type { AuthTokens, TokenKeeper } from "./token-keeper.js";
 
@@ -180,7 +188,7 @@ export class Api {
         response.status,
         error?.code ?? `http_${response.status}`,
         error?.message ?? `${request.method ?? "GET"} ${path} failed with ${response.status}`,
-        parseRetryAfter(response.headers.get("retry-after"), Date.now()),
+        parseRetryAfter(response.headers.get(RETRY_AFTER_HEADER), Date.now()),
       );
     }
     return { status: response.status, body: body as T, headers: response.headers };
