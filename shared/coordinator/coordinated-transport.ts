@@ -1,6 +1,6 @@
 import { BroadcastChannel } from "broadcast-channel";
 import type { Timers } from "../hub/connection.js";
-import { frameBatcher } from "../hub/frame-batcher.js";
+import { frameBatcher, type FrameBatcher } from "../hub/frame-batcher.js";
 import type { Hub } from "../hub/hub.js";
 import { ConnectionState } from "../sdk/connection-state.js";
 import { HubMessageKind, TabRequestKind, type BatchedHubMessage, type HubMessage, type TabRequest } from "../sdk/hub-messages.js";
@@ -64,6 +64,8 @@ export class CoordinatedTransport implements TabTransport {
   readonly #heard: HeardState;
   readonly #jitterMs: number;
   #hub: Hub | null = null;
+  /** This leader's fan-out to the other tabs (null while following). */
+  #toTabs: FrameBatcher | null = null;
   /** Requests this tab's hub is answering now: a follower's resend of one of them is not run twice. */
   readonly #handling = new Set<string>();
   #term = 0;
@@ -114,6 +116,10 @@ export class CoordinatedTransport implements TabTransport {
     const hub = this.#hub;
     this.#hub = null;
     void hub?.handOver();
+    // What the frame still holds is in the snapshot just written, which the next leader resumes
+    // after: sent now, or the other tabs would never see it.
+    if (hub) this.#toTabs?.flush();
+    this.#toTabs = null;
     void this.#leadership.stepDown(false);
     void this.#channel.close();
   }
@@ -192,6 +198,7 @@ export class CoordinatedTransport implements TabTransport {
     this.#log(`leading term ${term}`);
     this.#queued = [];
     const toTabs = frameBatcher((message) => this.#post({ kind: CoordinatorMessageKind.hub, term, leaderId: this.#tabId, message }), this.#deps.timers);
+    this.#toTabs = toTabs;
     const hub = await this.#deps.startHub({
       broadcast: (message) => {
         if (this.#term !== term) return;
@@ -280,6 +287,8 @@ export class CoordinatedTransport implements TabTransport {
   }
 
   #post(message: CoordinatorMessage): void {
+    // A closed channel throws at once rather than rejecting (a frame timer firing after `close`).
+    if (this.#channel.isClosed) return;
     void this.#channel.postMessage(message).catch((error: unknown) => this.#log(`channel post failed: ${String(error)}`));
   }
 

@@ -37,4 +37,21 @@ describe("frame batcher (worker fan-out)", () => {
     fanOut(unread(3));
     expect(sent).toEqual([unread(1), unread(2), unread(3)]);
   });
+
+  it("flush() sends what the frame holds at once, in order, and nothing is sent twice at the frame's end", () => {
+    const sent: HubMessage[] = [];
+    const fanOut = frameBatcher((m) => sent.push(m), timers);
+    fanOut.flush(); // nothing held: nothing sent
+    expect(sent).toEqual([]);
+    fanOut(unread(1));
+    fanOut(unread(2));
+    fanOut(unread(3));
+    fanOut.flush(); // a leader handing over: its channel closes next
+    expect(sent).toEqual([unread(1), { kind: HubMessageKind.batch, messages: [unread(2), unread(3)] }]);
+    vi.advanceTimersByTime(FRAME_MS * 3);
+    expect(sent).toHaveLength(2);
+    fanOut(unread(4));
+    fanOut.flush();
+    expect(sent).toEqual([unread(1), { kind: HubMessageKind.batch, messages: [unread(2), unread(3)] }, unread(4)]);
+  });
 });
