@@ -64,7 +64,7 @@ export class CoordinatedTransport implements TabTransport {
   readonly #heard: HeardState;
   readonly #jitterMs: number;
   #hub: Hub | null = null;
-  /** This leader's fan-out to the other tabs (null while following). */
+  /** The fan-out of this tab's latest lead; `close()` flushes it only while leading (a hub runs). */
   #toTabs: FrameBatcher | null = null;
   /** Requests this tab's hub is answering now: a follower's resend of one of them is not run twice. */
   readonly #handling = new Set<string>();
