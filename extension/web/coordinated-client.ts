@@ -57,5 +57,13 @@ export function coordinatedClient(): { client: SwitchboardClient; transport: Coo
   });
   // `pagehide`, not `beforeunload`: it also fires when the page goes into the back/forward cache.
   addEventListener("pagehide", () => transport.close());
+  // A page restored from that cache comes back with its transport closed (no socket, no channel,
+  // not standing for election) while it still shows the state it left with: it starts afresh.
+  // Nothing is lost: the session is the server's cookie, the outbox and the snapshot are in IndexedDB.
+  addEventListener("pageshow", (event) => {
+    if (!event.persisted) return;
+    log("restored from the back/forward cache: reloading to rejoin the other tabs");
+    location.reload();
+  });
   return { client: new SwitchboardClient(transport), transport };
 }
