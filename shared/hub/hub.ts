@@ -12,6 +12,7 @@ import { MessageSender } from "./message-sender.js";
 import { Outbox, OUTBOX_KEY } from "./outbox.js";
 import { OUTBOX_MAX_AGE_MS, OUTBOX_MAX_MESSAGES } from "./outbox-queue.js";
 import { ProfileKeeper } from "./profile-keeper.js";
+import { ReadMarker } from "./read-marker.js";
 import { wsUrlFor, type HubSettings } from "./settings.js";
 import { SnapshotKeeper } from "./snapshot-keeper.js";
 import type { TokenKeeper } from "./token-keeper.js";
@@ -55,7 +56,8 @@ type Reply = (message: HubMessage) => void;
  * The brain of a browser's one connection, in either home — the extension's service worker or
  * the elected web-app tab. It answers tab requests and wires the pieces: `Connection` (the
  * socket), `EventStream` (frames, resume), `MessageSender` (sends, acks, REST fallback),
- * `ProfileKeeper` (freshness) and `SnapshotKeeper` (the snapshot, persisted and broadcast).
+ * `ProfileKeeper` (freshness), `ReadMarker` (one read call for many tabs) and `SnapshotKeeper`
+ * (the snapshot, persisted and broadcast).
  */
 export class Hub {
   readonly #deps: HubDeps;
@@ -66,6 +68,7 @@ export class Hub {
   readonly #sender: MessageSender;
   readonly #outbox: Outbox;
   readonly #stream: EventStream;
+  readonly #reads: ReadMarker;
 
   private constructor(deps: HubDeps, snapshot: Snapshot, outboxEntries: OutboxEntry[]) {
     this.#deps = deps;
@@ -136,6 +139,12 @@ export class Hub {
       outboxEntries,
     );
     this.#stream = new EventStream({ keeper: this.#keeper, sender: this.#sender, profile: this.#profile, sendFrame, refetch: () => this.#refetch() });
+    this.#reads = new ReadMarker(async (peerId, upToMessageId) => {
+      const response = await this.#api.request<{ unread_count: number }>(RestPath.messagesRead, { method: "POST", body: { peerId, upToMessageId } });
+      this.#keeper.apply({ kind: HubMessageKind.conversations, conversations: withRead(this.#keeper.snapshot.conversations, peerId) });
+      this.#keeper.apply({ kind: HubMessageKind.unread, count: response.body.unread_count });
+      return response.body.unread_count;
+    });
   }
 
   /** Rebuild from storage (a restarted home starts warm) and start connecting unless parked. */
@@ -259,13 +268,8 @@ export class Hub {
       case TabRequestKind.discardSend:
         await this.#outbox.discard(request.params.clientMsgId);
         return null;
-      case TabRequestKind.markRead: {
-        const { peerId, upToMessageId } = request.params;
-        const response = await this.#api.request<{ unread_count: number }>(RestPath.messagesRead, { method: "POST", body: { peerId, upToMessageId } });
-        keeper.apply({ kind: HubMessageKind.conversations, conversations: withRead(keeper.snapshot.conversations, peerId) });
-        keeper.apply({ kind: HubMessageKind.unread, count: response.body.unread_count });
-        return response.body.unread_count;
-      }
+      case TabRequestKind.markRead:
+        return this.#reads.mark(request.params.peerId, request.params.upToMessageId);
       case TabRequestKind.loadMessages: {
         const query = new URLSearchParams({ peerId: String(request.params.peerId), limit: "50" });
         const response = await this.#api.request<{ messages: ChatMessage[] }>(`${RestPath.messages}?${query}`);
