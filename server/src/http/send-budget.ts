@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from "express";
-import { RestErrorCode } from "../../../shared/protocol/index.js";
+import { RETRY_AFTER_HEADER, RestErrorCode } from "../../../shared/protocol/index.js";
 import type { Metrics } from "../metrics.js";
 import { BudgetKind, type UserBudgets } from "../realtime/user-budgets.js";
 import { sendError } from "./errors.js";
@@ -15,7 +15,7 @@ export function spendSendBudget(budgets: UserBudgets, metrics: Metrics, userIdOf
     const spent = await budgets.spend(BudgetKind.send, userIdOf(req));
     if (spent.ok) return next();
     metrics.rateLimited.inc({ kind: BudgetKind.send, transport: "rest" });
-    res.setHeader("Retry-After", String(Math.ceil(spent.retryAfterMs / 1000)));
+    res.setHeader(RETRY_AFTER_HEADER, String(Math.ceil(spent.retryAfterMs / 1000)));
     sendError(res, 429, RestErrorCode.rateLimited, `Too many messages sent; retry after ${spent.retryAfterMs} ms (the same clientMsgId never duplicates)`);
   };
 }

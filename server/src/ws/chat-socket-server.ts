@@ -6,6 +6,7 @@ import {
   ClientFrameType,
   FrameErrorCode,
   RATE_LIMITED_RECONNECT_MIN_MS,
+  RETRY_AFTER_HEADER,
   ServerClose,
   ServerFrameType,
   parseClientFrame,
@@ -171,7 +172,7 @@ export class ChatSocketServer {
     const cooldownMs = await this.#cooldown.remainingMs(userId);
     if (cooldownMs > 0) {
       this.options.metrics.rateLimited.inc({ kind: "connect", transport: "ws" });
-      return rejectUpgrade(socket, 429, "Too Many Requests", { "Retry-After": String(Math.ceil(cooldownMs / 1000)) });
+      return rejectUpgrade(socket, 429, "Too Many Requests", { [RETRY_AFTER_HEADER]: String(Math.ceil(cooldownMs / 1000)) });
     }
     let outcome: AuthOutcome;
     try {
