@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { MIGRATE_DEFAULTS as D } from "./migrator.js";
 
 export const HELP = `Usage: npm run cache:migrate -- [options]
 
@@ -12,26 +13,26 @@ Connection
   --cluster <h:p,...>      Redis Cluster seed nodes; every master is scanned
 
 What to migrate
-  --prefix <prefix>        Key prefix to scan; repeat for several (default: user:)
+  --prefix <prefix>        Key prefix to scan; repeat for several (default: ${D.prefixes.join(", ")})
   --allow-pickle           Decode pickles as plain data (never executed; any global except
                            datetime.datetime rejects the value). Off by default.
-  --pickle-prefix <p>      Prefixes whose pickles may be decoded; repeatable (default: user:)
+  --pickle-prefix <p>      Prefixes whose pickles may be decoded; repeatable (default: ${D.picklePrefixes.join(", ")})
   --delete-unparseable     Delete values that cannot be parsed (default: report and keep)
   --dry-run                Decide and report everything, write nothing
 
 Pace
   --batch-bytes <n>        Max value bytes read by the calls in flight together (default:
-                           5242880 = 5 MB; k/m suffix ok)
+                           ${D.batchBytes} = ${D.batchBytes / 1024 / 1024} MB; k/m suffix ok)
   --batch-ms <n>           Max time of one call (read, decide, write), ms; a slower call
-                           halves the next ones (default: 100)
-  --rate <n>               Max keys per second (default: 0 = unlimited)
+                           halves the next ones (default: ${D.batchMs})
+  --rate <n>               Max keys per second (default: ${D.rate} = unlimited)
   --scan-count <n>         Keys per page, checkpointed after each; gathered by SCAN calls
-                           of COUNT ≤ 250 (default: 4000)
-  --keys-per-call <n>      Keys per Redis call (default: 100; smaller = shorter Redis stalls)
-  --calls-in-flight <n>    Redis calls in flight at once (default: 2; 1 = gentlest)
+                           of COUNT ≤ 250 (default: ${D.scanCount})
+  --keys-per-call <n>      Keys per Redis call (default: ${D.keysPerCall}; smaller = shorter Redis stalls)
+  --calls-in-flight <n>    Redis calls in flight at once (default: ${D.callsInFlight}; 1 = gentlest)
   --strategy <s>           bulk (Lua, many keys per call; standalone only) | pipeline
                            (one command per key). Default: bulk, pipeline on a cluster.
-  --max-retries <n>        Retries after a transient error or a lost compare-and-set (default: 3)
+  --max-retries <n>        Retries after a transient error or a lost compare-and-set (default: ${D.maxRetries})
 
 Checkpoint
   --run-id <id>            Checkpoint name; the same id resumes (default: the prefixes)
@@ -39,9 +40,9 @@ Checkpoint
 
 Output
   --json                   Print the final report as JSON
-  --top <n>                Key prefixes listed in the report (default: 10)
+  --top <n>                Key prefixes listed in the report (default: ${D.top})
   --log-level <level>      Decision log level (default: info; silent to mute)
-  --log-sample <0..1>      Share of routine decisions logged (default: 0.1; failures always)
+  --log-sample <0..1>      Share of routine decisions logged (default: ${D.logSampleRate}; failures always)
   --log-file <path>        Write the decision log there (default: stderr)
   --metrics-port <n>       Serve Prometheus metrics (decisions by outcome) on this port while
                            running (0 = any free port, printed on stderr)
@@ -158,9 +159,9 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
   const strategy = values.strategy;
   if (strategy !== undefined && strategy !== "bulk" && strategy !== "pipeline")
     throw new UsageError(`--strategy must be bulk or pipeline (got "${strategy}").`);
-  const logSample = values["log-sample"] === undefined ? 0.1 : Number(values["log-sample"]);
+  const logSample = values["log-sample"] === undefined ? D.logSampleRate : Number(values["log-sample"]);
   if (!(logSample >= 0 && logSample <= 1)) throw new UsageError(`--log-sample must be between 0 and 1 (got "${values["log-sample"]}").`);
-  const prefixes = values.prefix ?? ["user:"];
+  const prefixes = values.prefix ?? [...D.prefixes];
   if (prefixes.some((p) => p === "")) throw new UsageError("--prefix must not be empty (that would scan every key).");
   const cluster = values.cluster ? hostPorts(values.cluster) : undefined;
   if (cluster && strategy === "bulk") throw new UsageError("--strategy bulk is for a standalone Redis; a cluster uses pipeline.");
@@ -170,21 +171,21 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
     cluster,
     prefixes,
     allowPickle: values["allow-pickle"] ?? false,
-    picklePrefixes: values["pickle-prefix"] ?? ["user:"],
+    picklePrefixes: values["pickle-prefix"] ?? [...D.picklePrefixes],
     deleteUnparseable: values["delete-unparseable"] ?? false,
     dryRun: values["dry-run"] ?? false,
-    batchBytes: count("batch-bytes", values["batch-bytes"], 5 * 1024 * 1024, 1),
-    batchMs: count("batch-ms", values["batch-ms"], 100, 1),
-    rate: count("rate", values.rate, 0),
-    scanCount: count("scan-count", values["scan-count"], 4000, 1),
-    keysPerCall: count("keys-per-call", values["keys-per-call"], 100, 1),
-    callsInFlight: count("calls-in-flight", values["calls-in-flight"], 2, 1),
+    batchBytes: count("batch-bytes", values["batch-bytes"], D.batchBytes, 1),
+    batchMs: count("batch-ms", values["batch-ms"], D.batchMs, 1),
+    rate: count("rate", values.rate, D.rate),
+    scanCount: count("scan-count", values["scan-count"], D.scanCount, 1),
+    keysPerCall: count("keys-per-call", values["keys-per-call"], D.keysPerCall, 1),
+    callsInFlight: count("calls-in-flight", values["calls-in-flight"], D.callsInFlight, 1),
     strategy,
-    maxRetries: count("max-retries", values["max-retries"], 3),
+    maxRetries: count("max-retries", values["max-retries"], D.maxRetries),
     runId: values["run-id"],
     restart: values.restart ?? false,
     json: values.json ?? false,
-    top: count("top", values.top, 10, 1),
+    top: count("top", values.top, D.top, 1),
     logLevel: values["log-level"] ?? "info",
     logSample,
     logFile: values["log-file"],

@@ -125,21 +125,37 @@ type Settings = Required<
 > &
   MigrateOptions;
 
+/** The defaults of `runMigration`'s pace and report options, which `cache:migrate` also shows and parses against. */
+export const MIGRATE_DEFAULTS = {
+  prefixes: [DEFAULT_KEY_PREFIX],
+  picklePrefixes: [DEFAULT_KEY_PREFIX],
+  batchBytes: 5 * 1024 * 1024,
+  batchMs: 100,
+  rate: 0,
+  scanCount: 4000,
+  keysPerCall: 100,
+  callsInFlight: 2,
+  maxRetries: 3,
+  top: 10,
+  logSampleRate: 0.1,
+} as const;
+
 function withDefaults(options: MigrateOptions): Settings {
+  const d = MIGRATE_DEFAULTS;
   return {
     ...options,
-    prefixes: options.prefixes?.length ? options.prefixes : [DEFAULT_KEY_PREFIX],
+    prefixes: options.prefixes?.length ? options.prefixes : [...d.prefixes],
     allowPickle: options.allowPickle ?? false,
-    picklePrefixes: options.picklePrefixes ?? [DEFAULT_KEY_PREFIX],
+    picklePrefixes: options.picklePrefixes ?? [...d.picklePrefixes],
     deleteUnparseable: options.deleteUnparseable ?? false,
     dryRun: options.dryRun ?? false,
-    batchBytes: options.batchBytes ?? 5 * 1024 * 1024,
-    batchMs: options.batchMs ?? 100,
-    scanCount: options.scanCount ?? 4000,
-    keysPerCall: options.keysPerCall ?? 100,
-    callsInFlight: options.callsInFlight ?? 2,
-    maxRetries: options.maxRetries ?? 3,
-    top: options.top ?? 10,
+    batchBytes: options.batchBytes ?? d.batchBytes,
+    batchMs: options.batchMs ?? d.batchMs,
+    scanCount: options.scanCount ?? d.scanCount,
+    keysPerCall: options.keysPerCall ?? d.keysPerCall,
+    callsInFlight: options.callsInFlight ?? d.callsInFlight,
+    maxRetries: options.maxRetries ?? d.maxRetries,
+    top: options.top ?? d.top,
   };
 }
 
@@ -200,8 +216,8 @@ class MigrationRun {
     this.#state = start.state;
     this.#journal = start.journal;
     this.#resumed = start.resumed;
-    this.#limiter = new RateLimiter(settings.rate ?? 0);
-    this.#log = new DecisionLog(settings.logger, settings.logSampleRate ?? 0.1, settings.random, settings.onDecision);
+    this.#limiter = new RateLimiter(settings.rate ?? MIGRATE_DEFAULTS.rate);
+    this.#log = new DecisionLog(settings.logger, settings.logSampleRate ?? MIGRATE_DEFAULTS.logSampleRate, settings.random, settings.onDecision);
     this.#callKeys = settings.keysPerCall;
     this.#envelope = envelopeParts(start.state.stamp);
   }

@@ -25,7 +25,6 @@ export interface PickleLimits {
   maxNodes?: number;
 }
 
-const MARK = Symbol("mark");
 const DATETIME_CLASS = Symbol("datetime.datetime");
 
 class PickleTuple {
@@ -150,7 +149,7 @@ function datetimeFromState(args: unknown): PickleDatetime {
   }
   const [state] = args.items;
   const bytes = state instanceof PickleBytes ? state.bytes : typeof state === "string" ? Buffer.from(state, "latin1") : undefined;
-  if (!bytes || bytes.length !== 10) throw new PickleRejectedError("datetime.datetime state is not 10 bytes");
+  if (bytes?.length !== 10) throw new PickleRejectedError("datetime.datetime state is not 10 bytes");
   const year = bytes.readUInt16BE(0);
   const [month, day, hour, minute, second] = [bytes[2]! & 0x7f, bytes[3]!, bytes[4]!, bytes[5]!, bytes[6]!];
   const micro = (bytes[7]! << 16) | (bytes[8]! << 8) | bytes[9]!;
