@@ -16,6 +16,7 @@ function connect(): Runtime.Port {
   const next = browser.runtime.connect({ name: PortName.contentScript });
   next.onMessage.addListener((message) => window.postMessage(windowEnvelope(WindowDirection.fromHub, message), location.origin));
   next.onDisconnect.addListener(() => {
+    if (port !== next) return; // a port this script already replaced (a page restored from the back/forward cache)
     port = null;
     setTimeout(() => (port ??= connect()), RECONNECT_DELAY_MS);
   });
@@ -33,5 +34,14 @@ window.addEventListener("message", (event) => {
 });
 
 port = connect();
+// Chromium closes an extension port when its page enters the back/forward cache, telling only the
+// worker's end: restored, this script would keep posting into a dead port and the page would show
+// what it left with, frozen. A fresh port's hello brings the current snapshot.
+window.addEventListener("pageshow", (event) => {
+  if (!event.persisted) return;
+  const dead = port;
+  port = connect();
+  dead?.disconnect();
+});
 // Tell the page an extension is present before its first request times out.
 document.documentElement.dataset.switchboardExtension = "1";
