@@ -1,5 +1,6 @@
 import { Fragment, memo, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from "react";
 import { useConnectionState, useConversations, useMessages, type TabMessage } from "../../../shared/sdk/index.js";
+import { usePageVisible } from "./use-page-visible.js";
 
 /** The messages with one peer and the composer (Enter sends; pending until acked). */
 export function ConversationView({ peerId }: { peerId: number }) {
@@ -9,6 +10,7 @@ export function ConversationView({ peerId }: { peerId: number }) {
   const [draft, setDraft] = useState("");
   const [sendError, setSendError] = useState<string | null>(null);
   const lastIncoming = lastFrom(messages, peerId);
+  const visible = usePageVisible();
   const list = useRef<HTMLOListElement>(null);
   const composer = useRef<HTMLTextAreaElement>(null);
   /** Whether the user is at the newest message (then new ones scroll into view; else the pill shows). */
@@ -44,11 +46,12 @@ export function ConversationView({ peerId }: { peerId: number }) {
     setUnseen(false);
   };
 
-  // Opening a conversation (or a new message arriving in it while shown) marks it read.
-  // biome-ignore lint/correctness/useExhaustiveDependencies: keyed on the last incoming id and the unread count, not on object identity (a new array each render).
+  // Opening a conversation, a new message arriving in it while shown, or its page coming back into
+  // view (a message that arrived while the tab was hidden is seen now) marks it read.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: keyed on the last incoming id, the unread count and the visibility, not on object identity (a new array each render).
   useEffect(() => {
-    if (lastIncoming && (conversation?.unread ?? 0) > 0 && document.visibilityState === "visible") void markRead(lastIncoming.id);
-  }, [lastIncoming?.id, conversation?.unread]);
+    if (lastIncoming && (conversation?.unread ?? 0) > 0 && visible) void markRead(lastIncoming.id);
+  }, [lastIncoming?.id, conversation?.unread, visible]);
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
     if (event.key !== "Enter" || event.shiftKey) return;
