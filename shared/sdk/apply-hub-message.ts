@@ -25,7 +25,7 @@ export function applyHubMessage(snapshot: Snapshot, message: HubMessage): Snapsh
       // costs every tab one update, not three. The server's `unread` event that follows confirms
       // the count (and is not broadcast when it agrees) or corrects it.
       const me = snapshot.user?.id ?? 0;
-      const conversations = withMessage(snapshot.conversations, me, message.message);
+      const conversations = withMessage(snapshot.conversations, me, message.message, snapshot.recent);
       const isNew = conversations !== snapshot.conversations;
       const counts = message.kind === HubMessageKind.message && isNew && isUnreadIncoming(message.message, me);
       return {

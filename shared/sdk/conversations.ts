@@ -1,4 +1,5 @@
 import type { ChatMessage, Conversation, DirectoryUser } from "../protocol/index.js";
+import { RECENT_MESSAGES_MAX } from "./snapshot.js";
 
 /** @deprecated the REST contract's name is `DirectoryUser`; this alias goes when the hub moves to `shared/`. */
 export type UserRow = DirectoryUser;
@@ -19,21 +20,33 @@ export function isUnreadIncoming(message: ChatMessage, me: number): boolean {
 }
 
 /**
- * A message arrived or was sent: it becomes the peer's last message; one from the peer is unread.
- * Returns the same array for a message already seen (a replay), so callers can tell.
+ * A message arrived or was sent: the peer's last message is the newest (highest id) one; one from
+ * the peer is unread. Returns the same array for a message already seen (a replay), so callers
+ * can tell. `recent` is the snapshot's recent messages before this one (oldest first, at most
+ * `RECENT_MESSAGES_MAX`).
+ *
+ * Older than the conversation's last message does not mean seen: both sides' sends are stored by
+ * different writers, so the peer's message 105 can arrive after my own 106 that was committed
+ * first. It is a replay only if it is in `recent`, or older than everything a full `recent` holds.
  */
-export function withMessage(conversations: Conversation[], me: number, message: ChatMessage): Conversation[] {
+export function withMessage(conversations: Conversation[], me: number, message: ChatMessage, recent: readonly ChatMessage[] = []): Conversation[] {
   const peerId = message.from === me ? message.to : message.from;
   const incoming = isUnreadIncoming(message, me);
   const existing = conversations.find((c) => c.peerId === peerId);
-  if (existing?.lastMessage && existing.lastMessage.id >= message.id) return conversations; // a replayed duplicate
+  const last = existing?.lastMessage;
+  if (last && last.id >= message.id && (last.id === message.id || seenBefore(message, recent))) return conversations;
   const updated: Conversation = {
     peerId,
     peerName: existing?.peerName ?? `#${peerId}`,
-    lastMessage: message,
+    lastMessage: last && last.id > message.id ? last : message,
     unread: (existing?.unread ?? 0) + (incoming ? 1 : 0),
   };
   return existing ? conversations.map((c) => (c.peerId === peerId ? updated : c)) : [...conversations, updated];
+}
+
+function seenBefore(message: ChatMessage, recent: readonly ChatMessage[]): boolean {
+  if (recent.some((m) => m.id === message.id)) return true;
+  return recent.length >= RECENT_MESSAGES_MAX && message.id < recent[0]!.id;
 }
 
 export function withRead(conversations: Conversation[], peerId: number): Conversation[] {
