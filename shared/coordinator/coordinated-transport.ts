@@ -108,6 +108,11 @@ export class CoordinatedTransport implements TabTransport {
     return `No Switchboard tab answered "${kind}" within ${timeoutMs} ms; another tab of this site may be frozen. It is sent again when a tab takes over.`;
   }
 
+  /** The page's `online`/`offline` events: for this tab's hub, while it leads (a follower holds no socket). */
+  setOnline(online: boolean): void {
+    this.#hub?.setOnline(online);
+  }
+
   /** The tab closes: hand the socket and the snapshot over to the next leader. */
   close(): void {
     if (this.#closed) return;

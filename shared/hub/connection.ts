@@ -87,6 +87,12 @@ export type RefreshOutcome = "refreshed" | "login" | "retry";
 const OPEN = 1;
 /** The longest wait between two checks of `isOnline()` while offline. */
 export const ONLINE_PROBE_MAX_MS = 5000;
+/**
+ * How long a link check waits for any frame after its ping. A check runs when the browser says it
+ * went offline while a socket is open; a round trip takes milliseconds, so 3 s only fails a link
+ * that is gone.
+ */
+export const LINK_CHECK_MS = 3000;
 
 /**
  * The one connection of this browser. A state machine changed only through `setState`; every
@@ -106,6 +112,7 @@ export class Connection {
   #deadTimer: unknown = null;
   #retryTimer: unknown = null;
   #stableTimer: unknown = null;
+  #linkCheckTimer: unknown = null;
   #onlineProbeTimer: unknown = null;
   #onlineProbeAttempt = 0;
   /** Clock time of the last frame on the current socket, and of the oldest ping sent since. */
@@ -165,11 +172,13 @@ export class Connection {
     return true;
   }
 
-  /** The browser went offline/online (`offline`/`online` events of the worker). */
+  /** The browser went offline/online (`offline`/`online` events of a page, or of the worker where it gets them). */
   setOnline(online: boolean): void {
     if (!online && (this.#state === ConnectionState.backoff || this.#state === ConnectionState.connecting)) {
       this.#dropSocket();
       this.#setState(ConnectionState.offline);
+    } else if (!online && this.#state === ConnectionState.open) {
+      this.#checkLink();
     } else if (online && this.#state === ConnectionState.offline) {
       this.#connect();
     }
@@ -305,14 +314,40 @@ export class Connection {
     }, delay);
   }
 
-  /** Keepalive and dead-link detection: two small functions around two timers. */
+  /**
+   * Keepalive and dead-link detection: two small functions around two timers. The keepalive also
+   * asks `isOnline()`: a service worker gets no `offline` event, so that is where it learns.
+   */
   #scheduleKeepalive(): void {
     const generation = this.#generation;
     this.#keepaliveTimer = this.#deps.timers.setTimeout(() => {
       if (generation !== this.#generation) return;
-      this.#ping();
+      if (!this.#deps.isOnline()) this.#checkLink();
+      else this.#ping();
       this.#scheduleKeepalive();
     }, this.#keepaliveMs);
+  }
+
+  /**
+   * The browser says the network is gone, but an open socket shows nothing until TCP gives up, and
+   * the dead-link check waits 2.5 keepalive periods (50 s by default) — all that time the tabs said
+   * "connected". Ping now: if no frame at all arrives within `LINK_CHECK_MS`, drop the socket
+   * (offline, while the browser still says so). A link that answers — a server on this machine —
+   * stays open. A late timer (a throttled tab) only delays the verdict: a pong is delivered anyway.
+   */
+  #checkLink(): void {
+    if (this.#linkCheckTimer !== null) return;
+    const sentAt = this.#now();
+    if (!this.send({ type: ClientFrameType.ping })) return;
+    this.#pingUnansweredSince ??= sentAt;
+    const generation = this.#generation;
+    this.#linkCheckTimer = this.#deps.timers.setTimeout(() => {
+      this.#linkCheckTimer = null;
+      if (generation !== this.#generation || this.#lastFrameAt >= sentAt) return;
+      this.#deps.log?.(`connection: no answer to a link check within ${LINK_CHECK_MS} ms, reconnecting`);
+      this.#dropSocket();
+      this.#retry(false);
+    }, LINK_CHECK_MS);
   }
 
   #armDeadTimer(delayMs = this.#deadAfterMs): void {
@@ -357,10 +392,10 @@ export class Connection {
   /** Forget the current socket: later callbacks from it are stale by generation. */
   #dropSocket(code?: number, reason?: string): void {
     this.#generation += 1;
-    for (const timer of [this.#keepaliveTimer, this.#deadTimer, this.#retryTimer, this.#stableTimer]) {
+    for (const timer of [this.#keepaliveTimer, this.#deadTimer, this.#retryTimer, this.#stableTimer, this.#linkCheckTimer]) {
       this.#deps.timers.clearTimeout(timer);
     }
-    this.#keepaliveTimer = this.#deadTimer = this.#retryTimer = this.#stableTimer = null;
+    this.#keepaliveTimer = this.#deadTimer = this.#retryTimer = this.#stableTimer = this.#linkCheckTimer = null;
     const socket = this.#socket;
     this.#socket = null;
     if (!socket) return;

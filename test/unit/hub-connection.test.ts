@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import WebSocket, { WebSocketServer, type WebSocket as ServerSocket } from "ws";
 import { BEARER_PROTOCOL_PREFIX, ClientFrameType, ServerClose, ServerFrameType, SUBPROTOCOL, type ServerFrame } from "../../shared/protocol/index.js";
 import { ConnectionState } from "../../shared/sdk/connection-state.js";
-import { Connection, type ConnectionDeps, type RefreshOutcome, type SocketConstructor } from "../../shared/hub/connection.js";
+import { Connection, LINK_CHECK_MS, type ConnectionDeps, type RefreshOutcome, type SocketConstructor } from "../../shared/hub/connection.js";
 
 // The service worker's connection logic, run in Node against a real `ws` server (the WebSocket constructor and timers are injected):
 // the WebSocket class, timers, randomness and connectivity are injected.
@@ -15,6 +15,7 @@ interface Harness {
   frames: ServerFrame[];
   refreshes: number;
   online: boolean;
+  logs: string[];
 }
 
 let server: WebSocketServer;
@@ -65,7 +66,7 @@ function start(
     rateLimitedMinDelayMs?: number;
   } = {},
 ): Harness {
-  const harness: Harness = { connection: undefined as unknown as Connection, states: [], frames: [], refreshes: 0, online: true };
+  const harness: Harness = { connection: undefined as unknown as Connection, states: [], frames: [], refreshes: 0, online: true, logs: [] };
   const deps: ConnectionDeps = {
     WebSocket: WebSocket as unknown as SocketConstructor,
     timers: { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout) },
@@ -78,6 +79,7 @@ function start(
     },
     onState: (next) => harness.states.push(next),
     onFrame: (frame) => harness.frames.push(frame),
+    log: (message) => harness.logs.push(message),
   };
   harness.connection = new Connection(deps, options.state ?? ConnectionState.connecting, {
     keepaliveMs: options.keepaliveMs ?? 20_000,
@@ -242,6 +244,48 @@ describe("service worker connection", () => {
     expect(sockets).toHaveLength(1);
     harness.online = true; // navigator.onLine flips; no setOnline() call
     await until(() => sockets.length === 2 && harness.connection.state === ConnectionState.open);
+  });
+
+  it("told it went offline while open: a link that no longer answers is dropped within the link check, not after 2.5 keepalive periods", async () => {
+    onConnection = (socket, index) => {
+      welcome(socket);
+      if (index === 0) socket.removeAllListeners("message"); // the network is gone: pings go unanswered
+    };
+    const harness = start(); // keepalive 20 s: the dead-link check alone would take 50 s
+    await until(() => harness.connection.state === ConnectionState.open);
+    harness.online = false;
+    const told = Date.now();
+    harness.connection.setOnline(false);
+    await until(() => harness.connection.state === ConnectionState.offline, LINK_CHECK_MS + 2000);
+    expect(Date.now() - told).toBeGreaterThanOrEqual(LINK_CHECK_MS - 50);
+    expect(harness.logs.some((line) => line.includes("link check"))).toBe(true);
+    harness.online = true;
+    harness.connection.setOnline(true);
+    await until(() => sockets.length === 2 && harness.connection.state === ConnectionState.open);
+  });
+
+  it("told it went offline, but the link still answers (a server on this machine): it stays open", async () => {
+    const harness = start();
+    await until(() => harness.connection.state === ConnectionState.open);
+    harness.online = false;
+    harness.connection.setOnline(false);
+    await sleep(LINK_CHECK_MS + 300);
+    expect(harness.connection.state).toBe(ConnectionState.open);
+    expect(sockets).toHaveLength(1);
+  });
+
+  it("no offline event (a service worker): the keepalive sees isOnline() false and checks the link", async () => {
+    onConnection = (socket, index) => {
+      welcome(socket);
+      if (index === 0) socket.removeAllListeners("message");
+    };
+    // Keepalive 2.4 s: its check ends at 2.4 + 3 s, before the dead-link check's 6 s.
+    const harness = start({ keepaliveMs: 2400 });
+    await until(() => harness.connection.state === ConnectionState.open);
+    harness.online = false; // navigator.onLine flips; no setOnline() call
+    await until(() => harness.connection.state === ConnectionState.offline, 10_000);
+    expect(harness.logs.some((line) => line.includes("link check"))).toBe(true);
+    expect(harness.states).not.toContain(ConnectionState.backoff); // offline at once, no attempts burnt
   });
 
   it("ignores garbage frames without throwing", async () => {
