@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { RestPath } from "../../shared/protocol/index.js";
-import { api, login } from "../helpers/chat-client.js";
+import { api } from "../helpers/chat-client.js";
 import { useBrowserWorld } from "./support/browser-world.js";
-import { allOpen, leaderOf, openConversation, openWebTabs, shownBodies, signInWeb } from "./support/coordinated-tabs.js";
+import { aliceTabsShowingBob, allOpen, leaderOf, openConversation, shownBodies } from "./support/coordinated-tabs.js";
 import { metric, waitFor } from "./support/metrics.js";
 
 // `pagehide` closes a tab's transport (the leader hands its socket over), and it also fires when the
@@ -13,12 +13,7 @@ describe("a coordinated tab goes back to the app from the back/forward cache", (
 
   it("the restored tab shows the message sent while it was away and the next one; still one socket", { timeout: 120_000 }, async () => {
     const { server, driven } = world;
-    const tabs = await openWebTabs(driven, server.url, 2);
-    await signInWeb(tabs[0]!, "alice");
-    await allOpen(tabs);
-    const alice = await login(server.url, "alice");
-    const bob = await login(server.url, "bob");
-    await openConversation(tabs, bob.user.id);
+    const { tabs, alice, bob } = await aliceTabsShowingBob(driven, server.url, 2);
     const stamp = Date.now();
     const bodies = [`bfcache ${stamp} away`, `bfcache ${stamp} back`];
     const send = (body: string) => api(server.url, bob.accessToken, "POST", RestPath.messages, { to: alice.user.id, body, clientMsgId: body });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { RestPath } from "../../shared/protocol/index.js";
-import { api, login } from "../helpers/chat-client.js";
+import { api } from "../helpers/chat-client.js";
 import { useBrowserWorld } from "./support/browser-world.js";
-import { allOpen, leaderOf, openConversation, openWebTabs, shownBodies, signInWeb } from "./support/coordinated-tabs.js";
+import { aliceTabsShowingBob, allOpen, leaderOf, shownBodies } from "./support/coordinated-tabs.js";
 import { metric, waitFor } from "./support/metrics.js";
 
 // Closing the leader tab hands the socket and the stream position to the next leader: one new
@@ -12,12 +12,7 @@ describe("the leader tab closes", () => {
 
   it("a new leader, exactly 1 new connect, 20 messages across the handover in every tab once and in order", { timeout: 120_000 }, async () => {
     const { server, driven } = world;
-    const tabs = await openWebTabs(driven, server.url, 4);
-    await signInWeb(tabs[0]!, "alice");
-    await allOpen(tabs);
-    const alice = await login(server.url, "alice");
-    const bob = await login(server.url, "bob");
-    await openConversation(tabs, bob.user.id);
+    const { tabs, alice, bob } = await aliceTabsShowingBob(driven, server.url, 4);
     const leader = await leaderOf(tabs);
     const connects = await metric(server, "switchboard_ws_connects_total");
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { RestPath } from "../../shared/protocol/index.js";
-import { api, login } from "../helpers/chat-client.js";
+import { api } from "../helpers/chat-client.js";
 import { useBrowserWorld } from "./support/browser-world.js";
-import { allOpen, cdp, leaderOf, openConversation, openWebTabs, shownBodies, signInWeb } from "./support/coordinated-tabs.js";
+import { aliceTabsShowingBob, allOpen, cdp, leaderOf, shownBodies } from "./support/coordinated-tabs.js";
 import { metric, waitFor } from "./support/metrics.js";
 
 // A crashed renderer releases its lock (CDP Page.crash): the next leader starts from the snapshot
@@ -15,12 +15,7 @@ describe("the leader tab crashes", () => {
     timeout: 120_000,
   }, async () => {
     const { server, driven } = world;
-    const tabs = await openWebTabs(driven, server.url, 4);
-    await signInWeb(tabs[0]!, "alice");
-    await allOpen(tabs);
-    const alice = await login(server.url, "alice");
-    const bob = await login(server.url, "bob");
-    await openConversation(tabs, bob.user.id);
+    const { tabs, alice, bob } = await aliceTabsShowingBob(driven, server.url, 4);
     const leader = await leaderOf(tabs);
     const connects = await metric(server, "switchboard_ws_connects_total");
 

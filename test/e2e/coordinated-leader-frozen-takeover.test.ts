@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { RestPath } from "../../shared/protocol/index.js";
 import { ConnectionState } from "../../shared/sdk/connection-state.js";
-import { api, login } from "../helpers/chat-client.js";
+import { api } from "../helpers/chat-client.js";
 import { useBrowserWorld } from "./support/browser-world.js";
-import { allOpen, cdp, freeze, isLeader, leaderOf, openConversation, openWebTabs, shownBodies, signInWeb } from "./support/coordinated-tabs.js";
+import { aliceTabsShowingBob, cdp, freeze, isLeader, leaderOf, shownBodies } from "./support/coordinated-tabs.js";
 import { metric, sleep, waitFor } from "./support/metrics.js";
 import { banner } from "./support/tabs.js";
 
@@ -16,12 +16,7 @@ describe("the leader tab freezes", () => {
 
   it("followers take over; thawed, the former leader steps down without a second socket", { timeout: 120_000 }, async () => {
     const { server, driven } = world;
-    const tabs = await openWebTabs(driven, server.url, 3);
-    await signInWeb(tabs[0]!, "alice");
-    await allOpen(tabs);
-    const alice = await login(server.url, "alice");
-    const bob = await login(server.url, "bob");
-    await openConversation(tabs, bob.user.id);
+    const { tabs, alice, bob } = await aliceTabsShowingBob(driven, server.url, 3);
     const frozen = await leaderOf(tabs);
     const others = tabs.filter((tab) => tab !== frozen);
     const connects = await metric(server, "switchboard_ws_connects_total");

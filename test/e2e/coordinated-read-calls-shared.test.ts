@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { RestPath } from "../../shared/protocol/index.js";
-import { api, login } from "../helpers/chat-client.js";
+import { api } from "../helpers/chat-client.js";
 import { useBrowserWorld } from "./support/browser-world.js";
-import { allOpen, openConversation, openWebTabs, shownBodies, signInWeb } from "./support/coordinated-tabs.js";
+import { aliceTabsShowingBob, shownBodies } from "./support/coordinated-tabs.js";
 import { metric, sleep, waitFor } from "./support/metrics.js";
 
 const READ_POSTS = `route="POST ${RestPath.messagesRead}",status="200"`;
@@ -15,12 +15,7 @@ describe("four tabs show the same conversation while messages arrive", () => {
 
   it("about two read calls a message (not one per tab), the conversation ends read and the sender sees it", { timeout: 120_000 }, async () => {
     const { server, driven } = world;
-    const tabs = await openWebTabs(driven, server.url, 4);
-    await signInWeb(tabs[0]!, "alice");
-    await allOpen(tabs);
-    const alice = await login(server.url, "alice");
-    const bob = await login(server.url, "bob");
-    await openConversation(tabs, bob.user.id);
+    const { tabs, alice, bob } = await aliceTabsShowingBob(driven, server.url, 4);
     await sleep(500); // opening marks whatever was unread: not counted below
     const before = await metric(server, "switchboard_http_requests_total", READ_POSTS);
 

@@ -1,9 +1,9 @@
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { RestPath } from "../../shared/protocol/index.js";
-import { api, login } from "../helpers/chat-client.js";
+import { api } from "../helpers/chat-client.js";
 import { useBrowserWorld } from "./support/browser-world.js";
-import { allOpen, openConversation, openWebTabs, shownBodies, signInWeb } from "./support/coordinated-tabs.js";
+import { aliceTabsShowingBob, shownBodies } from "./support/coordinated-tabs.js";
 import { sleep, waitFor } from "./support/metrics.js";
 import { unreadShown } from "./support/tabs.js";
 
@@ -26,23 +26,19 @@ describe("an open conversation in a hidden tab", () => {
 
   it("stays unread while hidden and is marked read when the tab is shown again", { timeout: 90_000 }, async () => {
     const { server, driven } = world;
-    const [tab] = await openWebTabs(driven, server.url, 1);
-    await signInWeb(tab!, "alice");
-    await allOpen([tab!]);
-    const alice = await login(server.url, "alice");
-    const bob = await login(server.url, "bob");
-    await openConversation([tab!], bob.user.id);
+    const { tabs, alice, bob } = await aliceTabsShowingBob(driven, server.url, 1);
+    const tab = tabs[0]!;
 
-    await setVisibility(tab!, "hidden");
+    await setVisibility(tab, "hidden");
     const body = `while hidden ${Date.now()}`;
     await api(server.url, bob.accessToken, "POST", RestPath.messages, { to: alice.user.id, body, clientMsgId: body });
-    await waitFor(async () => (await shownBodies(tab!, body)).length === 1, 10_000, "the message in the hidden tab");
-    await waitFor(async () => (await unreadShown(tab!)) === "1", 5000, "unread 1 while hidden");
+    await waitFor(async () => (await shownBodies(tab, body)).length === 1, 10_000, "the message in the hidden tab");
+    await waitFor(async () => (await unreadShown(tab)) === "1", 5000, "unread 1 while hidden");
     await sleep(500);
-    expect(await unreadShown(tab!)).toBe("1");
+    expect(await unreadShown(tab)).toBe("1");
 
-    await setVisibility(tab!, "visible");
-    await waitFor(async () => (await unreadShown(tab!)) === "0", 5000, "unread 0 once shown");
+    await setVisibility(tab, "visible");
+    await waitFor(async () => (await unreadShown(tab)) === "0", 5000, "unread 0 once shown");
     const serverSide = await api<{ unread_count: number }>(server.url, alice.accessToken, "GET", RestPath.unreadCount);
     expect(serverSide.body.unread_count).toBe(0);
   });

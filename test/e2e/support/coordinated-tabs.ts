@@ -1,5 +1,6 @@
 import type { CDPSession, Page } from "playwright-core";
 import { ConnectionState } from "../../../shared/sdk/connection-state.js";
+import { login } from "../../helpers/chat-client.js";
 import type { DrivenBrowser } from "../../helpers/chromium.js";
 import { allShow } from "./tabs.js";
 import { waitFor } from "./metrics.js";
@@ -37,6 +38,20 @@ export async function leaderOf(pages: Page[], timeoutMs = 15_000): Promise<Page>
     "exactly one leader tab",
   );
   return leaders[0]!;
+}
+
+/**
+ * The usual start: `count` web-app tabs signed in as alice (through the first one's form), all
+ * connected, each showing her conversation with bob; both users' own REST sessions beside them.
+ */
+export async function aliceTabsShowingBob(driven: DrivenBrowser, serverUrl: string, count: number, query = "") {
+  const tabs = await openWebTabs(driven, serverUrl, count, query);
+  await signInWeb(tabs[0]!, "alice");
+  await allOpen(tabs);
+  const alice = await login(serverUrl, "alice");
+  const bob = await login(serverUrl, "bob");
+  await openConversation(tabs, bob.user.id);
+  return { tabs, alice, bob };
 }
 
 export async function allOpen(pages: Page[], timeout = 20_000): Promise<void> {
