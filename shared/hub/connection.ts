@@ -338,8 +338,7 @@ export class Connection {
   #checkLink(): void {
     if (this.#linkCheckTimer !== null) return;
     const sentAt = this.#now();
-    if (!this.send({ type: ClientFrameType.ping })) return;
-    this.#pingUnansweredSince ??= sentAt;
+    if (!this.#ping()) return;
     const generation = this.#generation;
     this.#linkCheckTimer = this.#deps.timers.setTimeout(() => {
       this.#linkCheckTimer = null;
@@ -376,8 +375,11 @@ export class Connection {
     return now - this.#pingUnansweredSince >= this.#keepaliveMs;
   }
 
-  #ping(): void {
-    if (this.send({ type: ClientFrameType.ping })) this.#pingUnansweredSince ??= this.#now();
+  /** False when there is no open socket to ping. */
+  #ping(): boolean {
+    if (!this.send({ type: ClientFrameType.ping })) return false;
+    this.#pingUnansweredSince ??= this.#now();
+    return true;
   }
 
   #heard(): void {

@@ -36,14 +36,10 @@ export class ReadMarker {
     }
     if (!lane.running) return this.#start(peerId, lane, upToMessageId);
     const owner = lane;
-    const queued = { upToMessageId, result: Promise.resolve(0) };
+    const startQueued = () => this.#startQueued(peerId, owner);
     // After the call in flight settles either way (its `finally` has cleared `running` by then).
-    queued.result = owner.running!.then(
-      () => this.#startQueued(peerId, owner),
-      () => this.#startQueued(peerId, owner),
-    );
-    owner.queued = queued;
-    return queued.result;
+    owner.queued = { upToMessageId, result: lane.running.then(startQueued, startQueued) };
+    return owner.queued.result;
   }
 
   #startQueued(peerId: number, lane: Lane): Promise<number> {
