@@ -38,7 +38,7 @@ import {
   type ServerFrame,
 } from "../shared/protocol/index.js";
 import { Redis } from "ioredis";
-import { openChatSocket, sendFreshResume, untilFrame } from "./lib/chat-socket.js";
+import { openChatSocket, untilFrame, untilLive } from "./lib/chat-socket.js";
 import { TokenService } from "../server/src/auth/tokens.js";
 import { createRedisRealtime } from "../server/src/realtime/redis-realtime.js";
 import { freePort, startLocalRedis } from "../server/src/redis/local-redis-server.js";
@@ -193,15 +193,8 @@ async function deliveryPhase(
 ): Promise<DeliveryResult[]> {
   const senders = pairs.map((p) => openChatSocket(a.wsUrl, p.sender.id, p.sender.token));
   const recipients = pairs.map((p) => openChatSocket(b.wsUrl, p.recipient.id, p.recipient.token));
-  await Promise.all([...senders, ...recipients].map((ws) => untilFrame(ws, ServerFrameType.welcome)));
-  // What a client does after `welcome`: resume at once, so live events flow without the server's 1 s hold.
-  await Promise.all(
-    [...senders, ...recipients].map((ws) => {
-      const resumed = untilFrame(ws, ServerFrameType.resumed);
-      sendFreshResume(ws);
-      return resumed;
-    }),
-  );
+  // What a fresh client does: nothing to resume, offered in the upgrade, so live events flow at once.
+  await Promise.all([...senders, ...recipients].map((ws) => untilLive(ws)));
   const senderIds = new Set(pairs.map((p) => p.sender.id));
 
   let inFlight = 0;

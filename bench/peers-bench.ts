@@ -51,6 +51,7 @@ import { openDb } from "../server/src/store/db.js";
 import type { Store } from "../server/src/store/store.js";
 import { startPostgres } from "../test/helpers/postgres.js";
 import { copyDataDir, createBenchUsersDataDir } from "./lib/bench-users.js";
+import { freshClientProtocols } from "./lib/chat-socket.js";
 import { log, machineInfo, percentile, writeReport } from "./lib/report.js";
 import { SERVER_NODE_FLAGS } from "./lib/server-node-flags.js";
 import { barChartSvg } from "./tabs-chart.js";
@@ -276,7 +277,8 @@ function connect(target: Target, userId: number, token: string): BenchClient {
       close: () => socket.disconnect(),
     };
   }
-  const ws = new WebSocket(`${wsUrl}${WS_PATH_PREFIX}${userId}`, [SUBPROTOCOL, BEARER_PROTOCOL_PREFIX + token], { perMessageDeflate: false });
+  const protocols = target.protocol === "ws" ? [SUBPROTOCOL, BEARER_PROTOCOL_PREFIX + token] : freshClientProtocols(token);
+  const ws = new WebSocket(`${wsUrl}${WS_PATH_PREFIX}${userId}`, protocols, { perMessageDeflate: false });
   ws.on("error", () => {});
   const ready = new Promise<void>((resolve, reject) => {
     const onFrame = (data: WebSocket.RawData) => {
@@ -285,10 +287,11 @@ function connect(target: Target, userId: number, token: string): BenchClient {
         ws.off("message", onFrame);
         return resolve();
       }
-      const type = (JSON.parse(text) as ServerFrame).type;
-      // What a fresh client sends after `welcome`: resume at once, so live events flow without the 1 s hold.
-      if (type === ServerFrameType.welcome) ws.send(JSON.stringify({ type: ClientFrameType.resume, epoch: "", seq: 0 }));
-      if (type === ServerFrameType.resumed) {
+      const frame = JSON.parse(text) as ServerFrame;
+      // A fresh client offers `resume..0` in the upgrade, so live events flow without the 1 s hold;
+      // a build that does not take it (an A/B's older server) gets the `resume` frame.
+      if (frame.type === ServerFrameType.welcome && !frame.resuming) ws.send(JSON.stringify({ type: ClientFrameType.resume, epoch: "", seq: 0 }));
+      if (frame.type === ServerFrameType.resumed) {
         ws.off("message", onFrame);
         resolve();
       }

@@ -28,7 +28,7 @@ import { TokenService } from "../server/src/auth/tokens.js";
 import { freePort, startLocalRedis } from "../server/src/redis/local-redis-server.js";
 import type { Store } from "../server/src/store/store.js";
 import { copyDataDir, createBenchUsersDataDir } from "./lib/bench-users.js";
-import { openChatSocket, sendFreshResume, untilFrame } from "./lib/chat-socket.js";
+import { openChatSocket, untilLive } from "./lib/chat-socket.js";
 import { openFilesLimit, raiseOpenFilesLimit } from "./lib/limits.js";
 import { log, machineInfo, percentile, writeReport } from "./lib/report.js";
 
@@ -292,13 +292,7 @@ async function floodIsolation(template: string, tokenService: TokenService) {
           if (tag !== "t" || (sentPhase !== "baseline" && sentPhase !== "flood")) return;
           latencies[sentPhase].push(performance.now() - Number(sentAt));
         });
-        batch.push(
-          untilFrame(ws, ServerFrameType.welcome).then(() => {
-            const resumed = untilFrame(ws, ServerFrameType.resumed);
-            sendFreshResume(ws);
-            return resumed;
-          }),
-        );
+        batch.push(untilLive(ws));
       }
       await Promise.all(batch);
     }
@@ -385,8 +379,7 @@ async function sendThroughput(wsBase: string, tokenService: TokenService, round:
       if (running) acks += 1;
       if (running) sendOne();
     });
-    await untilFrame(ws, ServerFrameType.welcome);
-    sendFreshResume(ws);
+    await untilLive(ws);
   }
   const started = performance.now();
   for (const ws of sockets)

@@ -1,9 +1,22 @@
 import WebSocket from "ws";
-import { BEARER_PROTOCOL_PREFIX, ClientFrameType, SUBPROTOCOL, WS_PATH_PREFIX, type ServerFrame, type ServerFrameType } from "../../shared/protocol/index.js";
+import {
+  BEARER_PROTOCOL_PREFIX,
+  ClientFrameType,
+  resumeProtocol,
+  SUBPROTOCOL,
+  ServerFrameType,
+  WS_PATH_PREFIX,
+  type ServerFrame,
+} from "../../shared/protocol/index.js";
+
+/** The subprotocols of a fresh client: the token, and nothing to resume (`resume..0`), as the hub offers them. */
+export function freshClientProtocols(token: string): string[] {
+  return [SUBPROTOCOL, BEARER_PROTOCOL_PREFIX + token, resumeProtocol({ epoch: "", seq: 0 })!];
+}
 
 /** A load-generator chat socket: the token in the subprotocol, no compression, errors surface as `close`. */
 export function openChatSocket(wsUrl: string, userId: number, token: string): WebSocket {
-  const ws = new WebSocket(`${wsUrl}${WS_PATH_PREFIX}${userId}`, [SUBPROTOCOL, BEARER_PROTOCOL_PREFIX + token], { perMessageDeflate: false });
+  const ws = new WebSocket(`${wsUrl}${WS_PATH_PREFIX}${userId}`, freshClientProtocols(token), { perMessageDeflate: false });
   ws.on("error", () => {});
   return ws;
 }
@@ -34,7 +47,17 @@ export function untilFrame(ws: WebSocket, type: ServerFrameType, timeoutMs = 15_
   });
 }
 
-/** What a fresh client sends after `welcome` (README "The protocol contract"): live events flow at once. */
-export function sendFreshResume(ws: WebSocket): void {
-  ws.send(JSON.stringify({ type: ClientFrameType.resume, epoch: "", seq: 0 }));
+/**
+ * Resolves once live events flow (`resumed`): the upgrade's `resume..0` is taken by this build;
+ * a build that does not know it (an A/B's older server) gets the `resume` frame after its `welcome`.
+ */
+export function untilLive(ws: WebSocket, timeoutMs = 15_000): Promise<void> {
+  const onWelcome = (data: WebSocket.RawData) => {
+    const frame = JSON.parse(data.toString()) as ServerFrame;
+    if (frame.type !== ServerFrameType.welcome) return;
+    ws.off("message", onWelcome);
+    if (!frame.resuming) ws.send(JSON.stringify({ type: ClientFrameType.resume, epoch: "", seq: 0 }));
+  };
+  ws.on("message", onWelcome);
+  return untilFrame(ws, ServerFrameType.resumed, timeoutMs).finally(() => ws.off("message", onWelcome));
 }

@@ -12,10 +12,12 @@ import {
   parseServerFrame,
   RATE_LIMITED_RECONNECT_MIN_MS,
   restartJitter,
+  resumeProtocol,
   ServerFrameType,
   SUBPROTOCOL,
   type ClientFrame,
   type ServerFrame,
+  type UpgradeCursor,
 } from "../protocol/index.js";
 import { ConnectionState, isParked } from "../sdk/connection-state.js";
 
@@ -54,6 +56,8 @@ export interface Credentials {
   /** `ws(s)://host/ws/chat/{userId}` */
   url: string;
   accessToken: string;
+  /** Where to resume, offered in the upgrade (`resume.{epoch}.{seq}`): the replay then needs no `resume` frame. */
+  resumeFrom?: UpgradeCursor;
 }
 
 export interface ConnectionDeps {
@@ -232,7 +236,9 @@ export class Connection {
     if (!credentials) return this.#setState(ConnectionState.signedOut);
     let socket: SocketLike;
     try {
-      socket = new this.#deps.WebSocket(credentials.url, [SUBPROTOCOL, BEARER_PROTOCOL_PREFIX + credentials.accessToken]);
+      const resume = credentials.resumeFrom && resumeProtocol(credentials.resumeFrom);
+      const protocols = [SUBPROTOCOL, BEARER_PROTOCOL_PREFIX + credentials.accessToken];
+      socket = new this.#deps.WebSocket(credentials.url, resume ? [...protocols, resume] : protocols);
     } catch (error) {
       this.#deps.log?.(`connection: cannot open ${credentials.url}: ${String(error)}`);
       return this.#retry(false);

@@ -6,6 +6,7 @@ import {
   type ChatEvent,
   type ClientFrame,
   type ServerFrame,
+  type UpgradeCursor,
   type WelcomeFrame,
 } from "../protocol/index.js";
 import { HubMessageKind } from "../sdk/hub-messages.js";
@@ -23,8 +24,9 @@ export interface EventStreamDeps {
 }
 
 /**
- * The server's frames in order: `resume` from the stored (epoch, seq) after every `welcome`,
- * events applied once each (a replayed seq is skipped), a REST refetch when the gap could not be
+ * The server's frames in order: resume from the stored (epoch, seq) — offered in the upgrade
+ * (`upgradeCursor`), or as a `resume` frame after a `welcome` that did not take it — events
+ * applied once each (a replayed seq is skipped), a REST refetch when the gap could not be
  * replayed. The position lives in the snapshot, so whichever home runs the hub next resumes
  * from it.
  */
@@ -36,11 +38,21 @@ export class EventStream {
     this.#deps = deps;
   }
 
+  /**
+   * The position to offer in `userId`'s upgrade: the stored one when it is theirs, else none
+   * (`epoch: ""`, answered with `resumed {recovered: false}`, which refetches over REST).
+   */
+  upgradeCursor(userId: number): UpgradeCursor {
+    const { epoch, seq, user } = this.#deps.keeper.snapshot;
+    return epoch !== null && user?.id === userId ? { epoch, seq } : { epoch: "", seq: 0 };
+  }
+
   async onFrame(frame: ServerFrame): Promise<void> {
     const keeper = this.#deps.keeper;
     switch (frame.type) {
       case ServerFrameType.welcome: {
         this.#welcome = frame;
+        if (frame.resuming) return; // the server replays the upgrade's cursor; `resumed` follows
         const { epoch, seq, user } = keeper.snapshot;
         if (epoch !== null && user?.id === frame.userId) {
           this.#deps.sendFrame({ type: ClientFrameType.resume, epoch, seq });

@@ -98,7 +98,13 @@ export class Hub {
           // A false answer comes with `abandon()`, which makes this attempt stale (its result is ignored).
           if (deps.mayConnect && !(await deps.mayConnect())) return null;
           const tokens = await this.#api.tokens();
-          return tokens && { url: wsUrlFor(this.#api.serverUrl, tokens.user.id, WS_PATH_PREFIX), accessToken: tokens.accessToken };
+          return (
+            tokens && {
+              url: wsUrlFor(this.#api.serverUrl, tokens.user.id, WS_PATH_PREFIX),
+              accessToken: tokens.accessToken,
+              resumeFrom: this.#stream.upgradeCursor(tokens.user.id),
+            }
+          );
         },
         refresh: () => this.#api.refresh(),
         // The server revoked the session: drop the tokens (no logout call, it is done) and the snapshot.

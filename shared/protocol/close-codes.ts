@@ -89,5 +89,45 @@ export const ServerClose = {
 export const SUBPROTOCOL = "switchboard.v1";
 /** Prefix of the subprotocol entry carrying the access token (never put tokens in URLs). */
 export const BEARER_PROTOCOL_PREFIX = "bearer.";
+/**
+ * Prefix of the optional subprotocol entry carrying the client's stream position,
+ * `resume.{epoch}.{seq}` (`resume..0` with nothing to resume). The server then replays right
+ * after `welcome`, which says `resuming: true`, and no `resume` frame is needed: one client round
+ * trip less on every (re)connect. A server that does not know the entry ignores it (its `welcome`
+ * has no `resuming`), and the client sends the `resume` frame as before.
+ */
+export const RESUME_PROTOCOL_PREFIX = "resume.";
+
+/** A stream position as the upgrade carries it. */
+export interface UpgradeCursor {
+  epoch: string;
+  seq: number;
+}
+
+/** Epochs are server-made ids (UUIDs); anything else travels in a `resume` frame instead. */
+const UPGRADE_EPOCH = /^[A-Za-z0-9_-]{0,64}$/;
+const UPGRADE_SEQ = /^(0|[1-9]\d{0,15})$/;
+
+/** The subprotocol entry for `cursor`, or null when its epoch cannot travel in a header token. */
+export function resumeProtocol(cursor: UpgradeCursor): string | null {
+  if (!UPGRADE_EPOCH.test(cursor.epoch) || !Number.isSafeInteger(cursor.seq) || cursor.seq < 0) return null;
+  return `${RESUME_PROTOCOL_PREFIX}${cursor.epoch}.${cursor.seq}`;
+}
+
+/** The cursor of the first `resume.` entry among the offered subprotocols; null when there is none or it is malformed. */
+export function resumeFromProtocols(protocols: Iterable<string>): UpgradeCursor | null {
+  for (const p of protocols) {
+    if (!p.startsWith(RESUME_PROTOCOL_PREFIX)) continue;
+    const rest = p.slice(RESUME_PROTOCOL_PREFIX.length);
+    const dot = rest.lastIndexOf(".");
+    const epoch = rest.slice(0, Math.max(dot, 0));
+    const seq = rest.slice(dot + 1);
+    if (dot < 0 || !UPGRADE_EPOCH.test(epoch) || !UPGRADE_SEQ.test(seq)) return null;
+    const value = Number(seq);
+    return Number.isSafeInteger(value) ? { epoch, seq: value } : null;
+  }
+  return null;
+}
+
 /** Path prefix of the chat socket: `/ws/chat/{userId}`. */
 export const WS_PATH_PREFIX = "/ws/chat/";

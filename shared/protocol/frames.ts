@@ -113,6 +113,8 @@ export const WelcomeFrame = v.object({
   epoch: v.string(),
   seq: Seq,
   heartbeatIntervalMs: v.number(),
+  /** The upgrade's `resume.{epoch}.{seq}` entry was taken: the replay and `resumed` follow, send no `resume`. */
+  resuming: v.optional(v.literal(true)),
 });
 export const PongFrame = v.object({ type: v.literal(ServerFrameType.pong) });
 export const EventFrame = v.object({

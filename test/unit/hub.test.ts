@@ -8,6 +8,7 @@ import {
   RestErrorCode,
   RestPath,
   ServerClose,
+  resumeFromProtocols,
   ServerFrameType,
   type ChatMessage,
   type Profile,
@@ -35,10 +36,15 @@ let sockets: ServerSocket[];
 let received: Array<Record<string, unknown>>;
 let requests: Array<{ method: string; path: string; headers: Record<string, string>; cache?: string }>;
 let routes: Record<string, (headers: Record<string, string>) => Response>;
+/** The subprotocols each upgrade offered, and whether the scripted server takes a `resume.` entry (a server that knows it). */
+let offered: string[][];
+let takesUpgradeResume: boolean;
 const hubs: Hub[] = [];
 
 beforeEach(async () => {
   sockets = [];
+  offered = [];
+  takesUpgradeResume = false;
   received = [];
   requests = [];
   routes = {
@@ -51,11 +57,23 @@ beforeEach(async () => {
     [`GET ${RestPath.conversations}`]: () => Response.json({ conversations: [] }),
   };
   server = new WebSocketServer({ port: 0, handleProtocols: () => "switchboard.v1" });
-  server.on("connection", (socket) => {
+  server.on("connection", (socket, req) => {
     sockets.push(socket);
+    const protocols = String(req.headers["sec-websocket-protocol"] ?? "").split(/, */);
+    offered.push(protocols);
     socket.on("message", (data) => received.push(JSON.parse(String(data)) as Record<string, unknown>));
+    const resuming = takesUpgradeResume && resumeFromProtocols(protocols) !== null;
     socket.send(
-      JSON.stringify({ type: ServerFrameType.welcome, userId: 1, connId: "c", generation: sockets.length, epoch: "e1", seq: 10, heartbeatIntervalMs: 20000 }),
+      JSON.stringify({
+        type: ServerFrameType.welcome,
+        userId: 1,
+        connId: "c",
+        generation: sockets.length,
+        epoch: "e1",
+        seq: 10,
+        heartbeatIntervalMs: 20000,
+        ...(resuming ? { resuming: true } : {}),
+      }),
     );
   });
   await once(server, "listening");
@@ -163,6 +181,40 @@ describe("service worker hub", () => {
     expect(requests.find((r) => r.path === RestPath.profileMe)?.headers["if-none-match"]).toBe('"v1"');
     await until(() => hub.snapshot.seq === 10);
     expect(hub.snapshot.profile).toEqual(PROFILE);
+  });
+
+  it("the upgrade offers the stored position; a server that takes it replays with no resume frame, and one that does not gets the frame", async () => {
+    const snapshot: Snapshot = {
+      ...emptySnapshot(),
+      state: ConnectionState.open,
+      user: ALICE,
+      profile: PROFILE,
+      profileEtag: '"v1"',
+      profileCheckedAt: Date.now(),
+      epoch: "e1",
+      seq: 7,
+    };
+    takesUpgradeResume = true;
+    const { hub } = await startHub({ snapshot });
+    await until(() => hub.snapshot.state === ConnectionState.open);
+    expect(offered[0]).toEqual(["switchboard.v1", "bearer.a1", "resume.e1.7"]);
+    sockets[0]!.send(event(8, { kind: EventKind.unread, count: 2 }));
+    sockets[0]!.send(JSON.stringify({ type: ServerFrameType.resumed, recovered: true, epoch: "e1", seq: 8 }));
+    await until(() => hub.snapshot.seq === 8 && hub.snapshot.unread === 2);
+    expect(received.filter((f) => f.type === ClientFrameType.resume)).toHaveLength(0);
+    expect(count("GET", RestPath.unreadCount)).toBe(0);
+  });
+
+  it("with no position of its own, the upgrade offers `resume..0`; resumed {recovered:false} takes its position and refetches once", async () => {
+    takesUpgradeResume = true;
+    const { hub } = await startHub();
+    await until(() => hub.snapshot.state === ConnectionState.open);
+    expect(offered[0]).toEqual(["switchboard.v1", "bearer.a1", "resume..0"]);
+    sockets[0]!.send(JSON.stringify({ type: ServerFrameType.resumed, recovered: false, epoch: "e1", seq: 10 }));
+    await until(() => hub.snapshot.profile !== null && hub.snapshot.unread === 4);
+    expect(hub.snapshot).toMatchObject({ epoch: "e1", seq: 10 });
+    expect(count("GET", RestPath.unreadCount)).toBe(1);
+    expect(received.filter((f) => f.type === ClientFrameType.resume)).toHaveLength(0);
   });
 
   it("a parked state survives a worker restart: replaced never reconnects by itself", async () => {

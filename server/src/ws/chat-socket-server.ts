@@ -10,6 +10,7 @@ import {
   ServerClose,
   ServerFrameType,
   parseClientFrame,
+  resumeFromProtocols,
   type ChatEvent,
   type ClientFrame,
   type ReadFrame,
@@ -27,6 +28,7 @@ import { ReplacementLoopTracker } from "./replacement-loop-tracker.js";
 import { holdWrites } from "../net/hold-writes.js";
 import { Session } from "./session.js";
 import { authenticateUpgrade, type AuthOutcome, offeredProtocols, originAllowed, parseChatPath, selectProtocol } from "./upgrade-auth.js";
+import type { EventCursor } from "../realtime/ports.js";
 
 export interface FrameHandlers {
   /**
@@ -174,9 +176,10 @@ export class ChatSocketServer {
       this.options.metrics.rateLimited.inc({ kind: "connect", transport: "ws" });
       return rejectUpgrade(socket, 429, "Too Many Requests", { [RETRY_AFTER_HEADER]: String(Math.ceil(cooldownMs / 1000)) });
     }
+    const protocols = offeredProtocols(req);
     let outcome: AuthOutcome;
     try {
-      outcome = await authenticateUpgrade(this.options.tokens, userId, offeredProtocols(req));
+      outcome = await authenticateUpgrade(this.options.tokens, userId, protocols);
     } catch (error) {
       this.options.logger.error({ err: error }, "websocket authentication failed unexpectedly");
       return rejectUpgrade(socket, 500, "Internal Server Error");
@@ -198,11 +201,12 @@ export class ChatSocketServer {
         ws.close(verdict.close.code, verdict.close.reason);
         return;
       }
-      void this.#accept(ws, verdict.userId, verdict.sessionId).finally(releaseWrites);
+      void this.#accept(ws, verdict.userId, verdict.sessionId, resumeFromProtocols(protocols)).finally(releaseWrites);
     });
   }
 
-  async #accept(ws: WebSocket, userId: number, sessionId: string): Promise<void> {
+  /** `upgradeResume`: the cursor of the upgrade's `resume.` entry, replayed right after `welcome` as if a `resume` frame had come. */
+  async #accept(ws: WebSocket, userId: number, sessionId: string, upgradeResume: EventCursor | null): Promise<void> {
     const { options } = this;
     const { owners, eventLog } = options.realtime;
     const session = new Session(
@@ -265,8 +269,12 @@ export class ChatSocketServer {
         await owners.release(userId, session.connId);
         return;
       }
+      // The upgrade's resume spends the budget a `resume` frame would; refused, the welcome does
+      // not say `resuming` and the client sends the frame (and gets the usual `rate_limited`).
+      const resume = upgradeResume !== null && (await this.#mayResume(userId)) ? upgradeResume : null;
       session.start({
         generation: claim.generation,
+        resume,
         head: await head,
         heartbeat: {
           intervalMs: options.heartbeatIntervalMs,
@@ -278,6 +286,11 @@ export class ChatSocketServer {
         },
       });
     });
+  }
+
+  /** Whether the user's `resume` budget allows one more (always, with no budgets). */
+  async #mayResume(userId: number): Promise<boolean> {
+    return !this.options.budgets || (await this.options.budgets.spend(BudgetKind.resume, userId)).ok;
   }
 
   /** The frame, or null for a bad one (answered with an error frame). Never throws. */

@@ -188,8 +188,12 @@ export class Session {
     return this.#commands;
   }
 
-  /** Called once the connection is the user's current one: sends `welcome`, starts the hold and the heartbeat. */
-  start(welcome: { generation: number; head: EventCursor; heartbeat: HeartbeatSettings }): void {
+  /**
+   * Called once the connection is the user's current one: sends `welcome`, starts the hold and the
+   * heartbeat. `resume`: the cursor the upgrade carried — the welcome says `resuming` and the
+   * replay follows at once, as for a `resume` frame.
+   */
+  start(welcome: { generation: number; head: EventCursor; heartbeat: HeartbeatSettings; resume?: EventCursor | null }): void {
     this.#generation = welcome.generation;
     this.#epoch = welcome.head.epoch;
     this.#lastSeq = welcome.head.seq;
@@ -201,10 +205,12 @@ export class Session {
       epoch: welcome.head.epoch,
       seq: welcome.head.seq,
       heartbeatIntervalMs: welcome.heartbeat.intervalMs,
+      ...(welcome.resume ? { resuming: true as const } : {}),
     });
     this.#holdTimer = setTimeout(() => this.enqueue(() => this.#release()), this.deps.holdMs);
     this.#holdTimer.unref?.();
     this.#heartbeat = startHeartbeat({ ...welcome.heartbeat, ping: () => this.ws.ping() });
+    if (welcome.resume) void this.resume(welcome.resume);
   }
 
   /** A live event for this user (from the bus). */
