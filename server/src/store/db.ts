@@ -69,11 +69,20 @@ async function openPostgres(url: string, onQuery?: () => void): Promise<Db> {
   // An idle client's error (e.g. Postgres restarted) must not crash the process.
   pool.on("error", () => {});
   await pool.query("select 1");
+  const statements = new PreparedStatementNames();
   return {
     engine: "postgres",
     async query<T>(sql: string, params?: unknown[]) {
       onQuery?.();
-      const result = await pool.query(sql, params as unknown[]);
+      const run = (name: string | undefined) =>
+        pool.query(name ? { name, text: sql, values: params as unknown[] } : { text: sql, values: params as unknown[] });
+      const name = statements.nameOf(sql);
+      const result = await run(name).catch((error: unknown) => {
+        // Another instance changed the schema under a statement this pool prepared (a rolling
+        // deploy's migration): prepare it again under a new name, once.
+        if (name === undefined || !isStalePreparedStatement(error)) throw error;
+        return run(statements.renew(sql));
+      });
       return { rows: result.rows as T[] };
     },
     async exec(sql: string) {
@@ -103,4 +112,39 @@ async function openPostgres(url: string, onQuery?: () => void): Promise<Db> {
       await pool.end();
     },
   };
+}
+
+/**
+ * Names for the queries outside transactions, so `pg` prepares each once per pooled connection
+ * and later calls send only Bind and Execute: Postgres parses and plans the text once instead of
+ * on every call (a batch of sends, the profile read, the unread count). Every query text is
+ * written in this codebase (values travel as parameters), so their number is bounded; past
+ * `max` distinct texts the rest stay unnamed rather than growing every connection's cache.
+ */
+export class PreparedStatementNames {
+  readonly #names = new Map<string, string>();
+  #made = 0;
+
+  constructor(private readonly max = 200) {}
+
+  nameOf(sql: string): string | undefined {
+    const known = this.#names.get(sql);
+    if (known !== undefined || this.#names.size >= this.max) return known;
+    return this.renew(sql);
+  }
+
+  /** A fresh name for `sql` (its old statement is stale on some connection); it keeps its place in the bound. */
+  renew(sql: string): string {
+    const name = `sb${++this.#made}`;
+    this.#names.set(sql, name);
+    return name;
+  }
+}
+
+/**
+ * `cached plan must not change result type` (SQLSTATE 0A000): a prepared statement whose tables
+ * changed shape since it was prepared. Postgres re-plans by itself for every other schema change.
+ */
+function isStalePreparedStatement(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "0A000";
 }
