@@ -69,6 +69,12 @@ export class Hub {
   readonly #outbox: Outbox;
   readonly #stream: EventStream;
   readonly #reads: ReadMarker;
+  /**
+   * History loads in flight, by user and peer: tabs showing one conversation reload it together
+   * (after a refetch's snapshot), and share one GET. A tab asking later gets a newer load; what was
+   * pushed meanwhile reaches every tab through the snapshot's `recent`.
+   */
+  readonly #historyLoads = new Map<string, Promise<ChatMessage[]>>();
 
   private constructor(deps: HubDeps, snapshot: Snapshot, outboxEntries: OutboxEntry[]) {
     this.#deps = deps;
@@ -276,15 +282,25 @@ export class Hub {
         return null;
       case TabRequestKind.markRead:
         return this.#reads.mark(request.params.peerId, request.params.upToMessageId);
-      case TabRequestKind.loadMessages: {
-        const query = new URLSearchParams({ peerId: String(request.params.peerId), limit: "50" });
-        const response = await this.#api.request<{ messages: ChatMessage[] }>(`${RestPath.messages}?${query}`);
-        return response.body.messages;
-      }
+      case TabRequestKind.loadMessages:
+        return this.#loadHistory(request.params.peerId);
       case TabRequestKind.updateProfile: {
         return this.#profile.update(request.params);
       }
     }
+  }
+
+  #loadHistory(peerId: number): Promise<ChatMessage[]> {
+    const key = `${this.#keeper.snapshot.user?.id ?? 0}:${peerId}`;
+    const inFlight = this.#historyLoads.get(key);
+    if (inFlight) return inFlight;
+    const query = new URLSearchParams({ peerId: String(peerId), limit: "50" });
+    const load = this.#api
+      .request<{ messages: ChatMessage[] }>(`${RestPath.messages}?${query}`)
+      .then((response) => response.body.messages)
+      .finally(() => this.#historyLoads.delete(key));
+    this.#historyLoads.set(key, load);
+    return load;
   }
 
   /** After a gap the event stream cannot fill: unread count, profile (conditionally), conversations. */

@@ -39,12 +39,15 @@ let routes: Record<string, (headers: Record<string, string>) => Response>;
 /** The subprotocols each upgrade offered, and whether the scripted server takes a `resume.` entry (a server that knows it). */
 let offered: string[][];
 let takesUpgradeResume: boolean;
+/** A REST path whose answers wait for this promise (requests are still counted at once). */
+let holds: Record<string, Promise<void>>;
 const hubs: Hub[] = [];
 
 beforeEach(async () => {
   sockets = [];
   offered = [];
   takesUpgradeResume = false;
+  holds = {};
   received = [];
   requests = [];
   routes = {
@@ -91,6 +94,7 @@ const fakeFetch: typeof fetch = async (input, init) => {
   const headers = (init?.headers ?? {}) as Record<string, string>;
   const method = init?.method ?? "GET";
   requests.push({ method, path: url.pathname, headers, cache: init?.cache });
+  await holds[url.pathname];
   const route = routes[`${method} ${url.pathname}`];
   return route ? route(headers) : Response.json({ error: { code: "not_found", message: "no route" } }, { status: 404 });
 };
@@ -278,6 +282,30 @@ describe("service worker hub", () => {
     );
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(count("GET", RestPath.profileMe)).toBe(1);
+  });
+
+  it("tabs loading one conversation at once share one GET; a load after it settled makes a new one", async () => {
+    routes[`GET ${RestPath.messages}`] = () => Response.json({ messages: [message(1)] });
+    let answer = () => undefined as void;
+    holds[RestPath.messages] = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    const { hub } = await startHub();
+    await until(() => hub.snapshot.state === ConnectionState.open);
+    const load = async (requestId: string, peerId: number) => {
+      const replies: HubMessage[] = [];
+      await hub.handleRequest({ kind: TabRequestKind.loadMessages, requestId, params: { peerId } }, (m) => replies.push(m));
+      return replies;
+    };
+    const together = Promise.all(Array.from({ length: 6 }, (_, i) => load(`l${i}`, 2)));
+    const otherPeer = load("other", 3);
+    await until(() => count("GET", RestPath.messages) === 2);
+    answer();
+    for (const replies of await together) expect(replies).toEqual([expect.objectContaining({ kind: HubMessageKind.reply, ok: true, result: [message(1)] })]);
+    await otherPeer;
+    expect(requests.filter((r) => r.path === RestPath.messages)).toHaveLength(2);
+    await load("later", 2);
+    expect(count("GET", RestPath.messages)).toBe(3);
   });
 
   it("send: stored in the outbox before the attempt, sent over the socket, removed on the ack", async () => {
