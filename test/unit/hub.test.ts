@@ -286,7 +286,7 @@ describe("service worker hub", () => {
 
   it("tabs loading one conversation at once share one GET; a load after it settled makes a new one", async () => {
     routes[`GET ${RestPath.messages}`] = () => Response.json({ messages: [message(1)] });
-    let answer = () => undefined as void;
+    let answer!: () => void;
     holds[RestPath.messages] = new Promise<void>((resolve) => {
       answer = resolve;
     });

@@ -5,7 +5,7 @@ import { hashPassword, verifyPassword } from "./passwords.js";
 export interface PasswordHashingOptions {
   /**
    * Hashes computed at once. scrypt runs on libuv's thread pool (4 threads by default), which
-   * also serves file and DNS work and WebCrypto (the JWT checks of every other request), and
+   * also serves file and DNS work and asynchronous crypto for other requests, and
    * each hash takes a core for tens of milliseconds; a bound below the pool size keeps both
    * free for other users while guessers queue. @default 2
    */

@@ -1,12 +1,11 @@
-import { createHash, randomBytes, randomUUID, type webcrypto } from "node:crypto";
-import { SignJWT, errors as joseErrors, jwtVerify } from "jose";
-import { importHs256Key } from "./hs256-key.js";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { accessTokenCodec, type AccessTokenCodec } from "./access-token-codec.js";
 import type { Store } from "../store/store.js";
 import { openSuccessor, sealSuccessor } from "./refresh-successor.js";
 import { SessionRevocations } from "./session-revocations.js";
 
 /**
- * Access tokens are short-lived HS256 JWTs (jose); refresh tokens are opaque random strings,
+ * Access tokens are short-lived HS256 JWTs (`access-token-codec.ts`); refresh tokens are opaque random strings,
  * stored hashed, rotated on every use. Reusing a used refresh token revokes its whole family
  * (OAuth 2.0 Security BCP, RFC 9700 §4.14.2 "refresh token rotation") — except within the
  * reuse interval (`REFRESH_REUSE_INTERVAL_S`), where the same token gets the same successor, as
@@ -41,8 +40,6 @@ export interface StartedSession {
   sessionId: string;
 }
 
-const ISSUER = "switchboard";
-const AUDIENCE = "switchboard-chat";
 /**
  * Verified tokens kept, at most: a token's signature and claims are checked once, and every later
  * use (each REST request, each reconnect) is one map lookup plus the expiry and revocation checks.
@@ -57,8 +54,7 @@ interface VerifiedToken {
 }
 
 export class TokenService {
-  /** Imported once (see `importHs256Key`). */
-  readonly #key: Promise<webcrypto.CryptoKey>;
+  readonly #codec: AccessTokenCodec;
   readonly #verified = new Map<string, VerifiedToken>();
   /** Ended sessions, checked on every verification. */
   readonly sessions: SessionRevocations;
@@ -69,7 +65,7 @@ export class TokenService {
     private readonly options: { accessTtlS: number; refreshTtlS: number; reuseIntervalS?: number },
     sessions?: SessionRevocations,
   ) {
-    this.#key = importHs256Key(secret);
+    this.#codec = accessTokenCodec(secret);
     this.sessions = sessions ?? new SessionRevocations({ accessTtlMs: options.accessTtlS * 1000 });
   }
 
@@ -78,20 +74,18 @@ export class TokenService {
   }
 
   async issueAccess(claims: AccessClaims, ttlS = this.options.accessTtlS): Promise<string> {
-    return new SignJWT({ role: claims.role, sid: claims.sessionId })
-      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-      .setSubject(String(claims.userId))
-      .setIssuer(ISSUER)
-      .setAudience(AUDIENCE)
-      .setIssuedAt()
-      .setJti(randomUUID())
-      .setExpirationTime(Math.floor(Date.now() / 1000) + ttlS)
-      .sign(await this.#key);
+    return this.#codec.sign({
+      sub: String(claims.userId),
+      role: claims.role,
+      sid: claims.sessionId,
+      jti: randomUUID(),
+      exp: Math.floor(Date.now() / 1000) + ttlS,
+    });
   }
 
   async verifyAccess(token: string): Promise<VerifyResult> {
     if (!token || token.length > 4096) return { ok: false, reason: "invalid" };
-    const verified = this.#verified.get(token) ?? (await this.#verifySignature(token));
+    const verified = this.#verified.get(token) ?? this.#verifySignature(token);
     if (!("claims" in verified)) return verified;
     if (verified.expiresAtMs <= Date.now()) {
       this.#verified.delete(token);
@@ -103,26 +97,22 @@ export class TokenService {
   }
 
   /** The full check (signature, issuer, audience, expiry, claims); a token that passes is remembered. */
-  async #verifySignature(token: string): Promise<VerifiedToken | Extract<VerifyResult, { ok: false }>> {
-    try {
-      const { payload } = await jwtVerify(token, await this.#key, { issuer: ISSUER, audience: AUDIENCE, algorithms: ["HS256"] });
-      const userId = Number(payload.sub);
-      if (!Number.isSafeInteger(userId) || userId <= 0) return { ok: false, reason: "invalid" };
-      const sessionId = payload.sid;
-      if (sessionId === undefined) return { ok: false, reason: "sessionless" };
-      if (typeof sessionId !== "string" || sessionId.length === 0 || sessionId.length > 64) return { ok: false, reason: "invalid" };
-      if (typeof payload.exp !== "number") return { ok: false, reason: "invalid" };
-      const verified: VerifiedToken = {
-        claims: { userId, role: typeof payload.role === "string" ? payload.role : "user", sessionId },
-        expiresAtMs: payload.exp * 1000,
-      };
-      if (this.#verified.size >= VERIFIED_TOKEN_CACHE_SIZE) this.#verified.delete(this.#verified.keys().next().value!);
-      this.#verified.set(token, verified);
-      return verified;
-    } catch (error) {
-      if (error instanceof joseErrors.JWTExpired) return { ok: false, reason: "expired" };
-      return { ok: false, reason: "invalid" };
-    }
+  #verifySignature(token: string): VerifiedToken | Extract<VerifyResult, { ok: false }> {
+    const decoded = this.#codec.verify(token);
+    if (!decoded.ok) return decoded;
+    const { payload } = decoded;
+    const userId = Number(payload.sub);
+    if (!Number.isSafeInteger(userId) || userId <= 0) return { ok: false, reason: "invalid" };
+    const sessionId = payload.sid;
+    if (sessionId === undefined) return { ok: false, reason: "sessionless" };
+    if (typeof sessionId !== "string" || sessionId.length === 0 || sessionId.length > 64) return { ok: false, reason: "invalid" };
+    const verified: VerifiedToken = {
+      claims: { userId, role: typeof payload.role === "string" ? payload.role : "user", sessionId },
+      expiresAtMs: payload.exp * 1000,
+    };
+    if (this.#verified.size >= VERIFIED_TOKEN_CACHE_SIZE) this.#verified.delete(this.#verified.keys().next().value!);
+    this.#verified.set(token, verified);
+    return verified;
   }
 
   /** Login: a new session (refresh-token family) and its first refresh token. */
