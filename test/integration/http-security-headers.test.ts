@@ -16,6 +16,15 @@ describe("security headers (real server serving the built web app)", () => {
     expect(headers.get("referrer-policy")).toBe("no-referrer");
     expect(headers.get("x-powered-by")).toBeNull();
     expect(headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    // The rest of helmet's set (worked out once at start-up, set on every answer).
+    expect(headers.get("strict-transport-security")).toBe("max-age=31536000; includeSubDomains");
+    expect(headers.get("cross-origin-opener-policy")).toBe("same-origin");
+    expect(headers.get("cross-origin-resource-policy")).toBe("same-origin");
+    expect(headers.get("origin-agent-cluster")).toBe("?1");
+    expect(headers.get("x-dns-prefetch-control")).toBe("off");
+    expect(headers.get("x-download-options")).toBe("noopen");
+    expect(headers.get("x-permitted-cross-domain-policies")).toBe("none");
+    expect(headers.get("x-xss-protection")).toBe("0");
   };
 
   it("gives the web app a strict CSP: its own scripts and styles only, nothing inline", async () => {

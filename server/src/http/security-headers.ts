@@ -41,9 +41,35 @@ const dataPolicy = helmet({
   xFrameOptions: { action: "deny" },
 });
 
+type Policy = (req: Request, res: Response, next: (error?: unknown) => void) => void;
+
+/**
+ * The headers `policy` sets, worked out once: none of ours depends on the request (no CSP nonces,
+ * no per-request directives), so each answer gets them in one loop instead of through helmet's
+ * chain of a dozen middleware calls — on the most frequent request, the conditional profile
+ * refresh, that chain was a tenth of the work.
+ */
+function headersOf(policy: Policy): ReadonlyArray<readonly [string, string]> {
+  const headers = new Map<string, string>();
+  const recorder = {
+    setHeader: (name: string, value: unknown) => headers.set(name, String(value)),
+    removeHeader: (name: string) => headers.delete(name),
+  };
+  let done = false;
+  policy({} as Request, recorder as unknown as Response, () => {
+    done = true;
+  });
+  if (!done) throw new Error("a security header policy did not finish synchronously");
+  return [...headers];
+}
+
+const webAppHeaders = headersOf(webAppPolicy);
+const dataHeaders = headersOf(dataPolicy);
+
 export function securityHeaders(req: Request, res: Response, next: NextFunction): void {
   const isPage = !req.path.startsWith(`${REST_API_PREFIX}/`) && (req.method === "GET" || req.method === "HEAD");
-  (isPage ? webAppPolicy : dataPolicy)(req, res, next);
+  for (const [name, value] of isPage ? webAppHeaders : dataHeaders) res.setHeader(name, value);
+  next();
 }
 
 /** Token responses must never be stored by a browser or a proxy (RFC 6749 §5.1). */
