@@ -136,6 +136,17 @@ async function until(predicate: () => boolean, timeoutMs = 3000): Promise<void> 
   }
 }
 
+/** What a worker that was open at (epoch, seq) left in storage. */
+const openAt = (epoch: string, seq: number): Snapshot => ({
+  ...emptySnapshot(),
+  state: ConnectionState.open,
+  user: ALICE,
+  profile: PROFILE,
+  profileEtag: '"v1"',
+  profileCheckedAt: Date.now(),
+  epoch,
+  seq,
+});
 const stored = (session: ReturnType<typeof memoryArea>) => session.data.get(SNAPSHOT_KEY) as Snapshot;
 const count = (method: string, path: string) => requests.filter((r) => r.method === method && r.path === path).length;
 const message = (id: number, from = 2, to = 1): ChatMessage => ({
@@ -162,18 +173,10 @@ describe("service worker hub", () => {
   });
 
   it("a restarted worker resumes from the stored position and refetches only when not recovered", async () => {
-    const snapshot: Snapshot = {
-      ...emptySnapshot(),
-      state: ConnectionState.open,
-      user: ALICE,
-      profile: PROFILE,
-      profileEtag: '"v1"',
-      profileCheckedAt: Date.now(),
-      epoch: "e1",
-      seq: 7,
-    };
-    const { hub } = await startHub({ snapshot });
+    // A server that does not take the upgrade's entry: the hub sends the `resume` frame.
+    const { hub } = await startHub({ snapshot: openAt("e1", 7) });
     await until(() => received.some((f) => f.type === ClientFrameType.resume));
+    expect(offered[0]).toContain("resume.e1.7");
     expect(received.find((f) => f.type === ClientFrameType.resume)).toEqual({ type: ClientFrameType.resume, epoch: "e1", seq: 7 });
     sockets[0]!.send(JSON.stringify({ type: ServerFrameType.resumed, recovered: true }));
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -187,19 +190,9 @@ describe("service worker hub", () => {
     expect(hub.snapshot.profile).toEqual(PROFILE);
   });
 
-  it("the upgrade offers the stored position; a server that takes it replays with no resume frame, and one that does not gets the frame", async () => {
-    const snapshot: Snapshot = {
-      ...emptySnapshot(),
-      state: ConnectionState.open,
-      user: ALICE,
-      profile: PROFILE,
-      profileEtag: '"v1"',
-      profileCheckedAt: Date.now(),
-      epoch: "e1",
-      seq: 7,
-    };
+  it("the upgrade offers the stored position; a server that takes it replays with no resume frame", async () => {
     takesUpgradeResume = true;
-    const { hub } = await startHub({ snapshot });
+    const { hub } = await startHub({ snapshot: openAt("e1", 7) });
     await until(() => hub.snapshot.state === ConnectionState.open);
     expect(offered[0]).toEqual(["switchboard.v1", "bearer.a1", "resume.e1.7"]);
     sockets[0]!.send(event(8, { kind: EventKind.unread, count: 2 }));
