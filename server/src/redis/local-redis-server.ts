@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
@@ -42,6 +43,28 @@ export class RedisBinaryMissingError extends Error {
   }
 }
 
+/**
+ * Private servers still running, and their folders: killed and removed when this process exits
+ * without stopping them — `process.exit` after a second Ctrl-C or a shutdown timeout, a failed
+ * start, an uncaught error. A redis-server has no way to notice its parent is gone (its output
+ * pipes are only written on a warning), so it would outlive every such exit.
+ */
+const running = new Map<ChildProcess, string>();
+let exitHookInstalled = false;
+
+function outliveNoOne(child: ChildProcess, dir: string): void {
+  running.set(child, dir);
+  child.once("exit", () => running.delete(child));
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once("exit", () => {
+    for (const [orphan, folder] of running) {
+      orphan.kill("SIGKILL");
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -62,6 +85,7 @@ export async function startLocalRedis(options: LocalRedisOptions = {}): Promise<
     const port = options.port ?? (await freePort());
     try {
       let child = await spawnRedis(binary, port, dir, options);
+      outliveNoOne(child, dir);
       let stopped = false;
       const handle: LocalRedisServer = {
         port,
@@ -74,6 +98,7 @@ export async function startLocalRedis(options: LocalRedisOptions = {}): Promise<
         },
         async restart() {
           child = await spawnRedis(binary, port, dir, options);
+          outliveNoOne(child, dir);
         },
         async stop() {
           if (stopped) return;
