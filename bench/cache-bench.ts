@@ -29,6 +29,7 @@ import type { MigrationReport } from "../server/src/cache-migrate/report.js";
 import { startLocalRedis } from "../server/src/redis/local-redis-server.js";
 import type { OnlineReads } from "./lib/online-reader.js";
 import { log, machineInfo, writeReport } from "./lib/report.js";
+import { endWithThisProcess } from "./lib/children.js";
 
 const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
 const JSON_KEYS = Number(process.env.BENCH_JSON_KEYS ?? 500_000);
@@ -143,6 +144,7 @@ async function runTool(redis: Redis, url: string, logFile: string): Promise<Tool
   const args = [CLI, "--redis-url", url, "--json", "--no-progress", "--log-file", logFile, ...TOOL_ARGS];
   const command = [...(NICE ? ["nice", "-n", NICE] : []), process.execPath, ...TOOL_NODE_ARGS, ...args];
   const child = spawn("/usr/bin/time", ["-f", "TOOL_CPU %U %S", ...command], { stdio: ["ignore", "pipe", "pipe"] });
+  endWithThisProcess(child);
   let out = "";
   let err = "";
   child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
@@ -163,6 +165,7 @@ async function runTool(redis: Redis, url: string, logFile: string): Promise<Tool
 /** Starts the online reader in its own process (bench/lib/online-reader.ts); `stop()` returns its latencies. */
 async function onlineReader(url: string, count: number) {
   const child = spawn(process.execPath, [READER, url, String(count)], { stdio: ["pipe", "pipe", "inherit"] });
+  endWithThisProcess(child);
   let out = "";
   child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));

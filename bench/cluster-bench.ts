@@ -47,6 +47,7 @@ import { Store } from "../server/src/store/store.js";
 import { startPostgres } from "../test/helpers/postgres.js";
 import { log, machineInfo, percentile, writeReport } from "./lib/report.js";
 import { SERVER_NODE_FLAGS } from "./lib/server-node-flags.js";
+import { endWithThisProcess } from "./lib/children.js";
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 20);
 const RATES = (process.env.BENCH_RATES ?? "100,1000,5000,10000").split(",").map(Number);
@@ -93,6 +94,7 @@ async function startInstance(name: string, port: number, env: Record<string, str
     },
     stdio: ["ignore", "inherit", "inherit"],
   });
+  endWithThisProcess(child);
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`instance ${name} exited during start`);

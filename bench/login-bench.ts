@@ -19,6 +19,7 @@ import { Redis } from "ioredis";
 import { RestPath, type LoginResponse } from "../shared/protocol/index.js";
 import { freePort, startLocalRedis } from "../server/src/redis/local-redis-server.js";
 import { log, machineInfo, percentile, writeReport } from "./lib/report.js";
+import { endWithThisProcess } from "./lib/children.js";
 
 const GUESSERS = Number(process.env.BENCH_LOGIN_GUESSERS ?? 8);
 const DURATION_S = Number(process.env.BENCH_LOGIN_S ?? 10);
@@ -57,6 +58,7 @@ async function startServer(env: Record<string, string>, redisUrl: string): Promi
     env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", REDIS_URL: redisUrl, DATA_DIR: dataDir, LOG_LEVEL: "warn", SWITCHBOARD_QUIET: "1", ...env },
     stdio: ["ignore", "inherit", "inherit"],
   });
+  endWithThisProcess(child);
   const base = `http://127.0.0.1:${port}`;
   for (let waited = 0; waited < 120_000; waited += 200) {
     if (

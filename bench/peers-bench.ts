@@ -55,6 +55,7 @@ import { freshClientProtocols } from "./lib/chat-socket.js";
 import { log, machineInfo, percentile, writeReport } from "./lib/report.js";
 import { SERVER_NODE_FLAGS } from "./lib/server-node-flags.js";
 import { barChartSvg } from "./tabs-chart.js";
+import { endWithThisProcess } from "./lib/children.js";
 
 const knob = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const CONNECT_USERS = knob("BENCH_CONNECT_USERS", 2000);
@@ -120,6 +121,7 @@ async function spawnServer(
     env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", JWT_SECRET: SECRET, NODE_ENV: "production" },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  endWithThisProcess(child);
   let announced = false;
   child.stdout!.on("data", (chunk: Buffer) => {
     if (chunk.toString().includes("listening")) announced = true;

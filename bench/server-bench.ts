@@ -31,6 +31,7 @@ import { copyDataDir, createBenchUsersDataDir } from "./lib/bench-users.js";
 import { openChatSocket, untilLive } from "./lib/chat-socket.js";
 import { openFilesLimit, raiseOpenFilesLimit } from "./lib/limits.js";
 import { log, machineInfo, percentile, writeReport } from "./lib/report.js";
+import { endWithThisProcess } from "./lib/children.js";
 
 const STORM_USERS = Number(process.env.BENCH_STORM_USERS ?? 1000);
 const STORM_PER_USER = 5;
@@ -79,6 +80,7 @@ async function startServer(port: number, redisUrl: string, dataDir: string, extr
     },
     stdio: ["ignore", "inherit", "inherit"],
   });
+  endWithThisProcess(child);
   // Each socket is one descriptor in the server (and one here): lift both processes' open-files
   // limit past the socket count, as `LimitNOFILE=` would for the service.
   raiseOpenFilesLimit(child.pid!, REQUESTED_IDLE_SOCKETS + FD_HEADROOM);
