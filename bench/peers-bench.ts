@@ -51,7 +51,7 @@ import { openDb } from "../server/src/store/db.js";
 import type { Store } from "../server/src/store/store.js";
 import { startPostgres } from "../test/helpers/postgres.js";
 import { copyDataDir, createBenchUsersDataDir } from "./lib/bench-users.js";
-import { freshClientProtocols } from "./lib/chat-socket.js";
+import { FRESH_RESUME_FRAME, freshClientProtocols } from "./lib/chat-socket.js";
 import { log, machineInfo, percentile, writeReport } from "./lib/report.js";
 import { SERVER_NODE_FLAGS } from "./lib/server-node-flags.js";
 import { barChartSvg } from "./tabs-chart.js";
@@ -292,7 +292,7 @@ function connect(target: Target, userId: number, token: string): BenchClient {
       const frame = JSON.parse(text) as ServerFrame;
       // A fresh client offers `resume..0` in the upgrade, so live events flow without the 1 s hold;
       // a build that does not take it (an A/B's older server) gets the `resume` frame.
-      if (frame.type === ServerFrameType.welcome && !frame.resuming) ws.send(JSON.stringify({ type: ClientFrameType.resume, epoch: "", seq: 0 }));
+      if (frame.type === ServerFrameType.welcome && !frame.resuming) ws.send(FRESH_RESUME_FRAME);
       if (frame.type === ServerFrameType.resumed) {
         ws.off("message", onFrame);
         resolve();

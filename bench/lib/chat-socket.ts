@@ -47,6 +47,9 @@ export function untilFrame(ws: WebSocket, type: ServerFrameType, timeoutMs = 15_
   });
 }
 
+/** The `resume` frame of a client with nothing to resume, for a server that did not take the upgrade's entry. */
+export const FRESH_RESUME_FRAME = JSON.stringify({ type: ClientFrameType.resume, epoch: "", seq: 0 });
+
 /**
  * Resolves once live events flow (`resumed`): the upgrade's `resume..0` is taken by this build;
  * a build that does not know it (an A/B's older server) gets the `resume` frame after its `welcome`.
@@ -56,7 +59,7 @@ export function untilLive(ws: WebSocket, timeoutMs = 15_000): Promise<void> {
     const frame = JSON.parse(data.toString()) as ServerFrame;
     if (frame.type !== ServerFrameType.welcome) return;
     ws.off("message", onWelcome);
-    if (!frame.resuming) ws.send(JSON.stringify({ type: ClientFrameType.resume, epoch: "", seq: 0 }));
+    if (!frame.resuming) ws.send(FRESH_RESUME_FRAME);
   };
   ws.on("message", onWelcome);
   return untilFrame(ws, ServerFrameType.resumed, timeoutMs).finally(() => ws.off("message", onWelcome));

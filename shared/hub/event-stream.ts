@@ -53,9 +53,9 @@ export class EventStream {
       case ServerFrameType.welcome: {
         this.#welcome = frame;
         if (frame.resuming) return; // the server replays the upgrade's cursor; `resumed` follows
-        const { epoch, seq, user } = keeper.snapshot;
-        if (epoch !== null && user?.id === frame.userId) {
-          this.#deps.sendFrame({ type: ClientFrameType.resume, epoch, seq });
+        const cursor = this.upgradeCursor(frame.userId);
+        if (cursor.epoch !== "") {
+          this.#deps.sendFrame({ type: ClientFrameType.resume, ...cursor });
         } else {
           keeper.setPosition(frame.epoch, frame.seq);
           await this.#deps.refetch();

@@ -50,19 +50,16 @@ export class RedisBinaryMissingError extends Error {
  * pipes are only written on a warning), so it would outlive every such exit.
  */
 const running = new Map<ChildProcess, string>();
-let exitHookInstalled = false;
+process.once("exit", () => {
+  for (const [orphan, folder] of running) {
+    orphan.kill("SIGKILL");
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
 
 function outliveNoOne(child: ChildProcess, dir: string): void {
   running.set(child, dir);
   child.once("exit", () => running.delete(child));
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once("exit", () => {
-    for (const [orphan, folder] of running) {
-      orphan.kill("SIGKILL");
-      rmSync(folder, { recursive: true, force: true });
-    }
-  });
 }
 
 export async function freePort(): Promise<number> {

@@ -121,7 +121,7 @@ async function openPostgres(url: string, onQuery?: () => void): Promise<Db> {
  * written in this codebase (values travel as parameters), so their number is bounded; past
  * `max` distinct texts the rest stay unnamed rather than growing every connection's cache.
  */
-export class PreparedStatementNames {
+class PreparedStatementNames {
   readonly #names = new Map<string, string>();
   #made = 0;
 
