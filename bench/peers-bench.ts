@@ -20,10 +20,12 @@
  *     seconds each (at most BENCH_WINDOW undelivered) → delivered/s, p50/p99 send→receive, and
  *     the server process's CPU time per delivered message;
  *  5. HTTP: the 304 profile path (token + If-None-Match) against an Express 5 hello world
- *     (autocannon, BENCH_HTTP_CONNECTIONS connections, BENCH_HTTP_S seconds).
+ *     (autocannon, BENCH_HTTP_CONNECTIONS connections, BENCH_HTTP_S seconds a run, BENCH_HTTP_ROUNDS
+ *     rounds in rotating order, after an unrecorded BENCH_HTTP_WARMUP_S (3) run each) → median
+ *     req/s, spread, ratio and server CPU per request.
  * Knobs (smoke run: BENCH_CONNECT_USERS=200 BENCH_STORM_USERS=50 BENCH_IDLE_SOCKETS=500
- * BENCH_USERS=20 BENCH_RATES=100,300 BENCH_RATE_S=2 BENCH_HTTP_S=2): defaults 2000, 500, 4, 10000,
- * 200, "1000,3000,6000", 15, 2000, 50, 10; BENCH_PHASES (connect,storm,idle,delivery,http) and
+ * BENCH_USERS=20 BENCH_RATES=100,300 BENCH_RATE_S=2 BENCH_HTTP_S=2 BENCH_HTTP_ROUNDS=1): defaults 2000, 500, 4, 10000,
+ * 200, "1000,3000,6000", 15, 2000, 50, 10, 3; BENCH_PHASES (connect,storm,idle,delivery,http) and
  * BENCH_TARGETS (ws,socketio,postgres,embedded) pick a subset; BENCH_COMPARE_ENTRY adds another build; BENCH_SERVER_NODE_ARGS passes Node flags to the servers (`--cpu-prof`), BENCH_COMPARE_NODE_ARGS to the compared build only. Results: bench/results/peers-bench.{json,md,svg}.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -69,6 +71,8 @@ const RATE_S = knob("BENCH_RATE_S", 15);
 const WINDOW = knob("BENCH_WINDOW", 2000);
 const HTTP_CONNECTIONS = knob("BENCH_HTTP_CONNECTIONS", 50);
 const HTTP_S = knob("BENCH_HTTP_S", 10);
+const HTTP_ROUNDS = Math.max(1, knob("BENCH_HTTP_ROUNDS", 3));
+const HTTP_WARMUP_S = knob("BENCH_HTTP_WARMUP_S", 3);
 const PHASES = new Set((process.env.BENCH_PHASES ?? "connect,storm,idle,delivery,http").split(","));
 const TARGET_KEYS = new Set((process.env.BENCH_TARGETS ?? "ws,socketio,postgres,embedded").split(","));
 /**
@@ -527,18 +531,96 @@ async function deliveryPhase(target: Target, rate: number, run: number, clients:
   return result;
 }
 
-interface HttpResult {
-  path: string;
+/** One autocannon run against one server. */
+interface HttpRun {
   requestsPerS: number;
   statusCodes: Record<string, number>;
   latencyP99Ms: number;
+  /** The server process's own CPU time over the run, per answered request. */
+  cpuMicrosecondsPerRequest: number;
 }
 
-async function httpPhase(url: string, headers: Record<string, string>): Promise<HttpResult> {
+/** One server over every round: medians, with the spread and each round kept. */
+interface HttpResult {
+  name: string;
+  path: string;
+  requestsPerS: number;
+  minRequestsPerS: number;
+  maxRequestsPerS: number;
+  /** Median over the rounds of requests/s ÷ the hello world's in the same round (1 for the hello world). */
+  ratioToHello: number;
+  cpuMicrosecondsPerRequest: number;
+  latencyP99Ms: number;
+  runs: HttpRun[];
+}
+
+async function httpRun(pid: number, url: string, headers: Record<string, string>): Promise<HttpRun> {
+  const cpuBefore = cpuMicroseconds(pid);
   const result = await autocannon({ url, connections: HTTP_CONNECTIONS, duration: HTTP_S, headers });
+  const cpu = cpuMicroseconds(pid) - cpuBefore;
   const statusCodes: Record<string, number> = {};
   for (const [code, { count }] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = count ?? 0;
-  return { path: new URL(url).pathname, requestsPerS: Math.round(result.requests.average), statusCodes, latencyP99Ms: result.latency.p99 ?? NaN };
+  return {
+    requestsPerS: Math.round(result.requests.average),
+    statusCodes,
+    latencyP99Ms: result.latency.p99 ?? NaN,
+    cpuMicrosecondsPerRequest: Math.round(cpu / Math.max(1, result.requests.total)),
+  };
+}
+
+interface HttpServer {
+  key: string;
+  name: string;
+  pid: number;
+  url: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * HTTP_ROUNDS rounds; each runs every server once, the order rotated by one per round, so no
+ * server always goes first (a warmer JIT) or last (a warmer box). Throughput on 2 cores shared
+ * with the load generator swings by ±15 % between back-to-back runs of the same code, so the
+ * report gives medians, each server's spread, and the server's CPU per request — which the load
+ * generator's share of the cores does not move.
+ */
+async function httpRounds(servers: HttpServer[]): Promise<Record<string, HttpResult>> {
+  const runs = new Map<string, HttpRun[]>(servers.map((s) => [s.key, []]));
+  // Unrecorded: a cold server's first seconds run unoptimized code (measured: the hello world's
+  // first 3 s run 206 µs of CPU a request, its later ones 136 µs).
+  for (const server of servers) await autocannon({ url: server.url, connections: HTTP_CONNECTIONS, duration: HTTP_WARMUP_S, headers: server.headers });
+  for (let round = 0; round < HTTP_ROUNDS; round++) {
+    const order = servers.map((_, i) => servers[(i + round) % servers.length]!);
+    for (const server of order) {
+      const run = await httpRun(server.pid, server.url, server.headers);
+      runs.get(server.key)!.push(run);
+      log(
+        `  round ${round + 1}: ${server.name}: ${run.requestsPerS} req/s, ${run.cpuMicrosecondsPerRequest} µs CPU a request ${JSON.stringify(run.statusCodes)}`,
+      );
+    }
+  }
+  const hello = runs.get(servers[0]!.key)!;
+  const median = (values: number[]) =>
+    percentile(
+      [...values].sort((a, b) => a - b),
+      50,
+    );
+  const results: Record<string, HttpResult> = {};
+  for (const server of servers) {
+    const own = runs.get(server.key)!;
+    const rates = own.map((r) => r.requestsPerS);
+    results[server.key] = {
+      name: server.name,
+      path: new URL(server.url).pathname,
+      requestsPerS: Math.round(median(rates)),
+      minRequestsPerS: Math.min(...rates),
+      maxRequestsPerS: Math.max(...rates),
+      ratioToHello: Math.round(median(own.map((r, i) => r.requestsPerS / hello[i]!.requestsPerS)) * 100) / 100,
+      cpuMicrosecondsPerRequest: Math.round(median(own.map((r) => r.cpuMicrosecondsPerRequest))),
+      latencyP99Ms: median(own.map((r) => r.latencyP99Ms)),
+      runs: own,
+    };
+  }
+  return results;
 }
 
 // ---- the run --------------------------------------------------------------------------------
@@ -677,20 +759,18 @@ async function main(): Promise<void> {
     if (PHASES.has("http")) {
       const hello = await spawnServer("express", "Express 5 hello world", "ws", "dist/bench/peers/express-hello-peer.js", {});
       try {
-        // Interleaved: hello world, the 304 path of each Switchboard, and hello world again.
-        log(`http: ${HTTP_CONNECTIONS} connections, ${HTTP_S} s each`);
-        const helloFirst = await httpPhase(`http://127.0.0.1:${hello.port}/`, {});
+        log(`http: ${HTTP_ROUNDS} rounds, ${HTTP_CONNECTIONS} connections, ${HTTP_S} s a run (after ${HTTP_WARMUP_S} s of warm-up each)`);
+        const servers: HttpServer[] = [{ key: "express", name: hello.name, pid: hello.child.pid!, url: `http://127.0.0.1:${hello.port}/`, headers: {} }];
         for (const switchboard of targets.filter((t) => t.protocol === "switchboard")) {
           const token = await tokenFor(1);
           const profileUrl = `http://127.0.0.1:${switchboard.port}${RestPath.profileMe}`;
           const first = await fetch(profileUrl, { headers: { authorization: `Bearer ${token}` } });
           const etag = first.headers.get("etag");
           if (!first.ok || !etag) throw new Error(`profile GET answered ${first.status} without an ETag`);
-          http[`${switchboard.key}-304`] = await httpPhase(profileUrl, { authorization: `Bearer ${token}`, "if-none-match": etag });
+          const headers = { authorization: `Bearer ${token}`, "if-none-match": etag };
+          servers.push({ key: `${switchboard.key}-304`, name: `${switchboard.name}, 304 path`, pid: switchboard.child.pid!, url: profileUrl, headers });
         }
-        const helloSecond = await httpPhase(`http://127.0.0.1:${hello.port}/`, {});
-        http.express = { ...helloSecond, requestsPerS: Math.round((helloFirst.requestsPerS + helloSecond.requestsPerS) / 2) };
-        for (const [key, value] of Object.entries(http)) log(`  ${key}: ${value.requestsPerS} req/s ${JSON.stringify(value.statusCodes)}`);
+        Object.assign(http, await httpRounds(servers));
       } finally {
         await stopServer(hello);
       }
@@ -709,6 +789,8 @@ async function main(): Promise<void> {
       window: WINDOW,
       httpConnections: HTTP_CONNECTIONS,
       httpS: HTTP_S,
+      httpRounds: HTTP_ROUNDS,
+      httpWarmupS: HTTP_WARMUP_S,
       loadavgBefore,
       loadavgAfter,
     };
@@ -764,12 +846,14 @@ async function main(): Promise<void> {
       "",
       ...(Object.keys(http).length
         ? [
-            `HTTP (autocannon, ${HTTP_CONNECTIONS} connections, ${HTTP_S} s each): ${Object.entries(http)
-              .map(
-                ([key, value]) =>
-                  `${key === "express" ? "Express 5 hello world (mean of a run before and after)" : `${key} (\`GET ${value.path}\`, token + If-None-Match)`} ${value.requestsPerS} req/s ${JSON.stringify(value.statusCodes)}`,
-              )
-              .join("; ")}.`,
+            `HTTP (autocannon, ${HTTP_CONNECTIONS} connections, ${HTTP_S} s a run, ${HTTP_ROUNDS} rounds in rotating order after ${HTTP_WARMUP_S} s of warm-up each; medians over the rounds): the 304 profile path is \`GET ${RestPath.profileMe}\` with a token and \`If-None-Match\`.`,
+            "",
+            "| | req/s (median, min–max) | ratio to the hello world (median of each round's) | server CPU per request | p99 |",
+            "|---|---|---|---|---|",
+            ...Object.values(http).map(
+              (h) =>
+                `| ${h.name} | ${h.requestsPerS} (${h.minRequestsPerS}–${h.maxRequestsPerS}) | ${h.ratioToHello.toFixed(2)}× | ${h.cpuMicrosecondsPerRequest} µs | ${h.latencyP99Ms} ms |`,
+            ),
             "",
           ]
         : []),
