@@ -27,6 +27,18 @@ describe("frame JSON made once", () => {
     }
   });
 
+  it("a copy of a serialized event or message is serialized afresh, and nothing extra shows in its keys", () => {
+    const event: ChatEvent = { kind: EventKind.message, message: { ...message } };
+    const before = eventJson(event);
+    const edited: ChatEvent = { ...event, message: { ...event.message, body: "edited" } };
+    expect(eventJson(edited)).toBe(JSON.stringify(edited));
+    expect(eventJson(edited)).not.toBe(before);
+    expect(Object.keys(event)).toEqual(["kind", "message"]);
+    expect({ ...event }).toEqual({ kind: EventKind.message, message: event.message });
+    const frozen = Object.freeze({ kind: EventKind.unread, count: 1 }) satisfies ChatEvent;
+    expect(eventJson(frozen)).toBe(JSON.stringify(frozen));
+  });
+
   it("frameJson is JSON.stringify(frame) for event, ack (with and without the message) and other frames", () => {
     const frames: ServerFrame[] = [
       ...events.map((event, i): ServerFrame => ({ type: ServerFrameType.event, seq: i + 1, epoch: 'e"1', event })),
