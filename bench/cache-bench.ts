@@ -132,6 +132,14 @@ async function redisCpuSeconds(redis: Redis): Promise<number> {
   return field("used_cpu_user") + field("used_cpu_sys");
 }
 
+/** Per command: calls and microseconds Redis spent in it (`INFO commandstats`; commands run by a script count under their own name too). */
+async function commandStats(redis: Redis): Promise<Record<string, { calls: number; usec: number }>> {
+  const info = await redis.info("commandstats");
+  const stats: Record<string, { calls: number; usec: number }> = {};
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) stats[match[1]!] = { calls: Number(match[2]), usec: Number(match[3]) };
+  return stats;
+}
+
 type ToolRun = { report: MigrationReport; wallSeconds: number; toolCpuSeconds: number; redisCpuSeconds: number };
 
 /**
@@ -232,7 +240,22 @@ async function main() {
 
     await redis.flushall();
     await load(redis, "user:", JSON_KEYS, JSON_ONLY);
+    await redis.config("RESETSTAT");
     const json = await runTool(redis, server.url, path.join(logDir, "json.log"));
+    const jsonCommands = Object.entries(await commandStats(redis))
+      .filter(([name]) => !["info", "config"].includes(name))
+      .map(([name, { calls, usec }]) => ({
+        name,
+        callsPerKey: Number((calls / json.report.keys).toFixed(3)),
+        microsPerKey: Number((usec / json.report.keys).toFixed(2)),
+        microsPerCall: Number((usec / Math.max(1, calls)).toFixed(2)),
+      }))
+      .sort((a, b) => b.microsPerKey - a.microsPerKey);
+    /** Commands a script runs here (the rest are the tool's own calls: SCAN, the checkpoint's MULTI…). */
+    const inScripts = new Set(["strlen", "pttl", "get", "set", "rpush", "pexpire"]);
+    const perKey = (names: (name: string) => boolean) => jsonCommands.filter((c) => names(c.name)).reduce((sum, c) => sum + c.microsPerKey, 0);
+    const scriptMicros = perKey((name) => name === "evalsha" || name === "eval");
+    const innerMicros = perKey((name) => inScripts.has(name));
     log(`JSON family: ${json.report.keysPerSecond} keys/s`);
 
     await redis.flushall();
@@ -268,7 +291,7 @@ async function main() {
       onlineReadsWithoutMigration: baseline,
       mixed: { ...summarize(mixed), onlineReads: online },
       secondRun: { migrated: secondRun.report.migrated, skipped: secondRun.report.skipped },
-      jsonFamily: summarize(json),
+      jsonFamily: { ...summarize(json), redisCommands: jsonCommands },
       naive: { ...naiveResult, method: "per key GET, PTTL, SET, PEXPIRE awaited in sequence" },
       speedupVsNaive: speedup,
       targets: TARGETS,
@@ -313,7 +336,13 @@ Where the time goes (CPU seconds during each run; the tool from \`/usr/bin/time\
 
 Over the runs the tool and Redis together used ${((result.mixed.toolCpuSeconds + result.mixed.redisCpuSeconds) / result.mixed.wallSeconds).toFixed(2)} (mixed) and ${((result.jsonFamily.toolCpuSeconds + result.jsonFamily.redisCpuSeconds) / result.jsonFamily.wallSeconds).toFixed(2)} (JSON family) of the ${machine.nproc} cores; the rest went to the online reader and to other work on the machine.
 
-Each key costs the tool one SCAN slot, one Lua read (STRLEN, PTTL, GET) and one Lua compare-and-set (SET … KEEPTTL GET) — four commands inside scripts — so its rate is a fraction of the single-command ceiling above. At 100,000 keys/s the tool and Redis would each need under 10 µs of CPU a key with both cores to themselves.
+Inside Redis during the JSON-family run (\`INFO commandstats\` after \`CONFIG RESETSTAT\`; a script's own commands are counted under their names as well as inside \`evalsha\`, whose time includes them and the Lua around them):
+
+| command | calls a key | µs a key | µs a call |
+|---|---|---|---|
+${jsonCommands.map((c) => `| \`${c.name}\` | ${c.callsPerKey} | ${c.microsPerKey} | ${c.microsPerCall} |`).join("\n")}
+
+Each key costs the tool one SCAN slot, one Lua read (STRLEN, PTTL, GET) and one Lua compare-and-set (SET … KEEPTTL GET) — four commands inside scripts — so its rate is a fraction of the single-command ceiling above. Of the scripts' ${scriptMicros.toFixed(2)} µs a key, the commands inside them are ${innerMicros.toFixed(2)} µs and the Lua around them (arguments in, values into Lua strings and back out, the reply) ${(scriptMicros - innerMicros).toFixed(2)} µs; the first command to touch a key (\`strlen\`) pays the memory misses the later ones do not. At 100,000 keys/s the tool and Redis together would have to stay under ${((machine.nproc * 1e6) / TARGETS.jsonFamilyKeysPerSecond).toFixed(0)} µs of CPU a key on ${machine.nproc} cores; here they used ${(result.jsonFamily.toolCpuMicrosPerKey + result.jsonFamily.redisCpuMicrosPerKey).toFixed(1)} µs, a ceiling of ${Math.round((machine.nproc * 1e6) / (result.jsonFamily.toolCpuMicrosPerKey + result.jsonFamily.redisCpuMicrosPerKey)).toLocaleString("en")} keys/s with perfect overlap and nothing else running.
 `;
     const paths = await writeReport("cache-bench", result, markdown);
     log(`wrote ${paths.join(", ")}`);
