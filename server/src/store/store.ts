@@ -175,7 +175,7 @@ export class Store {
    * order: `created`, `duplicate` (the same sender already used the clientMsgId — earlier, or
    * earlier in this batch — and this is that first message) or `recipientNotFound`. With them, the
    * unread count of each recipient of a created message right after this batch (read in the same
-   * call, after the counter triggers ran: `insert_messages_counted`, migration 4).
+   * call, after the counter triggers ran: `insert_messages_counted`, migrations 4 and 5).
    */
   async insertMessages(inputs: readonly NewMessage[]): Promise<{ outcomes: InsertOutcome[]; unreadAfter: Map<number, number> }> {
     const { rows } = await this.db.query<Record<string, unknown> & { unread: number | string }>(
