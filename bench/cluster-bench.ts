@@ -48,6 +48,7 @@ import { startPostgres } from "../test/helpers/postgres.js";
 import { log, machineInfo, percentile, writeReport } from "./lib/report.js";
 import { SERVER_NODE_FLAGS } from "./lib/server-node-flags.js";
 import { endWithThisProcess } from "./lib/children.js";
+import { SERVER_ENTRY } from "./lib/build-entry.js";
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 20);
 const RATES = (process.env.BENCH_RATES ?? "100,1000,5000,10000").split(",").map(Number);
@@ -75,7 +76,7 @@ interface Instance {
 
 async function startInstance(name: string, port: number, env: Record<string, string>): Promise<Instance> {
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean); // e.g. "--cpu-prof"
-  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...nodeArgs, "dist/server/src/main.js"], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...nodeArgs, SERVER_ENTRY], {
     env: {
       ...process.env,
       PORT: String(port),

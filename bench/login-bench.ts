@@ -20,6 +20,7 @@ import { RestPath, type LoginResponse } from "../shared/protocol/index.js";
 import { freePort, startLocalRedis } from "../server/src/redis/local-redis-server.js";
 import { log, machineInfo, percentile, writeReport } from "./lib/report.js";
 import { endWithThisProcess } from "./lib/children.js";
+import { SERVER_ENTRY } from "./lib/build-entry.js";
 
 const GUESSERS = Number(process.env.BENCH_LOGIN_GUESSERS ?? 8);
 const DURATION_S = Number(process.env.BENCH_LOGIN_S ?? 10);
@@ -54,7 +55,7 @@ const agentFrom = (localAddress: string) => new Agent({ keepAlive: true, localAd
 async function startServer(env: Record<string, string>, redisUrl: string): Promise<{ child: ChildProcess; base: string; dataDir: string }> {
   const port = await freePort();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "switchboard-login-bench-"));
-  const child = spawn(process.execPath, ["dist/server/src/main.js"], {
+  const child = spawn(process.execPath, [SERVER_ENTRY], {
     env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", REDIS_URL: redisUrl, DATA_DIR: dataDir, LOG_LEVEL: "warn", SWITCHBOARD_QUIET: "1", ...env },
     stdio: ["ignore", "inherit", "inherit"],
   });

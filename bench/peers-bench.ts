@@ -58,6 +58,7 @@ import { log, machineInfo, percentile, writeReport } from "./lib/report.js";
 import { SERVER_NODE_FLAGS } from "./lib/server-node-flags.js";
 import { barChartSvg } from "./tabs-chart.js";
 import { endWithThisProcess } from "./lib/children.js";
+import { benchFile, SERVER_ENTRY } from "./lib/build-entry.js";
 
 const knob = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const CONNECT_USERS = knob("BENCH_CONNECT_USERS", 2000);
@@ -645,11 +646,11 @@ async function main(): Promise<void> {
   const cleanups: (() => Promise<void>)[] = [];
   const startupRss: Record<string, { beforeGcMiB: number; afterGcMiB: number }> = {};
   try {
-    if (TARGET_KEYS.has("ws")) targets.push(await spawnServer("ws", "bare ws 8", "ws", "dist/bench/peers/bare-ws-peer.js", {}));
-    if (TARGET_KEYS.has("socketio")) targets.push(await spawnServer("socketio", "Socket.IO 4.8", "socketio", "dist/bench/peers/socketio-peer.js", {}));
+    if (TARGET_KEYS.has("ws")) targets.push(await spawnServer("ws", "bare ws 8", "ws", benchFile("peers/bare-ws-peer.js"), {}));
+    if (TARGET_KEYS.has("socketio")) targets.push(await spawnServer("socketio", "Socket.IO 4.8", "socketio", benchFile("peers/socketio-peer.js"), {}));
     if (postgres) {
       targets.push(
-        await spawnServer("postgres", "Switchboard + Postgres", "switchboard", "dist/server/src/main.js", {
+        await spawnServer("postgres", "Switchboard + Postgres", "switchboard", SERVER_ENTRY, {
           ...switchboardEnv,
           DATABASE_URL: postgres.url,
           REDIS_URL: redis.url,
@@ -688,7 +689,7 @@ async function main(): Promise<void> {
     if (usersDataDir) {
       const dataDir = await copyDataDir(usersDataDir);
       targets.push(
-        await spawnServer("embedded", "Switchboard embedded (PGlite)", "switchboard", "dist/server/src/main.js", {
+        await spawnServer("embedded", "Switchboard embedded (PGlite)", "switchboard", SERVER_ENTRY, {
           ...switchboardEnv,
           DATA_DIR: dataDir,
           INSTANCE_ID: "bench-embedded",
@@ -757,7 +758,7 @@ async function main(): Promise<void> {
       for (const clients of Object.values(open)) await closeAll(clients);
     }
     if (PHASES.has("http")) {
-      const hello = await spawnServer("express", "Express 5 hello world", "ws", "dist/bench/peers/express-hello-peer.js", {});
+      const hello = await spawnServer("express", "Express 5 hello world", "ws", benchFile("peers/express-hello-peer.js"), {});
       try {
         log(`http: ${HTTP_ROUNDS} rounds, ${HTTP_CONNECTIONS} connections, ${HTTP_S} s a run (after ${HTTP_WARMUP_S} s of warm-up each)`);
         const servers: HttpServer[] = [{ key: "express", name: hello.name, pid: hello.child.pid!, url: `http://127.0.0.1:${hello.port}/`, headers: {} }];

@@ -32,6 +32,7 @@ import { openChatSocket, untilLive } from "./lib/chat-socket.js";
 import { openFilesLimit, raiseOpenFilesLimit } from "./lib/limits.js";
 import { log, machineInfo, percentile, writeReport } from "./lib/report.js";
 import { endWithThisProcess } from "./lib/children.js";
+import { SERVER_ENTRY } from "./lib/build-entry.js";
 
 const STORM_USERS = Number(process.env.BENCH_STORM_USERS ?? 1000);
 const STORM_PER_USER = 5;
@@ -64,7 +65,7 @@ async function metric(base: string, name: string): Promise<number> {
 }
 
 async function startServer(port: number, redisUrl: string, dataDir: string, extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["dist/server/src/main.js"], {
+  const child = spawn(process.execPath, [SERVER_ENTRY], {
     env: {
       ...process.env,
       PORT: String(port),
