@@ -112,6 +112,36 @@ describe.each<RedisBackendKind>(["standalone", "cluster"])("RedisEventLog on %s 
     expect(ttl).toBeLessThanOrEqual(1000);
   });
 
+  it("trims by age whichever way the history began: made by a resume, by an older version (no oldest-entry time), or trimmed by length", async () => {
+    const client = clients[0]!;
+    const events = log({ maxAgeMs: 600, maxLen: 3 });
+    // Begun by head() (a connect's position): the meta hash has no oldest-entry time yet.
+    const byHead = nextUser();
+    const { epoch } = await events.head(byHead);
+    await events.append(byHead, unread(1));
+    // Begun by an older version: entries, but no oldest-entry time in the meta hash.
+    const byOlder = nextUser();
+    await events.append(byOlder, unread(1));
+    await client.hdel(historyMetaKey(byOlder), "old");
+    // Trimmed by length (MAXLEN ~ removes whole nodes, so push well past it).
+    const byLength = nextUser();
+    for (let i = 1; i <= 300; i++) await events.append(byLength, unread(i));
+    await sleep(400);
+    for (const userId of [byHead, byOlder, byLength]) await events.append(userId, unread(1000));
+    await sleep(350); // the first entries are now over 600 ms old, the last ones are not
+    for (const userId of [byHead, byOlder, byLength]) {
+      const kept = await client.xlen(historyStreamKey(userId));
+      await events.append(userId, unread(2000));
+      const after = await client.xrange(historyStreamKey(userId), "-", "+");
+      expect(after.length).toBeLessThanOrEqual(kept); // something old went
+      const ms = after.map(([id]) => Number(id.split("-")[1]));
+      const now = Number((await client.time())[0]) * 1000;
+      expect(Math.min(...ms)).toBeGreaterThan(now - 600 - 50); // nothing older than maxAge is left
+      expect(after.at(-1)![1]).toEqual(["e", JSON.stringify(unread(2000))]);
+    }
+    expect((await events.since(byHead, { epoch, seq: 1 }, 10)).events.map((e) => e.seq)).toEqual([2, 3]);
+  });
+
   it("expires an idle history: after maxAge without events the next use starts a new epoch", async () => {
     const events = log({ maxAgeMs: 200 });
     const userId = nextUser();

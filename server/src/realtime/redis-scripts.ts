@@ -41,20 +41,36 @@ local function ensure_epoch(meta, stream, fresh_epoch, ttl_ms)
 end
 -- Seq and XADD in one step; length trimmed with MAXLEN ~, age trimmed from the oldest end in
 -- bounded steps (at most 100 entries looked at per append); the keys expire max_age after the
--- last append.
+-- last append. The meta hash's 'old' is the time of the stream's oldest entry when last looked
+-- at: entries only ever leave from the oldest end, so the real oldest is never older than it,
+-- and the stream's oldest entry is read only once 'old' is past the age cutoff (or missing: a
+-- history made by ensure_epoch or by an older version). Each look was an XRANGE and its entry
+-- converted into Lua on every append.
 local function append_entry(meta, stream, payload, max_len, max_age, fresh_epoch, now)
-  local epoch = ensure_epoch(meta, stream, fresh_epoch, max_age)
+  local found = redis.call('HMGET', meta, 'epoch', 'old')
+  local epoch, old = found[1], tonumber(found[2])
+  if not epoch then
+    epoch = fresh_epoch
+    redis.call('DEL', stream)
+    redis.call('HSET', meta, 'epoch', epoch, 'seq', 0, 'old', now)
+    old = now
+  end
+  redis.call('PEXPIRE', meta, max_age)
   local seq = redis.call('HINCRBY', meta, 'seq', 1)
   redis.call('XADD', stream, 'MAXLEN', '~', max_len, string.format('%d-%d', seq, now), 'e', payload)
   local cutoff = now - max_age
-  local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)
-  if oldest[1] and entry_ms(oldest[1][1]) < cutoff then
-    local batch = redis.call('XRANGE', stream, '-', '+', 'COUNT', 100)
-    local min_id = string.format('%d-0', entry_seq(batch[#batch][1]) + 1)
-    for _, entry in ipairs(batch) do
-      if entry_ms(entry[1]) >= cutoff then min_id = entry[1] break end
+  if not old or old < cutoff then
+    local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)
+    if oldest[1] and entry_ms(oldest[1][1]) < cutoff then
+      local batch = redis.call('XRANGE', stream, '-', '+', 'COUNT', 100)
+      local min_id = string.format('%d-0', entry_seq(batch[#batch][1]) + 1)
+      for _, entry in ipairs(batch) do
+        if entry_ms(entry[1]) >= cutoff then min_id = entry[1] break end
+      end
+      redis.call('XTRIM', stream, 'MINID', min_id)
+      oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)
     end
-    redis.call('XTRIM', stream, 'MINID', min_id)
+    redis.call('HSET', meta, 'old', oldest[1] and entry_ms(oldest[1][1]) or now)
   end
   redis.call('PEXPIRE', stream, max_age)
   return epoch, seq
