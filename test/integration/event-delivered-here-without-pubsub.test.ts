@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatEvent } from "../../shared/protocol/index.js";
 import { RedisEventLog } from "../../server/src/realtime/redis-event-log.js";
-import { instanceChannel, ownerKey, type RedisClient } from "../../server/src/realtime/redis-keys.js";
+import { historyMetaKey, historyStreamKey, instanceChannel, ownerKey, type RedisClient } from "../../server/src/realtime/redis-keys.js";
 import { startRedisBackend, type RedisBackend, type RedisBackendKind } from "../helpers/redis-cluster.js";
 
 // An event for a user whose socket is on the publishing instance comes back in the script's reply
@@ -76,5 +76,41 @@ describe.each<RedisBackendKind>(["standalone", "cluster"])("appendAndRoute on %s
       const seqs = (index: number) => published.slice(3 * index, 3 * index + 3).map((r) => r.stored.seq);
       expect(seqs(0)).toEqual([2, 3, 4]); // user 900 had one event before
       expect(seqs(19)).toEqual([1, 2, 3]);
+    });
+
+  if (kind === "standalone")
+    it("a user with several events in one call: seqs in order, each routed, both keys expiring, all replayable", async () => {
+      const fresh = 950; // no history yet, socket here
+      const remote = 951; // a history already, socket on inst-b
+      await client.hset(ownerKey(fresh), "inst", "inst-a", "conn", "c1");
+      await client.hset(ownerKey(remote), "inst", "inst-b", "conn", "c2");
+      const events = on("inst-a");
+      const first = await events.appendAndRoute(remote, unread(0));
+      const order = [fresh, remote, fresh, remote, fresh];
+      const routed = await Promise.all(order.map((userId, i) => events.appendAndRoute(userId, unread(10 + i))));
+      expect(routed.map((r) => [r.stored.seq, r.here])).toEqual([
+        [1, true],
+        [2, false],
+        [2, true],
+        [3, false],
+        [3, true],
+      ]);
+      const published = () => received["inst-b"]!.map((m) => JSON.parse(m).s).filter((stored) => stored.event.count >= 10);
+      for (let i = 0; i < 100 && published().length < 2; i++) await sleep(10);
+      expect(published().map((stored) => [stored.seq, stored.event.count])).toEqual([
+        [2, 11],
+        [3, 13],
+      ]);
+      for (const userId of [fresh, remote])
+        for (const key of [historyMetaKey(userId), historyStreamKey(userId)]) {
+          const ttl = await client.pttl(key);
+          expect(ttl).toBeGreaterThan(59_000);
+          expect(ttl).toBeLessThanOrEqual(60_000);
+        }
+      const freshEpoch = routed[0]!.stored.epoch;
+      const replay = await events.since(fresh, { epoch: freshEpoch, seq: 0 }, 10);
+      expect(replay).toMatchObject({ recovered: true, head: { epoch: freshEpoch, seq: 3 } });
+      expect(replay.events.map((e) => e.event)).toEqual([unread(10), unread(12), unread(14)]);
+      expect((await events.since(remote, { epoch: first.stored.epoch, seq: 1 }, 10)).events.map((e) => e.seq)).toEqual([2, 3]);
     });
 });

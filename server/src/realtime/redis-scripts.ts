@@ -39,48 +39,60 @@ local function ensure_epoch(meta, stream, fresh_epoch, ttl_ms)
   redis.call('PEXPIRE', meta, ttl_ms)
   return epoch
 end
--- Seq and XADD in one step; length trimmed with MAXLEN ~, age trimmed from the oldest end in
--- bounded steps (at most 100 entries looked at per append); the keys expire max_age after the
--- last append. The meta hash's 'old' is the time of the stream's oldest entry when last looked
--- at: entries only ever leave from the oldest end, so the real oldest is never older than it,
--- and the stream's oldest entry is read only once 'old' is past the age cutoff (or missing: a
--- history made by ensure_epoch or by an older version). Each look was an XRANGE and its entry
--- converted into Lua on every append.
-local function append_entry(meta, stream, payload, max_len, max_age, fresh_epoch, now)
+-- A user's history opened for appending: {epoch, old} read in one HMGET (a missing meta hash
+-- starts a new epoch, as ensure_epoch does). 'old' is the time of the stream's oldest entry when
+-- last looked at: entries only ever leave from the oldest end, so the real oldest is never older
+-- than it, and append() reads the stream's oldest entry only once 'old' is past the age cutoff
+-- or missing (a history made by ensure_epoch or by an older version). Each look was an XRANGE
+-- and its entry converted into Lua on every append.
+local function open_history(meta, stream, fresh_epoch, now)
   local found = redis.call('HMGET', meta, 'epoch', 'old')
-  local epoch, old = found[1], tonumber(found[2])
-  if not epoch then
-    epoch = fresh_epoch
+  if not found[1] then
     redis.call('DEL', stream)
-    redis.call('HSET', meta, 'epoch', epoch, 'seq', 0, 'old', now)
-    old = now
+    redis.call('HSET', meta, 'epoch', fresh_epoch, 'seq', 0, 'old', now)
+    return {epoch = fresh_epoch, old = now, meta = meta, stream = stream, fresh = true}
   end
-  redis.call('PEXPIRE', meta, max_age)
-  local seq = redis.call('HINCRBY', meta, 'seq', 1)
-  redis.call('XADD', stream, 'MAXLEN', '~', max_len, string.format('%d-%d', seq, now), 'e', payload)
+  return {epoch = found[1], old = tonumber(found[2]), meta = meta, stream = stream, fresh = true}
+end
+-- One entry: seq and XADD in one step; length trimmed with MAXLEN ~, age trimmed from the oldest
+-- end in bounded steps (at most 100 entries looked at). The first append to a history in a call
+-- sets both keys to expire max_age after it; later ones in the same call carry the same time
+-- ('now', in their ids), so that expiry is already max_age after them, give or take the call's
+-- own fraction of a millisecond. Each command is written before the next one
+-- runs, so a call that fails half-way (out of memory) leaves every history as consistent as one
+-- append at a time did.
+local function append(h, payload, max_len, max_age, now)
+  local seq = redis.call('HINCRBY', h.meta, 'seq', 1)
+  redis.call('XADD', h.stream, 'MAXLEN', '~', max_len, string.format('%d-%d', seq, now), 'e', payload)
   local cutoff = now - max_age
-  if not old or old < cutoff then
-    local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)
+  if not h.old or h.old < cutoff then
+    local oldest = redis.call('XRANGE', h.stream, '-', '+', 'COUNT', 1)
     if oldest[1] and entry_ms(oldest[1][1]) < cutoff then
-      local batch = redis.call('XRANGE', stream, '-', '+', 'COUNT', 100)
+      local batch = redis.call('XRANGE', h.stream, '-', '+', 'COUNT', 100)
       local min_id = string.format('%d-0', entry_seq(batch[#batch][1]) + 1)
       for _, entry in ipairs(batch) do
         if entry_ms(entry[1]) >= cutoff then min_id = entry[1] break end
       end
-      redis.call('XTRIM', stream, 'MINID', min_id)
-      oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)
+      redis.call('XTRIM', h.stream, 'MINID', min_id)
+      oldest = redis.call('XRANGE', h.stream, '-', '+', 'COUNT', 1)
     end
-    redis.call('HSET', meta, 'old', oldest[1] and entry_ms(oldest[1][1]) or now)
+    h.old = oldest[1] and entry_ms(oldest[1][1]) or now
+    redis.call('HSET', h.meta, 'old', h.old)
   end
-  redis.call('PEXPIRE', stream, max_age)
-  return epoch, seq
+  if h.fresh then
+    h.fresh = false
+    redis.call('PEXPIRE', h.meta, max_age)
+    redis.call('PEXPIRE', h.stream, max_age)
+  end
+  return seq
 end
 `;
 
 /** KEYS[1] = history meta hash, KEYS[2] = stream. ARGV: payload, maxLen, maxAgeMs, freshEpoch → {epoch, seq}. */
 const HISTORY_APPEND = `${HISTORY_PRELUDE}
-local epoch, seq = append_entry(KEYS[1], KEYS[2], ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], now_ms())
-return {epoch, seq}
+local now, max_age = now_ms(), tonumber(ARGV[3])
+local h = open_history(KEYS[1], KEYS[2], ARGV[4], now)
+return {h.epoch, append(h, ARGV[1], ARGV[2], max_age, now)}
 `;
 
 /**
@@ -99,10 +111,19 @@ const HISTORY_APPEND_AND_ROUTE_MANY = `${HISTORY_PRELUDE}
 local max_len, max_age, fresh_epoch, prefix, caller = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 local now = now_ms()
 local out = {}
+-- A user with several events in the call (a message's recipient gets the message and the unread
+-- count) is opened and routed once: the HMGET, the owner's HGET and the two PEXPIREs.
+local open, owners = {}, {}
 for i = 0, #KEYS / 3 - 1 do
-  local payload, user = ARGV[6 + 2 * i], ARGV[7 + 2 * i]
-  local epoch, seq = append_entry(KEYS[3 * i + 1], KEYS[3 * i + 2], payload, max_len, max_age, fresh_epoch, now)
-  local instance = redis.call('HGET', KEYS[3 * i + 3], 'inst')
+  local payload, user, meta = ARGV[6 + 2 * i], ARGV[7 + 2 * i], KEYS[3 * i + 1]
+  local h = open[meta]
+  if not h then
+    h = open_history(meta, KEYS[3 * i + 2], fresh_epoch, now)
+    open[meta] = h
+    owners[meta] = redis.call('HGET', KEYS[3 * i + 3], 'inst') or false
+  end
+  local seq = append(h, payload, max_len, max_age, now)
+  local epoch, instance = h.epoch, owners[meta]
   local here = 0
   if instance == caller then
     here = 1
