@@ -15,7 +15,7 @@ export function ownerKey(userId: number): string {
   return `${KEY_PREFIX}{u:${userId}}:owner`;
 }
 
-/** Hash `{epoch, seq}`: the user's history epoch and last assigned seq. */
+/** Hash `{epoch, seq, old}`: the user's history epoch, last assigned seq, and the oldest entry's time when last looked at (never later than the real one; redis-scripts.ts). */
 export function historyMetaKey(userId: number): string {
   return `${KEY_PREFIX}{u:${userId}}:hist`;
 }
