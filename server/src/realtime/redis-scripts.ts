@@ -50,9 +50,9 @@ local function open_history(meta, stream, fresh_epoch, now)
   if not found[1] then
     redis.call('DEL', stream)
     redis.call('HSET', meta, 'epoch', fresh_epoch, 'seq', 0, 'old', now)
-    return {epoch = fresh_epoch, old = now, meta = meta, stream = stream, fresh = true}
+    return {epoch = fresh_epoch, old = now, meta = meta, stream = stream, expiry_set = false}
   end
-  return {epoch = found[1], old = tonumber(found[2]), meta = meta, stream = stream, fresh = true}
+  return {epoch = found[1], old = tonumber(found[2]), meta = meta, stream = stream, expiry_set = false}
 end
 -- One entry: seq and XADD in one step; length trimmed with MAXLEN ~, age trimmed from the oldest
 -- end in bounded steps (at most 100 entries looked at). The first append to a history in a call
@@ -79,8 +79,8 @@ local function append(h, payload, max_len, max_age, now)
     h.old = oldest[1] and entry_ms(oldest[1][1]) or now
     redis.call('HSET', h.meta, 'old', h.old)
   end
-  if h.fresh then
-    h.fresh = false
+  if not h.expiry_set then
+    h.expiry_set = true
     redis.call('PEXPIRE', h.meta, max_age)
     redis.call('PEXPIRE', h.stream, max_age)
   end
