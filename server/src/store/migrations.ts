@@ -101,10 +101,10 @@ export const MIGRATIONS: Array<{ version: number; name: string; sql: string }> =
     name: "insert_messages_counted returns the inserted rows instead of reading them again",
     // Version 4 read the inserted rows back with `WHERE m.id = ANY(ids)`. plpgsql caches that plan
     // per connection, planned while `messages` was small (a new database, and autovacuum's first
-    // ANALYZE is a minute away): a sequential scan comparing every row with every id, so a batch's
-    // cost grew with the table (measured: 1.2 ms a batch of 10 at 1,500 rows, 3.2 ms at 50,000;
-    // in bench:cluster Postgres took 62 % of the machine at 10,000 msg/s, 38 % of it in
-    // ExecEvalScalarArrayOp + int8eq). The INSERT's RETURNING gives the rows themselves; only the
+    // ANALYZE is a minute away): it can be a sequential scan comparing every row with every id, so
+    // a batch's cost grows with the table until an ANALYZE replans it (seen in one bench:cluster
+    // run: Postgres took 62 % of the machine at 10,000 msg/s, 38 % of it in
+    // ExecEvalScalarArrayOp + int8eq under a hash join over a scan of messages). The INSERT's RETURNING gives the rows themselves; only the
     // counters are read by a second statement (after the counter triggers ran, as before). And
     // every plan inside it is made with sequential scans off: all its lookups have an index (the
     // recipient check on users, the conflict check, the counters), and a plan cached while a table
