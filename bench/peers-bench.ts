@@ -5,6 +5,9 @@
  *  - `bare ws`: `ws` 8 relaying one frame (`bench/peers/bare-ws-peer.ts`);
  *  - `Socket.IO`: Socket.IO 4.8 relaying one event (`bench/peers/socketio-peer.ts`);
  *  - `Switchboard + Postgres` (a private Postgres and redis-server, as in production);
+ *  - `Switchboard + Postgres, realtime in process`: the same server with the owner registry, the
+ *    history and delivery in memory instead of Redis (`bench/peers/switchboard-in-process-realtime.ts`,
+ *    one instance only): beside the previous target, what the cross-instance guarantees cost;
  *  - `Switchboard embedded` (the default: PGlite, and the private redis-server it starts itself).
  * All four check the same HS256 JWT (subprotocol / handshake) and keep one socket per user. The
  * peers store nothing; Switchboard validates, stores, acknowledges and fans out, so equality is not
@@ -26,7 +29,7 @@
  * Knobs (smoke run: BENCH_CONNECT_USERS=200 BENCH_STORM_USERS=50 BENCH_IDLE_SOCKETS=500
  * BENCH_USERS=20 BENCH_RATES=100,300 BENCH_RATE_S=2 BENCH_HTTP_S=2 BENCH_HTTP_ROUNDS=1): defaults 2000, 500, 4, 10000,
  * 200, "1000,3000,6000", 15, 2000, 50, 10, 3; BENCH_PHASES (connect,storm,idle,delivery,http) and
- * BENCH_TARGETS (ws,socketio,postgres,embedded) pick a subset; BENCH_COMPARE_ENTRY adds another build; BENCH_SERVER_NODE_ARGS passes Node flags to the servers (`--cpu-prof`), BENCH_COMPARE_NODE_ARGS to the compared build only. Results: bench/results/peers-bench.{json,md,svg}.
+ * BENCH_TARGETS (ws,socketio,postgres,inprocess,embedded) pick a subset; BENCH_COMPARE_ENTRY adds another build; BENCH_SERVER_NODE_ARGS passes Node flags to the servers (`--cpu-prof`), BENCH_COMPARE_NODE_ARGS to the compared build only. Results: bench/results/peers-bench.{json,md,svg}.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -75,7 +78,7 @@ const HTTP_S = knob("BENCH_HTTP_S", 10);
 const HTTP_ROUNDS = Math.max(1, knob("BENCH_HTTP_ROUNDS", 3));
 const HTTP_WARMUP_S = knob("BENCH_HTTP_WARMUP_S", 3);
 const PHASES = new Set((process.env.BENCH_PHASES ?? "connect,storm,idle,delivery,http").split(","));
-const TARGET_KEYS = new Set((process.env.BENCH_TARGETS ?? "ws,socketio,postgres,embedded").split(","));
+const TARGET_KEYS = new Set((process.env.BENCH_TARGETS ?? "ws,socketio,postgres,inprocess,embedded").split(","));
 /**
  * A/B of a change: another build's server entry (e.g. `.ab/dist/server/src/main.js`, a copy of
  * `dist/` made before the change) run as one more target next to each Switchboard target,
@@ -631,7 +634,7 @@ async function main(): Promise<void> {
   const loadavgBefore = os.loadavg();
   log(`load average ${loadavgBefore.map((l) => l.toFixed(2)).join(" / ")}`);
   const redis = await startLocalRedis();
-  const postgres = TARGET_KEYS.has("postgres") ? await startPostgres() : null;
+  const postgres = TARGET_KEYS.has("postgres") || TARGET_KEYS.has("inprocess") ? await startPostgres() : null;
   const usersDataDir = TARGET_KEYS.has("embedded") ? await createBenchUsersDataDir(Math.max(USERS, 1)) : null;
   const switchboardEnv = {
     LOG_LEVEL: "warn",
@@ -649,15 +652,36 @@ async function main(): Promise<void> {
     if (TARGET_KEYS.has("ws")) targets.push(await spawnServer("ws", "bare ws 8", "ws", benchFile("peers/bare-ws-peer.js"), {}));
     if (TARGET_KEYS.has("socketio")) targets.push(await spawnServer("socketio", "Socket.IO 4.8", "socketio", benchFile("peers/socketio-peer.js"), {}));
     if (postgres) {
-      targets.push(
-        await spawnServer("postgres", "Switchboard + Postgres", "switchboard", SERVER_ENTRY, {
-          ...switchboardEnv,
-          DATABASE_URL: postgres.url,
-          REDIS_URL: redis.url,
-          INSTANCE_ID: "bench-postgres",
-        }),
-      );
-      targets.at(-1)!.servicePids = () => [redis.process.pid!, ...postgresPids(postgres.port)];
+      if (TARGET_KEYS.has("postgres")) {
+        targets.push(
+          await spawnServer("postgres", "Switchboard + Postgres", "switchboard", SERVER_ENTRY, {
+            ...switchboardEnv,
+            DATABASE_URL: postgres.url,
+            REDIS_URL: redis.url,
+            INSTANCE_ID: "bench-postgres",
+          }),
+        );
+        targets.at(-1)!.servicePids = () => [redis.process.pid!, ...postgresPids(postgres.port)];
+      }
+      if (TARGET_KEYS.has("inprocess")) {
+        // The same database and redis-server (its realtime layer never touches Redis; the profile
+        // cache would, and no phase reads a profile through it), each phase in its own turn.
+        targets.push(
+          await spawnServer(
+            "inprocess",
+            "Switchboard + Postgres, realtime in process (no Redis)",
+            "switchboard",
+            benchFile("peers/switchboard-in-process-realtime.js"),
+            {
+              ...switchboardEnv,
+              DATABASE_URL: postgres.url,
+              REDIS_URL: redis.url,
+              INSTANCE_ID: "bench-inprocess",
+            },
+          ),
+        );
+        targets.at(-1)!.servicePids = () => [redis.process.pid!, ...postgresPids(postgres.port)];
+      }
       const db = await openDb({ databaseUrl: postgres.url });
       await db.query(
         `INSERT INTO users (username, password_hash, display_name, email)
@@ -666,7 +690,7 @@ async function main(): Promise<void> {
       );
       await db.close();
     }
-    if (postgres && COMPARE_ENTRY) {
+    if (postgres && TARGET_KEYS.has("postgres") && COMPARE_ENTRY) {
       const compareRedis = await startLocalRedis();
       cleanups.push(() => compareRedis.stop());
       targets.push(
@@ -762,7 +786,8 @@ async function main(): Promise<void> {
       try {
         log(`http: ${HTTP_ROUNDS} rounds, ${HTTP_CONNECTIONS} connections, ${HTTP_S} s a run (after ${HTTP_WARMUP_S} s of warm-up each)`);
         const servers: HttpServer[] = [{ key: "express", name: hello.name, pid: hello.child.pid!, url: `http://127.0.0.1:${hello.port}/`, headers: {} }];
-        for (const switchboard of targets.filter((t) => t.protocol === "switchboard")) {
+        // The 304 path does not touch the realtime layer: the in-process target would repeat the Postgres one.
+        for (const switchboard of targets.filter((t) => t.protocol === "switchboard" && t.key !== "inprocess")) {
           const token = await tokenFor(1);
           const profileUrl = `http://127.0.0.1:${switchboard.port}${RestPath.profileMe}`;
           const first = await fetch(profileUrl, { headers: { authorization: `Bearer ${token}` } });

@@ -14,6 +14,10 @@ export function peerSecret(): string {
 
 const codec = accessTokenCodec(peerSecret());
 
+// The bench ends a peer with SIGTERM: exiting through `process.exit` (not the signal's default)
+// lets Node write the profile that `BENCH_SERVER_NODE_ARGS="--cpu-prof"` asked for.
+process.once("SIGTERM", () => process.exit(0));
+
 /** The user id the token was issued to, or null when the token is invalid, expired or names another user. */
 export async function verifiedUser(token: string | undefined, expectedUserId: number): Promise<number | null> {
   if (!token) return null;
