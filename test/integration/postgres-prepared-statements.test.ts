@@ -29,6 +29,22 @@ describe("prepared statements on Postgres", () => {
     expect(rows[0]!.name).toMatch(/^sb\d+$/);
   });
 
+  it("keep their connections past pg's default idle timeout, so a burst after a quiet spell finds warm backends", { timeout: 20_000 }, async () => {
+    // Several queries at once open several pooled connections; each says which backend it is.
+    const backends = async () =>
+      new Set(
+        (await Promise.all(Array.from({ length: 4 }, () => db.query<{ pid: number }>("SELECT pg_backend_pid() AS pid, pg_sleep(0.05)")))).map(
+          (r) => r.rows[0]!.pid,
+        ),
+      );
+    const before = await backends();
+    expect(before.size).toBeGreaterThan(1);
+    await new Promise((resolve) => setTimeout(resolve, 10_500)); // pg's pool closes idle connections after 10 s by default
+    const { rows } = await other.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE pid = ANY($1::int[])", [[...before]]);
+    expect(rows.map((r) => r.pid).sort()).toEqual([...before].sort());
+    expect(await backends()).toEqual(before);
+  });
+
   it("a table changed by another instance (a rolling deploy's migration): the next call answers with the new shape", async () => {
     await db.query("SELECT * FROM notes WHERE id = $1", [1]);
     await other.exec("ALTER TABLE notes ADD COLUMN tag TEXT NOT NULL DEFAULT 'x'");
