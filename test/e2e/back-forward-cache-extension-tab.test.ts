@@ -35,7 +35,14 @@ describe("an extension tab goes back to the app from the back/forward cache", ()
     expect(await tab.evaluate(() => (window as unknown as { restoredMarker?: number }).restoredMarker)).toBe(marked);
     await send(bodies[1]!);
 
-    await waitFor(async () => (await shownBodies(tab, `bfcache ${stamp}`)).length >= 2, 10_000, "both messages in the restored tab");
+    // 30 s, not 10: under load on 2 cores the tab showed fewer than both after 10 s once in a
+    // fresh-clone CI run and in 2 of about 30 local runs beside busy loops (late or never: not
+    // known). A tab left frozen still fails here, and the error says what it shows.
+    await waitFor(async () => (await shownBodies(tab, `bfcache ${stamp}`)).length >= 2, 30_000, "both messages in the restored tab").catch(
+      async (error: Error) => {
+        throw new Error(`${error.message}; the tab shows ${JSON.stringify(await shownBodies(tab, `bfcache ${stamp}`))}`);
+      },
+    );
     expect(await shownBodies(tab, `bfcache ${stamp}`)).toEqual(bodies);
     expect(await metric(server, "switchboard_ws_connections")).toBe(1);
   });
