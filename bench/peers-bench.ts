@@ -652,34 +652,16 @@ async function main(): Promise<void> {
     if (TARGET_KEYS.has("ws")) targets.push(await spawnServer("ws", "bare ws 8", "ws", benchFile("peers/bare-ws-peer.js"), {}));
     if (TARGET_KEYS.has("socketio")) targets.push(await spawnServer("socketio", "Socket.IO 4.8", "socketio", benchFile("peers/socketio-peer.js"), {}));
     if (postgres) {
-      if (TARGET_KEYS.has("postgres")) {
-        targets.push(
-          await spawnServer("postgres", "Switchboard + Postgres", "switchboard", SERVER_ENTRY, {
-            ...switchboardEnv,
-            DATABASE_URL: postgres.url,
-            REDIS_URL: redis.url,
-            INSTANCE_ID: "bench-postgres",
-          }),
-        );
-        targets.at(-1)!.servicePids = () => [redis.process.pid!, ...postgresPids(postgres.port)];
-      }
-      if (TARGET_KEYS.has("inprocess")) {
-        // The same database and redis-server (its realtime layer never touches Redis; the profile
-        // cache would, and no phase reads a profile through it), each phase in its own turn.
-        targets.push(
-          await spawnServer(
-            "inprocess",
-            "Switchboard + Postgres, realtime in process (no Redis)",
-            "switchboard",
-            benchFile("peers/switchboard-in-process-realtime.js"),
-            {
-              ...switchboardEnv,
-              DATABASE_URL: postgres.url,
-              REDIS_URL: redis.url,
-              INSTANCE_ID: "bench-inprocess",
-            },
-          ),
-        );
+      // The in-process target shares the database and the redis-server (its realtime layer never
+      // touches Redis; the profile cache would, and no phase reads a profile through it), each
+      // phase in its own turn.
+      const postgresTargets = [
+        { key: "postgres", name: "Switchboard + Postgres", entry: SERVER_ENTRY },
+        { key: "inprocess", name: "Switchboard + Postgres, realtime in process (no Redis)", entry: benchFile("peers/switchboard-in-process-realtime.js") },
+      ];
+      for (const { key, name, entry } of postgresTargets.filter((t) => TARGET_KEYS.has(t.key))) {
+        const env = { ...switchboardEnv, DATABASE_URL: postgres.url, REDIS_URL: redis.url, INSTANCE_ID: `bench-${key}` };
+        targets.push(await spawnServer(key, name, "switchboard", entry, env));
         targets.at(-1)!.servicePids = () => [redis.process.pid!, ...postgresPids(postgres.port)];
       }
       const db = await openDb({ databaseUrl: postgres.url });
